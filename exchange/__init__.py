@@ -1,0 +1,68 @@
+"""The exchange web application (the imperative shell around ``matching`` and ``ledger``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, API, pages, errors, CLI and jobs."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(_templates_folder()),
+        static_folder="static",
+    )
+    from exchange.config import load_config
+
+    app.config.from_mapping(load_config(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+        if "DATABASE_URL" in config:
+            from exchange.config import normalise_database_url
+
+            app.config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_jobs(app)
+    return app
+
+
+def _templates_folder() -> Path:
+    """``templates/`` at the project root (a source checkout) or inside the package."""
+    source = PROJECT_ROOT / "templates"
+    return source if source.is_dir() else Path(__file__).parent / "templates"
+
+
+def _register_extensions(app: Flask) -> None:
+    from exchange.extensions import db
+
+    db.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from exchange.api import register_api
+    from exchange.pages import pages
+
+    register_api(app)
+    app.register_blueprint(pages)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from exchange.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_jobs(app: Flask) -> None:
+    from exchange.scheduler import init_scheduler
+
+    init_scheduler(app)

@@ -1,0 +1,43 @@
+"""The JSON API under ``/api/v1`` (flask-smorest: schemas, OpenAPI, Swagger UI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Blueprint, Flask, send_from_directory
+from werkzeug.wrappers import Response
+
+from exchange.api import leagues, markets
+from exchange.extensions import api
+
+SWAGGER_STATIC = Path(swagger_ui_bundle.swagger_ui_path)
+
+API_CONFIG = {
+    "API_TITLE": "Environmental Rights Exchange API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "api/docs",
+    # Served from the installed swagger-ui-bundle package: no CDN at run time.
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
+}
+
+swagger_assets = Blueprint("swagger_assets", __name__)
+
+
+@swagger_assets.route("/api/docs/static/<path:filename>")
+def swagger_static(filename: str) -> Response:
+    """Swagger UI's scripts and styles, shipped inside the Python package."""
+    return send_from_directory(SWAGGER_STATIC, filename, max_age=3600)
+
+
+def register_api(app: Flask) -> None:
+    """Bind the Api and register every API blueprint."""
+    for key, value in API_CONFIG.items():
+        app.config.setdefault(key, value)
+    api.init_app(app)
+    api.register_blueprint(leagues.blp)
+    api.register_blueprint(markets.blp)
+    app.register_blueprint(swagger_assets)

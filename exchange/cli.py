@@ -1,0 +1,115 @@
+"""The ``exchange`` console script: database, demo, serving and scheduler commands."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+import click
+from flask import Flask
+
+from exchange import create_app
+
+
+def _app(**config: Any) -> Flask:
+    return create_app(config or None)
+
+
+@click.group(help="Environmental rights exchange: run, migrate and audit.")
+def main() -> None:
+    """Entry point of the console script."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or migrate the database (DATABASE_URL) to the newest schema."""
+    app = _app()
+    _migrate(app)
+    click.echo(f"database at head: {_safe_url(app)}")
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Migrate, then seed the demo leagues and markets if the database has none."""
+    app = _app()
+    _migrate(app)
+    _seed(app)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+def demo(host: str, port: int) -> None:
+    """Migrate, seed demo data if absent, start the scheduler and serve pages and API."""
+    app = _app(SCHEDULER_ENABLED=True)
+    _migrate(app)
+    _seed(app)
+    from exchange.scheduler import start_scheduler, stop_scheduler
+
+    start_scheduler(app)
+    click.echo(f"Exchange demo on http://{host}:{port}/  (API docs: /api/docs)")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        stop_scheduler(app)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve pages and API with gunicorn (production; no scheduler in the workers)."""
+    from exchange.gunicorn_app import run_gunicorn
+
+    run_gunicorn(f"{host}:{port}", workers=workers, threads=threads)
+
+
+@main.command("scheduler")
+def scheduler() -> None:
+    """Run the clearing scheduler alone (one per deployment, beside the web workers)."""
+    from exchange.scheduler import start_scheduler, stop_scheduler
+
+    app = _app(SCHEDULER_ENABLED=True)
+    start_scheduler(app)
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo("scheduler running; Ctrl-C to stop")
+    while not stopping:
+        time.sleep(0.5)
+    stop_scheduler(app)
+
+
+def _migrate(app: Flask) -> None:
+    from exchange.extensions import db
+    from exchange.migrate import upgrade_engine
+
+    with app.app_context():
+        upgrade_engine(db.engine)
+
+
+def _seed(app: Flask) -> None:
+    from exchange.extensions import db
+    from exchange.services.demo import seed_registry
+
+    with app.app_context():
+        session = db.session_factory()
+        try:
+            seeded = seed_registry(session)
+        finally:
+            session.close()
+    click.echo("demo data seeded" if seeded else "demo data present; left as is")
+
+
+def _safe_url(app: Flask) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)

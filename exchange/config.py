@@ -1,0 +1,53 @@
+"""Configuration read from the environment (twelve-factor style)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """Read a boolean flag such as ``EXCHANGE_SCHEDULER=1`` from the environment."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def default_database_url(instance_path: str) -> str:
+    """The embedded default: a SQLite file under the instance folder."""
+    return "sqlite:///" + str(Path(instance_path) / "exchange.sqlite3")
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the configuration mapping from environment variables.
+
+    ``DATABASE_URL``      SQLAlchemy URL; default ``sqlite:///<instance>/exchange.sqlite3``.
+                          ``postgresql://`` URLs are rewritten to the psycopg 3 driver.
+    ``SECRET_KEY``        session signing key; a random one per process if unset (dev only).
+    ``EXCHANGE_SCHEDULER``  ``1`` to run the clearing scheduler inside this process.
+    ``EXCHANGE_OPEN_WRITES`` ``1`` lets anyone call state-changing endpoints (until identity
+                          and roles exist; never in production).
+    """
+    return {
+        "DATABASE_URL": normalise_database_url(
+            os.environ.get("DATABASE_URL") or default_database_url(instance_path)
+        ),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        "SCHEDULER_ENABLED": env_flag("EXCHANGE_SCHEDULER"),
+        "OPEN_WRITES": env_flag("EXCHANGE_OPEN_WRITES"),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Point bare ``postgresql://`` URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,209 @@
+"""The registry: leagues, basins, markets, eligibility and transfer limits."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.models.base import Base, UTCDateTime, utcnow
+
+
+class Region(enum.StrEnum):
+    """The three groups of leagues named in the regional-coordination policy."""
+
+    EAST = "east"
+    CENTRAL = "central"
+    WEST = "west"
+
+
+class RightType(enum.StrEnum):
+    """Kinds of environmental rights traded on the exchange."""
+
+    WATER = "water"
+    POLLUTANT = "pollutant"
+    CARBON = "carbon"
+    ENERGY = "energy"
+
+
+class Pollutant(enum.StrEnum):
+    """Sub-types of pollutant-discharge rights."""
+
+    COD = "COD"
+    NH3N = "NH3-N"
+    SO2 = "SO2"
+    NOX = "NOx"
+
+
+class MarketStatus(enum.StrEnum):
+    """Whether a market accepts orders."""
+
+    OPEN = "open"
+    HALTED = "halted"
+    CLOSED = "closed"
+
+
+# Units a market may trade in, per right type.
+UNITS: dict[RightType, tuple[str, ...]] = {
+    RightType.WATER: ("m3",),
+    RightType.POLLUTANT: ("t", "kg"),
+    RightType.CARBON: ("tCO2e",),
+    RightType.ENERGY: ("tce",),
+}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Basin(Base):
+    """A river basin (Yellow River, Nen River, ...)."""
+
+    __tablename__ = "basins"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128))
+
+
+class LeagueBasin(Base):
+    """A league lies (partly) in a basin."""
+
+    __tablename__ = "league_basins"
+
+    league_code: Mapped[str] = mapped_column(
+        ForeignKey("leagues.code", ondelete="CASCADE"), primary_key=True
+    )
+    basin_code: Mapped[str] = mapped_column(ForeignKey("basins.code"), primary_key=True)
+
+
+class League(Base):
+    """A league-level division (盟市): a participant of the exchange."""
+
+    __tablename__ = "leagues"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128))
+    region: Mapped[Region] = mapped_column(_enum(Region, "region"))
+    basins: Mapped[list[Basin]] = relationship(
+        secondary="league_basins", order_by="Basin.code", lazy="selectin"
+    )
+
+    @property
+    def basin_codes(self) -> list[str]:
+        """Codes of the basins the league lies in."""
+        return [b.code for b in self.basins]
+
+
+class Market(Base):
+    """One tradable instrument: a right type (and pollutant), a zone scope and a vintage."""
+
+    __tablename__ = "markets"
+    __table_args__ = (
+        CheckConstraint("lot > 0", name="lot_positive"),
+        CheckConstraint("tick > 0", name="tick_positive"),
+        CheckConstraint("price_floor >= 0", name="floor_non_negative"),
+        CheckConstraint(
+            "price_ceiling IS NULL OR price_ceiling >= price_floor", name="ceiling_above_floor"
+        ),
+        CheckConstraint("cap > 0", name="cap_positive"),
+        CheckConstraint(
+            "(right_type = 'pollutant') = (pollutant IS NOT NULL)", name="pollutant_iff_type"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(200))
+    right_type: Mapped[RightType] = mapped_column(_enum(RightType, "right_type"))
+    pollutant: Mapped[Pollutant | None] = mapped_column(_enum(Pollutant, "pollutant"))
+    basin_code: Mapped[str | None] = mapped_column(ForeignKey("basins.code"))
+    vintage: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    lot: Mapped[int] = mapped_column(BigInteger)
+    tick: Mapped[int] = mapped_column(BigInteger)
+    price_floor: Mapped[int] = mapped_column(BigInteger)
+    price_ceiling: Mapped[int | None] = mapped_column(BigInteger)
+    cap: Mapped[int] = mapped_column(BigInteger)
+    clearing_schedule: Mapped[str] = mapped_column(String(120))
+    status: Mapped[MarketStatus] = mapped_column(
+        _enum(MarketStatus, "market_status"), default=MarketStatus.OPEN
+    )
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    eligibility: Mapped[list[MarketLeague]] = relationship(
+        back_populates="market",
+        cascade="all, delete-orphan",
+        order_by="MarketLeague.league_code",
+        lazy="selectin",
+    )
+    links: Mapped[list[TransferLimit]] = relationship(
+        back_populates="market",
+        cascade="all, delete-orphan",
+        order_by="(TransferLimit.from_zone, TransferLimit.to_zone)",
+        lazy="selectin",
+    )
+
+    @property
+    def zone_scope(self) -> str:
+        """``basin:<code>`` for a basin market, else ``region`` (all of Inner Mongolia)."""
+        return f"basin:{self.basin_code}" if self.basin_code else "region"
+
+    @property
+    def zonal(self) -> bool:
+        """True where transfers between zones are limited (zonal clearing)."""
+        return bool(self.links)
+
+
+class MarketLeague(Base):
+    """A league may trade in a market, in a zone (by default the league itself)."""
+
+    __tablename__ = "market_leagues"
+
+    market_id: Mapped[int] = mapped_column(
+        ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True
+    )
+    league_code: Mapped[str] = mapped_column(ForeignKey("leagues.code"), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(32))
+
+    market: Mapped[Market] = relationship(back_populates="eligibility")
+
+
+class TransferLimit(Base):
+    """A directed link between two zones of a market with a capacity per clearing run."""
+
+    __tablename__ = "transfer_limits"
+    __table_args__ = (
+        UniqueConstraint("market_id", "from_zone", "to_zone", name="uq_transfer_limits_link"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_non_negative"),
+        CheckConstraint("from_zone <> to_zone", name="distinct_zones"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id", ondelete="CASCADE"))
+    from_zone: Mapped[str] = mapped_column(String(32))
+    to_zone: Mapped[str] = mapped_column(String(32))
+    capacity: Mapped[int | None] = mapped_column(BigInteger)
+
+    market: Mapped[Market] = relationship(back_populates="links")

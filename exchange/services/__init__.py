@@ -1,0 +1,1 @@
+"""Use cases of the exchange: each function owns its transaction."""

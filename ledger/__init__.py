@@ -1,0 +1,1 @@
+"""The ledger: double-entry, append-only, hash-chained book of record."""

@@ -1,0 +1,120 @@
+"""Shared fixtures: a migrated database per test, on SQLite or on PostgreSQL.
+
+SQLite (always): the schema is migrated once into a template file, and each test
+gets a fresh copy. PostgreSQL (when ``TEST_DATABASE_URL`` is set): the schema is
+dropped and migrated once per run, and every table is emptied before each test
+(with triggers off, since the ledger's append-only triggers refuse TRUNCATE).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+import ledger.models
+from exchange import create_app
+from exchange.db import make_engine
+from exchange.extensions import db
+from exchange.migrate import upgrade_engine
+from exchange.models import Base
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+
+
+def table_names() -> list[str]:
+    """Every table of the exchange and the ledger."""
+    return [t.name for t in Base.metadata.sorted_tables] + [
+        t.name for t in ledger.models.LedgerBase.metadata.sorted_tables
+    ]
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at head: a SQLite template file, or the PostgreSQL test database."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade_engine(engine)
+        engine.dispose()
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_engine(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> str:
+    """A clean, migrated database for one test."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(
+                text(f"TRUNCATE {', '.join(table_names())} RESTART IDENTITY CASCADE")
+            )
+        engine.dispose()
+        return PG_URL
+    target = tmp_path / "test.sqlite3"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The app on a clean database, writes enabled (identity comes later)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "OPEN_WRITES": True,
+        }
+    )
+    yield app
+    app.extensions["exchange.db"]["engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session outside any request, closed after the test."""
+    with app.app_context():
+        s = db.session_factory()
+        try:
+            yield s
+        finally:
+            s.close()
+
+
+@pytest.fixture
+def demo_registry(app: Flask) -> Flask:
+    """The app with the demo basins, leagues and markets seeded."""
+    from exchange.services.demo import seed_registry
+
+    with app.app_context():
+        s = db.session_factory()
+        try:
+            seed_registry(s)
+        finally:
+            s.close()
+    return app

@@ -1,0 +1,57 @@
+"""The ``exchange`` console script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from exchange.cli import main
+from exchange.db import make_engine
+from exchange.models import League, Market
+
+
+@pytest.fixture
+def fresh_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "database at head" in result.output
+    first = runner.invoke(main, ["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "seeded" in first.output
+    second = runner.invoke(main, ["seed-demo"])
+    assert second.exit_code == 0
+    assert "present" in second.output
+    engine = make_engine(fresh_sqlite)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(League)) == 12
+            assert conn.scalar(select(func.count()).select_from(Market)) == 8
+    finally:
+        engine.dispose()
+
+
+def test_help_lists_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("init-db", "demo", "serve", "scheduler"):
+        assert command in result.output
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(fresh_sqlite: str) -> None:
+    engine = make_engine(fresh_sqlite)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()

@@ -1,0 +1,3 @@
+from exchange import create_app
+
+app = create_app()
