@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import signal
 import time
 from typing import Any
@@ -88,6 +90,15 @@ def scheduler() -> None:
     stop_scheduler(app)
 
 
+def _register_area_commands() -> None:
+    """Add the commands of every module in ``exchange.commands`` to the group."""
+    import exchange.commands as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        module.register(main)
+
+
 def _migrate(app: Flask) -> None:
     from exchange.extensions import db
     from exchange.migrate import upgrade_engine
@@ -98,18 +109,24 @@ def _migrate(app: Flask) -> None:
 
 def _seed(app: Flask) -> None:
     from exchange.extensions import db
-    from exchange.services.demo import seed_registry
+    from exchange.services.demo import seed_demo
 
     with app.app_context():
         session = db.session_factory()
         try:
-            seeded = seed_registry(session)
+            done = seed_demo(session)
         finally:
             session.close()
-    click.echo("demo data seeded" if seeded else "demo data present; left as is")
+    for line in done:
+        click.echo(f"demo data seeded: {line}")
+    if not done:
+        click.echo("demo data present; left as is")
 
 
 def _safe_url(app: Flask) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+_register_area_commands()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,3 +118,21 @@ def demo_registry(app: Flask) -> Flask:
         finally:
             s.close()
     return app
+
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(app: Flask) -> AuthHeaders:
+    """``auth(role, league=None)`` -> request headers acting as such a user.
+
+    Tests call the API with ``headers=auth("regulator")`` or
+    ``headers=auth("league", "ordos")`` so that they keep working unchanged
+    once identity and roles exist (then this fixture creates a user and token).
+    """
+
+    def headers(role: str, league: str | None = None) -> dict[str, str]:
+        return {}
+
+    return headers

@@ -1,4 +1,4 @@
-"""Seed the demo registry (idempotent): basins, the 12 leagues and the demo markets."""
+"""Seed the demo (idempotent): registry first, then each later area's demo data."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def seed_registry(session: Session) -> bool:
         if session.scalar(select(Market.id).where(Market.code == item["code"])) is None:
             create_market(session, schema.load(item))
     return True
+
+
+def seed_demo(session: Session) -> list[str]:
+    """Seed every part of the demo that is absent; returns what was done, for the CLI."""
+    done = []
+    if seed_registry(session):
+        done.append("registry: 5 basins, 12 leagues, 8 markets")
+    return done
