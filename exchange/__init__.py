@@ -44,16 +44,20 @@ def _templates_folder() -> Path:
 
 def _register_extensions(app: Flask) -> None:
     from exchange.extensions import db
+    from exchange.identity import init_identity
 
     db.init_app(app)
+    init_identity(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from exchange.api import register_api
+    from exchange.identity.pages import auth_pages
     from exchange.pages import pages
 
     register_api(app)
     app.register_blueprint(pages)
+    app.register_blueprint(auth_pages)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -114,7 +114,7 @@ def _seed(app: Flask) -> None:
     with app.app_context():
         session = db.session_factory()
         try:
-            done = seed_demo(session)
+            done = seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
         finally:
             session.close()
     for line in done:

@@ -30,8 +30,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
                           ``postgresql://`` URLs are rewritten to the psycopg 3 driver.
     ``SECRET_KEY``        session signing key; a random one per process if unset (dev only).
     ``EXCHANGE_SCHEDULER``  ``1`` to run the clearing scheduler inside this process.
-    ``EXCHANGE_OPEN_WRITES`` ``1`` lets anyone call state-changing endpoints (until identity
-                          and roles exist; never in production).
+    ``EXCHANGE_SECURE_COOKIES`` ``1`` marks the session cookie ``Secure`` (HTTPS only);
+                          set it in production. It is always ``HttpOnly`` and ``SameSite=Lax``.
+    ``RATELIMIT_STORAGE_URI`` where rate-limit counters live; default ``memory://`` (one
+                          process); e.g. ``redis://host:6379/0`` for several workers.
+    ``EXCHANGE_DEMO_CREDENTIALS`` where ``exchange demo`` writes the demo logins and tokens;
+                          default ``<instance>/demo-credentials.json``.
     """
     return {
         "DATABASE_URL": normalise_database_url(
@@ -39,7 +43,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         ),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         "SCHEDULER_ENABLED": env_flag("EXCHANGE_SCHEDULER"),
-        "OPEN_WRITES": env_flag("EXCHANGE_OPEN_WRITES"),
+        "SESSION_COOKIE_SECURE": env_flag("EXCHANGE_SECURE_COOKIES"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "DEMO_CREDENTIALS_PATH": os.environ.get("EXCHANGE_DEMO_CREDENTIALS")
+        or str(Path(instance_path) / "demo-credentials.json"),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "JSON_SORT_KEYS": False,
     }

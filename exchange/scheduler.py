@@ -35,6 +35,8 @@ def init_scheduler(app: Flask) -> None:
 
 def start_scheduler(app: Flask, scheduler: BaseScheduler | None = None) -> BaseScheduler:
     """Create (unless given), install every job and start the scheduler."""
+    import exchange.services.scheduling  # noqa: F401  (registers the clearing jobs)
+
     scheduler = scheduler or BackgroundScheduler(
         timezone=EXCHANGE_TZ,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},

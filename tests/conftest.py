@@ -77,13 +77,12 @@ def database_url(migrated_template: str, tmp_path: Path) -> str:
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    """The app on a clean database, writes enabled (identity comes later)."""
+    """The app on a clean database (callers authenticate with the ``auth`` fixture)."""
     app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
-            "OPEN_WRITES": True,
         }
     )
     yield app
@@ -128,11 +127,28 @@ def auth(app: Flask) -> AuthHeaders:
     """``auth(role, league=None)`` -> request headers acting as such a user.
 
     Tests call the API with ``headers=auth("regulator")`` or
-    ``headers=auth("league", "ordos")`` so that they keep working unchanged
-    once identity and roles exist (then this fixture creates a user and token).
+    ``headers=auth("league", "ordos")``: the first call creates an API-only user
+    ``test-<role>[-<league>]`` with a token; later calls reuse it. A league user
+    needs its league in the database (e.g. the ``demo_registry`` fixture).
     """
+    from exchange.identity import service
+    from exchange.models import Role
+
+    tokens: dict[tuple[str, str | None], str] = {}
 
     def headers(role: str, league: str | None = None) -> dict[str, str]:
-        return {}
+        key = (role, league)
+        if key not in tokens:
+            with app.app_context():
+                s = db.session_factory()
+                try:
+                    name = f"test-{role}" + (f"-{league}" if league else "")
+                    user = service.find_user(s, name) or service.create_user(
+                        s, username=name, role=Role(role), league_code=league
+                    )
+                    tokens[key] = service.create_token(s, user.id, name="test").secret
+                finally:
+                    s.close()
+        return {"Authorization": f"Bearer {tokens[key]}"}
 
     return headers

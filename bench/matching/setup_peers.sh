@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Create one virtual environment per peer implementation, outside the project's own venv.
-# Usage: bash bench/matching/setup_peers.sh [VENV_ROOT]   (default: bench/.venvs, gitignored)
+# Usage: bash bench/matching/setup_peers.sh [VENV_ROOT]   (default: bench/matching/.venvs,
+# ignored by bench/matching/.gitignore; never commit the venvs)
 set -u
-ROOT="${1:-$(cd "$(dirname "$0")/.." && pwd)/.venvs}"
+ROOT="${1:-$(cd "$(dirname "$0")" && pwd)/.venvs}"
 PY="${PYTHON:-python3.11}"
 mkdir -p "$ROOT"
 status=0
 
 echo "== pymarket -> $ROOT/pymarket"
 "$PY" -m venv "$ROOT/pymarket"
-if ! "$ROOT/pymarket/bin/pip" install -q pymarket; then
+if ! "$ROOT/pymarket/bin/pip" install -q pymarket "pandas<3"; then
     echo "pymarket: install failed" >&2; status=1
 fi
 

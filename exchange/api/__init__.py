@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 import swagger_ui_bundle
 from flask import Blueprint, Flask, send_from_directory
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from exchange.api import leagues, markets
+from exchange.api import leagues, markets, trading, users_api
+from exchange.api.schemas import ErrorSchema
 from exchange.extensions import api
 
 SWAGGER_STATIC = Path(swagger_ui_bundle.swagger_ui_path)
@@ -27,6 +30,20 @@ API_CONFIG = {
 swagger_assets = Blueprint("swagger_assets", __name__)
 
 
+class Int64Converter(IntegerConverter):
+    """``<int:...>`` within a signed 64-bit integer: a larger id is a 404, never a 500."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
+
+
 @swagger_assets.route("/api/docs/static/<path:filename>")
 def swagger_static(filename: str) -> Response:
     """Swagger UI's scripts and styles, shipped inside the Python package."""
@@ -37,7 +54,12 @@ def register_api(app: Flask) -> None:
     """Bind the Api and register every API blueprint."""
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
+    app.url_map.converters["int"] = Int64Converter  # before any route is added
+    api.ERROR_SCHEMA = ErrorSchema  # our error shape, so the OpenAPI document declares it
     api.init_app(app)
     api.register_blueprint(leagues.blp)
     api.register_blueprint(markets.blp)
+    api.register_blueprint(users_api.blp)
+    api.register_blueprint(trading.blp)
+    api.register_blueprint(import_module("exchange.api.ledger_api").blp)
     app.register_blueprint(swagger_assets)

@@ -1,30 +1,66 @@
 """Who may do what: the one place every view asks.
 
 Views call :func:`require_roles` or :func:`require_league_access`; they never
-look at tokens or sessions themselves. Until identity exists, the acting user
-is a development superuser when ``EXCHANGE_OPEN_WRITES`` is on, and an
-anonymous visitor otherwise (then every state change is refused).
+look at tokens or sessions themselves.
+
+Authentication (resolved once per request, cached in ``flask.g``):
+
+- ``Authorization: Bearer <token>``: an API token of a user (see
+  ``exchange.identity.service``). A malformed, unknown, expired or revoked
+  token, or the token of a deactivated user, is refused with 401 on *every*
+  route, public ones included: bad credentials are never silently ignored.
+- otherwise the Flask-Login session cookie of a user logged in on the web
+  pages. State-changing requests authenticated by the cookie must carry the
+  CSRF token (form field ``csrf_token`` or header ``X-CSRFToken``), on the
+  API as on the pages; requests with a bearer token need none, since a
+  browser never adds an ``Authorization`` header on its own
+  (``exchange.identity.security``).
+- otherwise an anonymous visitor.
+
+The rules (roles come from ``exchange.models.identity.Role``):
+
+- anonymous visitors see only public market data: leagues, basins, right
+  types, markets, and (once trading exists) *past* clearing prices and
+  volumes. Every other route answers 401 to them.
+- ``league`` users are bound to one league: they see and act only for it
+  (:func:`require_league_access`); another league's resources answer 403 (or
+  404 where even existence is private) and change nothing.
+- ``regulator``: registers markets and allocations, deposits cash, triggers
+  clearing runs, sees everything.
+- ``auditor``: read-only; sees what a regulator sees (ledger, verify, replay,
+  exports, the action log) and changes nothing.
+- ``admin``: manages users and tokens; sees no trading data.
+
+Sealed bids (for the trading routes): before the clearing run of a window,
+**no one but the regulator sees orders of others**. A league sees only its own
+orders (``require_league_access(order.league_code)``); an auditor sees orders
+only once the run that cleared them exists (its stored order snapshot);
+the public sees only results (price, volume) of past runs, never orders. A
+list of orders must filter by these rules in the query, not after it.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import g, request
 
 from exchange.errors import ExchangeError, Forbidden
+from exchange.models.identity import Role
+
+__all__ = [
+    "ANONYMOUS",
+    "READ_METHODS",
+    "Actor",
+    "Role",
+    "Unauthorized",
+    "current_actor",
+    "guard_writes",
+    "require_league_access",
+    "require_roles",
+]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class Role(enum.StrEnum):
-    """Roles of users of the exchange."""
-
-    LEAGUE = "league"
-    REGULATOR = "regulator"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -35,16 +71,16 @@ class Actor:
     role: Role | None = None
     league_code: str | None = None
     user_id: int | None = None
-    superuser: bool = False
+    auth: str | None = None  # "token", "session" or None (anonymous)
+    token_id: int | None = None
 
     @property
     def authenticated(self) -> bool:
-        """True for a logged-in user (or the development superuser)."""
-        return self.superuser or self.role is not None
+        """True for a logged-in user or a valid API token."""
+        return self.role is not None
 
 
 ANONYMOUS = Actor(username="anonymous")
-DEVELOPER = Actor(username="developer", superuser=True)
 
 
 class Unauthorized(ExchangeError):
@@ -55,25 +91,27 @@ class Unauthorized(ExchangeError):
 
 
 def current_actor() -> Actor:
-    """The actor of the current request."""
-    if current_app.config.get("OPEN_WRITES"):
-        return DEVELOPER
-    return ANONYMOUS
+    """The actor of the current request (401 if it presents bad credentials)."""
+    actor: Actor | None = g.get("actor")
+    if actor is None:
+        from exchange.identity.authn import authenticate_request
+
+        actor = authenticate_request()
+        g.actor = actor
+    return actor
+
+
+def _login_needed() -> Unauthorized:
+    return Unauthorized("log in or send an API token (Authorization: Bearer <token>)")
 
 
 def require_roles(*roles: Role) -> Actor:
     """The current actor if it has one of ``roles``; else 401 (anonymous) or 403."""
     actor = current_actor()
-    if actor.superuser or actor.role in roles:
-        return actor
     if not actor.authenticated:
-        if not current_app.config.get("OPEN_WRITES") and request.method not in READ_METHODS:
-            raise Forbidden(
-                "state-changing endpoints are disabled; set EXCHANGE_OPEN_WRITES=1 "
-                "(development only) to enable them",
-                code="writes_disabled",
-            )
-        raise Unauthorized("log in or send an API token (Authorization: Bearer ...)")
+        raise _login_needed()
+    if actor.role in roles:
+        return actor
     raise Forbidden(f"this needs the role {' or '.join(r.value for r in roles)}")
 
 
@@ -84,10 +122,8 @@ def require_league_access(league_code: str, *, write: bool = False) -> Actor:
     every league; only the league itself may act for it.
     """
     actor = current_actor()
-    if actor.superuser:
-        return actor
     if not actor.authenticated:
-        raise Unauthorized("log in or send an API token (Authorization: Bearer ...)")
+        raise _login_needed()
     if actor.role is Role.LEAGUE:
         if actor.league_code == league_code:
             return actor

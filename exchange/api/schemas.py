@@ -169,3 +169,13 @@ class RightTypeSchema(Schema):
     code = fields.String()
     units = fields.List(fields.String())
     pollutants = fields.List(fields.String())
+
+
+class ErrorSchema(Schema):
+    """The JSON body of every error (see ``exchange.errors.error_body``)."""
+
+    code = fields.Integer(metadata={"description": "HTTP status"})
+    error = fields.String(metadata={"description": "Stable machine-readable error code"})
+    message = fields.String(metadata={"description": "What went wrong and how to fix it"})
+    errors = fields.Dict(metadata={"description": "Field errors by location and field"})
+    details = fields.Dict(metadata={"description": "Extra facts about a domain error"})

@@ -1,6 +1,7 @@
 """SQLAlchemy models of the exchange (the ledger's tables live in ``ledger``)."""
 
 from exchange.models.base import Base, utcnow
+from exchange.models.identity import ActionLog, ApiToken, Role, User
 from exchange.models.registry import (
     UNITS,
     Basin,
@@ -14,19 +15,43 @@ from exchange.models.registry import (
     RightType,
     TransferLimit,
 )
+from exchange.models.trading import (
+    ClearingRun,
+    ClearingSnapshot,
+    Fill,
+    Order,
+    OrderStatus,
+    RunStatus,
+    RunTrigger,
+    Side,
+    Validity,
+)
 
 __all__ = [
     "UNITS",
+    "ActionLog",
+    "ApiToken",
     "Base",
     "Basin",
+    "ClearingRun",
+    "ClearingSnapshot",
+    "Fill",
     "League",
     "LeagueBasin",
     "Market",
     "MarketLeague",
     "MarketStatus",
+    "Order",
+    "OrderStatus",
     "Pollutant",
     "Region",
     "RightType",
+    "Role",
+    "RunStatus",
+    "RunTrigger",
+    "Side",
     "TransferLimit",
+    "User",
+    "Validity",
     "utcnow",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -37,9 +39,23 @@ def seed_registry(session: Session) -> bool:
     return True
 
 
-def seed_demo(session: Session) -> list[str]:
-    """Seed every part of the demo that is absent; returns what was done, for the CLI."""
+def seed_demo(session: Session, credentials_path: str | Path | None = None) -> list[str]:
+    """Seed every part of the demo that is absent; returns what was done, for the CLI.
+
+    With ``credentials_path``, also the demo users (one per league, a regulator,
+    an auditor, an admin) and their logins and API tokens written to that file.
+    """
     done = []
     if seed_registry(session):
         done.append("registry: 5 basins, 12 leagues, 8 markets")
+    from exchange.services.ledger_ops import seed_demo_ledger
+
+    if allocations := seed_demo_ledger(session):
+        done.append(allocations)
+    if credentials_path is not None:
+        from exchange.identity.demo import seed_identity
+
+        users = seed_identity(session, credentials_path)
+        if users:
+            done.append(users)
     return done

@@ -17,6 +17,7 @@ from exchange.models import League, Market
 def fresh_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("EXCHANGE_DEMO_CREDENTIALS", str(tmp_path / "demo-credentials.json"))
     return url
 
 

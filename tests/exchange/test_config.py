@@ -9,12 +9,15 @@ from exchange.config import load_config, normalise_database_url
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in ("DATABASE_URL", "SECRET_KEY", "EXCHANGE_SCHEDULER", "EXCHANGE_OPEN_WRITES"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "EXCHANGE_SCHEDULER", "EXCHANGE_SECURE_COOKIES"):
         monkeypatch.delenv(name, raising=False)
     config = load_config("/srv/instance")
     assert config["DATABASE_URL"] == "sqlite:////srv/instance/exchange.sqlite3"
     assert config["SCHEDULER_ENABLED"] is False
-    assert config["OPEN_WRITES"] is False
+    assert "OPEN_WRITES" not in config
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert len(config["SECRET_KEY"]) >= 32
 
 

@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import AuthHeaders
+
 LEAGUES = {
     "hohhot", "baotou", "ordos", "ulanqab", "hulunbuir", "hinggan",
     "tongliao", "chifeng", "xilingol", "bayannur", "wuhai", "alxa",
@@ -95,8 +97,8 @@ def test_market_by_id(demo_registry: Flask, client: FlaskClient) -> None:
     assert missing.get_json()["error"] == "not_found"
 
 
-def test_create_market(demo_registry: Flask, client: FlaskClient) -> None:
-    response = client.post("/api/v1/markets", json=market())
+def test_create_market(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> None:
+    response = client.post("/api/v1/markets", headers=auth("regulator"), json=market())
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["code"] == "TEST-SO2-2028"
@@ -105,7 +107,9 @@ def test_create_market(demo_registry: Flask, client: FlaskClient) -> None:
     assert client.get(f"/api/v1/markets/{body['id']}").status_code == 200
 
 
-def test_create_zonal_market_with_zones(demo_registry: Flask, client: FlaskClient) -> None:
+def test_create_zonal_market_with_zones(
+    demo_registry: Flask, client: FlaskClient, auth: AuthHeaders
+) -> None:
     body = market(
         code="TEST-YR",
         right_type="water",
@@ -119,7 +123,7 @@ def test_create_zonal_market_with_zones(demo_registry: Flask, client: FlaskClien
         ],
         transfer_limits=[{"from": "upper", "to": "lower", "capacity": 1000}],
     )
-    response = client.post("/api/v1/markets", json=body)
+    response = client.post("/api/v1/markets", headers=auth("regulator"), json=body)
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
     assert created["zonal"] is True
@@ -153,10 +157,10 @@ def test_create_zonal_market_with_zones(demo_registry: Flask, client: FlaskClien
     ],
 )
 def test_create_market_rejects_bad_input(
-    demo_registry: Flask, client: FlaskClient, body: dict[str, Any], field: str
+    demo_registry: Flask, client: FlaskClient, auth: AuthHeaders, body: dict[str, Any], field: str
 ) -> None:
     before = count_markets(client)
-    response = client.post("/api/v1/markets", json=body)
+    response = client.post("/api/v1/markets", headers=auth("regulator"), json=body)
     assert response.status_code == 422, response.get_json()
     payload = response.get_json()
     assert payload["error"] == "validation_error"
@@ -182,33 +186,49 @@ def test_create_market_rejects_bad_input(
     ],
 )
 def test_create_market_rejects_inconsistent_registry_data(
-    demo_registry: Flask, client: FlaskClient, changes: dict[str, Any], field: str, status: int
+    demo_registry: Flask,
+    client: FlaskClient,
+    auth: AuthHeaders,
+    changes: dict[str, Any],
+    field: str,
+    status: int,
 ) -> None:
     before = count_markets(client)
-    response = client.post("/api/v1/markets", json=market(**changes))
+    response = client.post("/api/v1/markets", headers=auth("regulator"), json=market(**changes))
     assert response.status_code == status, response.get_json()
     assert field in response.get_json()["errors"]["json"]
     assert count_markets(client) == before
 
 
-def test_create_market_rejects_non_json(demo_registry: Flask, client: FlaskClient) -> None:
+def test_create_market_rejects_non_json(
+    demo_registry: Flask, client: FlaskClient, auth: AuthHeaders
+) -> None:
     before = count_markets(client)
-    broken = client.post("/api/v1/markets", data="{not json", content_type="application/json")
+    broken = client.post(
+        "/api/v1/markets",
+        headers=auth("regulator"),
+        data="{not json",
+        content_type="application/json",
+    )
     assert broken.status_code == 400
     assert broken.get_json()["error"] == "bad_request"
-    as_list = client.post("/api/v1/markets", json=[1, 2])
+    as_list = client.post("/api/v1/markets", headers=auth("regulator"), json=[1, 2])
     assert as_list.status_code == 422
-    form = client.post("/api/v1/markets", data={"code": "X"})
+    form = client.post("/api/v1/markets", headers=auth("regulator"), data={"code": "X"})
     assert form.status_code in (415, 422)
     assert count_markets(client) == before
 
 
-def test_writes_are_off_by_default(demo_registry: Flask, client: FlaskClient) -> None:
-    demo_registry.config["OPEN_WRITES"] = False
+def test_writes_need_the_regulator(
+    demo_registry: Flask, client: FlaskClient, auth: AuthHeaders
+) -> None:
     before = count_markets(client)
-    response = client.post("/api/v1/markets", json=market())
-    assert response.status_code == 403
-    assert response.get_json()["error"] == "writes_disabled"
+    anonymous = client.post("/api/v1/markets", json=market())
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"] == "unauthorized"
+    as_league = client.post("/api/v1/markets", headers=auth("league", "ordos"), json=market())
+    assert as_league.status_code == 403
+    assert as_league.get_json()["error"] == "forbidden"
     assert count_markets(client) == before
 
 

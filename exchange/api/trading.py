@@ -1,0 +1,160 @@
+"""``/api/v1/orders`` and clearing runs: order intake, market data, replay audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from exchange.api.access import Actor, Role, require_roles
+from exchange.api.trading_schemas import (
+    ClearingRunSchema,
+    OrderCreateSchema,
+    OrderPageSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    ReplaySchema,
+    RunQuerySchema,
+    RunTriggerSchema,
+)
+from exchange.errors import Forbidden, InvalidInput, NotFound
+from exchange.extensions import db
+from exchange.models.base import utcnow
+from exchange.models.trading import ClearingRun, Order, OrderStatus, RunTrigger
+from exchange.services import clearing, orders, registry, replay
+
+blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
+
+RUN_PAGE_SCHEMA = ClearingRunSchema(many=True)
+
+
+def _trading_league(actor: Actor, requested: str | None) -> str:
+    """The league an order is entered or cancelled for: the caller's own."""
+    if actor.league_code is None:
+        raise InvalidInput("this user is bound to no league", field="league")
+    if requested is not None and requested != actor.league_code:
+        raise Forbidden("a league user may only trade for their own league", field="league")
+    return actor.league_code
+
+
+def _visible_league(actor: Actor) -> str | None:
+    """League users see their own orders only; regulators and auditors see all."""
+    return actor.league_code if actor.role is Role.LEAGUE else None
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, OrderSchema)
+    @blp.alt_response(200, schema=OrderSchema, description="Repeat of a client_order_id")
+    def post(self, data: dict[str, Any]) -> tuple[Order, int]:
+        """Enter a limit order; its rights (sell) or cash (buy) are held at once."""
+        actor = require_roles(Role.LEAGUE)
+        league = _trading_league(actor, data.pop("league", None))
+        registry.get_league(db.session, league)
+        placed = orders.place_order(db.session, league=league, data=data, actor=actor.username)
+        return placed.order, 201 if placed.created else 200
+
+    @blp.arguments(OrderQuerySchema, location="query")
+    @blp.response(200, OrderPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Orders, newest first: a league's own; every league's for the regulator.
+
+        Auditors see orders only once they have traded or left the book (sealed bids).
+        """
+        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
+        league = _visible_league(actor)
+        if league is None:
+            league = query.pop("league", None)
+        else:
+            query.pop("league", None)
+        # Sealed bids: an auditor sees an order only once it has left the open book.
+        sealed = actor.role is Role.AUDITOR
+        total, items = orders.list_orders(db.session, league=league, sealed=sealed, **query)
+        return {
+            "items": items,
+            "page": query["page"],
+            "per_page": query["per_page"],
+            "total": total,
+        }
+
+
+@blp.route("/orders/<int:order_id>")
+class OrderById(MethodView):
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, description="No such order (or not yours)")
+    def get(self, order_id: int) -> Order:
+        """One order with its fills."""
+        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
+        order = orders.get_order(db.session, order_id, league=_visible_league(actor))
+        if actor.role is Role.AUDITOR and order.status is OrderStatus.OPEN:
+            raise NotFound(f"no order with id {order_id}", field="order_id")
+        return order
+
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, description="No such order (or not yours)")
+    @blp.alt_response(409, description="The order is no longer open")
+    def delete(self, order_id: int) -> Order:
+        """Cancel an open order; its hold is released."""
+        actor = require_roles(Role.LEAGUE)
+        return orders.cancel_order(
+            db.session, order_id=order_id, league=actor.league_code, actor=actor.username
+        )
+
+
+@blp.route("/markets/<int:market_id>/clearing-runs")
+class MarketRuns(MethodView):
+    @blp.arguments(RunQuerySchema, location="query")
+    @blp.response(200, ClearingRunSchema(many=True))
+    def get(self, query: dict[str, Any], market_id: int) -> list[ClearingRun]:
+        """Past clearing runs of a market (public market data), newest first."""
+        registry.get_market(db.session, market_id)
+        _total, runs = clearing.list_runs(db.session, market_id, **query)
+        return list(runs)
+
+    @blp.arguments(RunTriggerSchema)
+    @blp.response(201, ClearingRunSchema)
+    @blp.alt_response(200, schema=ClearingRunSchema, description="The window was already run")
+    def post(self, data: dict[str, Any], market_id: int) -> tuple[ClearingRun, int]:
+        """Clear the market now (regulator); one run per (market, window)."""
+        actor = require_roles(Role.REGULATOR)
+        registry.get_market(db.session, market_id)
+        db.session.rollback()  # end the read; the run has its own transaction
+        window = data.get("window") or utcnow()
+        outcome = clearing.run_clearing(
+            current_app.extensions["exchange.db"]["sessions"],
+            market_id,
+            window,
+            trigger=RunTrigger.MANUAL,
+            actor=actor.username,
+        )
+        run = clearing.get_run(db.session, outcome.run_id)
+        return run, 201 if outcome.created else 200
+
+
+@blp.route("/clearing-runs/<int:run_id>")
+class RunById(MethodView):
+    @blp.response(200, ClearingRunSchema)
+    def get(self, run_id: int) -> ClearingRun:
+        """One clearing run: prices, volume, aggregated curves (no individual orders)."""
+        return clearing.get_run(db.session, run_id)
+
+
+@blp.route("/clearing-runs/<int:run_id>/replay")
+class RunReplay(MethodView):
+    @blp.response(200, ReplaySchema)
+    @blp.alt_response(409, schema=ReplaySchema, description="The replay found differences")
+    def post(self, run_id: int) -> tuple[dict[str, Any], int]:
+        """Re-clear the run from its stored snapshot and compare with the record."""
+        require_roles(Role.REGULATOR, Role.AUDITOR)
+        report = replay.replay_run(db.session, run_id)
+        body = {
+            "run_id": report.run_id,
+            "ok": report.ok,
+            "differences": report.differences,
+            "book_hash": report.book_hash,
+            "result_hash": report.result_hash,
+        }
+        return body, 200 if report.ok else 409

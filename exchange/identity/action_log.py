@@ -1,0 +1,78 @@
+"""The action log: every state-changing request, with who, what, when, from where, outcome.
+
+Written after the response is built, in a transaction of its own, so that an
+entry survives a request whose own work was rolled back (a refused or failed
+request is logged as well as a successful one). Read it with
+``GET /api/v1/action-log`` (auditors, regulators, admins).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask.wrappers import Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.api.access import ANONYMOUS, READ_METHODS, Actor
+from exchange.identity import service
+from exchange.models import utcnow
+
+
+def _actor() -> Actor:
+    actor: Actor | None = g.get("actor")
+    return actor or ANONYMOUS
+
+
+def _log_request(response: Response) -> Response:
+    """``after_request``: append the request to the action log (unsafe methods only)."""
+    if request.method in READ_METHODS:
+        return response
+    # Whatever the request left uncommitted is discarded at teardown anyway; end it
+    # now so that the log's own transaction never waits for the request's locks.
+    pending: Session | None = g.get("db_session")
+    if pending is not None and pending.in_transaction():
+        pending.rollback()
+    actor = _actor()
+    auth = actor.auth or ("invalid-token" if g.get("auth_failure") else None)
+    factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["sessions"]
+    session = factory()
+    try:
+        service.record_action(
+            session,
+            at=utcnow(),
+            user_id=actor.user_id,
+            username=actor.username,
+            role=actor.role.value if actor.role else None,
+            league_code=actor.league_code,
+            auth=auth,
+            token_id=actor.token_id,
+            method=request.method[:10],
+            path=request.path[:2000],
+            endpoint=(request.endpoint or "")[:200] or None,
+            status=response.status_code,
+            remote_addr=(request.remote_addr or "")[:64] or None,
+        )
+    except Exception:  # the response stands; the failure is loud in the logs
+        current_app.logger.exception("could not write the action log")
+    finally:
+        session.close()
+    return response
+
+
+def record_cli_action(session: Session, command: str) -> None:
+    """Log an administrative command run from the ``exchange`` console script."""
+    service.record_action(
+        session,
+        at=utcnow(),
+        username="cli",
+        auth="cli",
+        method="CLI",
+        path=command[:2000],
+        endpoint=None,
+        status=0,
+        remote_addr=None,
+    )
+
+
+def init_action_log(app: Flask) -> None:
+    """Log every state-changing request of ``app``."""
+    app.after_request(_log_request)

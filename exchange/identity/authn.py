@@ -1,0 +1,126 @@
+"""Who is behind a request: an API token, a Flask-Login session, or nobody.
+
+Lookups use a short session of their own, never the request's ``db.session``,
+so that authentication opens no transaction a view or service would trip on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.api.access import ANONYMOUS, Actor, Unauthorized, current_actor
+from exchange.identity import service
+from exchange.models import Role, User
+
+login_manager = LoginManager()
+
+
+@dataclass(frozen=True)
+class SessionUser(UserMixin):  # type: ignore[misc]
+    """The user of a browser session, detached from any database session."""
+
+    id: int
+    username: str
+    role: Role
+    league_code: str | None
+
+    @classmethod
+    def of(cls, user: User) -> SessionUser:
+        return cls(id=user.id, username=user.username, role=user.role, league_code=user.league_code)
+
+
+@contextmanager
+def lookup_session() -> Iterator[Session]:
+    """A short read-only session (DEFERRED on SQLite) for authentication lookups."""
+    factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["read_sessions"]
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> SessionUser | None:
+    if not user_id.isdigit():
+        return None
+    with lookup_session() as session:
+        user = session.get(User, int(user_id))
+        if user is None or not user.active:
+            return None
+        return SessionUser.of(user)
+
+
+def actor_of(user: User | SessionUser, *, auth: str, token_id: int | None = None) -> Actor:
+    """The ``Actor`` for a user."""
+    return Actor(
+        username=user.username,
+        role=user.role,
+        league_code=user.league_code,
+        user_id=user.id,
+        auth=auth,
+        token_id=token_id,
+    )
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, ``""`` if malformed, None if absent."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return ""
+    return value.strip()
+
+
+def authenticate_request() -> Actor:
+    """The actor of the current request; ``Unauthorized`` (401) for bad credentials."""
+    token = bearer_token()
+    if token is not None:
+        if not token:
+            g.auth_failure = "token"
+            raise Unauthorized(
+                "malformed Authorization header; send 'Authorization: Bearer <token>'",
+                code="invalid_token",
+            )
+        with lookup_session() as session:
+            try:
+                user, api_token = service.resolve_token(session, token)
+            except service.TokenRefused as refused:
+                g.auth_failure = "token"
+                raise Unauthorized(str(refused), code="invalid_token") from None
+            return actor_of(user, auth="token", token_id=api_token.id)
+    user = current_user
+    if user is not None and user.is_authenticated:
+        return actor_of(user, auth="session")
+    return ANONYMOUS
+
+
+def _authenticate_early() -> None:
+    """``before_request``: resolve credentials on every route, so bad ones are always 401."""
+    current_actor()
+
+
+def _template_globals() -> dict[str, Any]:
+    try:
+        actor = current_actor()
+    except Unauthorized:
+        actor = ANONYMOUS
+    return {"actor": actor}
+
+
+def init_authn(app: Flask) -> None:
+    """Bind Flask-Login and authenticate every request before its view runs."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    app.before_request(_authenticate_early)
+    app.context_processor(_template_globals)

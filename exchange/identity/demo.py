@@ -1,0 +1,113 @@
+"""Demo users (one per league, a regulator, an auditor, an admin) and their credentials file.
+
+FOR THE DEMO ONLY: the passwords are known to everyone who reads this file,
+and the credentials file holds working API tokens in clear.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from exchange.data import demo_registry
+from exchange.db import transaction
+from exchange.identity import service
+from exchange.identity.passwords import hash_password
+from exchange.models import Role, User, utcnow
+
+DEMO_TOKEN_DAYS = 30
+WARNING = (
+    "DEMO ONLY. Known passwords and working API tokens of the demo users of a local "
+    "exchange. Never use these users, passwords or this file in production."
+)
+
+
+def demo_users() -> list[tuple[str, Role, str | None]]:
+    """(username, role, league) of every demo user: the league users are named by league code."""
+    users: list[tuple[str, Role, str | None]] = [
+        (league["code"], Role.LEAGUE, league["code"]) for league in demo_registry.LEAGUES
+    ]
+    users += [("regulator", Role.REGULATOR, None), ("auditor", Role.AUDITOR, None)]
+    users += [("admin", Role.ADMIN, None)]
+    return users
+
+
+def demo_password(username: str) -> str:
+    """The known demo password of a demo user, e.g. ``demo-ordos``."""
+    return f"demo-{username}"
+
+
+def _credentials_valid(session: Session, path: Path) -> bool:
+    """True if ``path`` lists every demo user with a password and a token that still works."""
+    try:
+        users = json.loads(path.read_text(encoding="utf-8"))["users"]
+        for username, _role, _league in demo_users():
+            user, _token = service.resolve_token(session, users[username]["token"])
+            if user.username != username:
+                return False
+    except (OSError, ValueError, KeyError, TypeError, service.TokenRefused):
+        return False
+    return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".demo-credentials-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def seed_identity(session: Session, credentials_path: str | Path) -> str | None:
+    """Create the demo users and tokens and write their credentials file.
+
+    Does nothing if users exist and the file lists working tokens for every
+    demo user. Otherwise creates missing demo users, (re)sets their demo
+    passwords, gives each a fresh token and rewrites the file. Returns a line
+    for the CLI, or None if nothing was done.
+    """
+    path = Path(credentials_path)
+    has_users = bool(session.scalar(select(func.count()).select_from(User)))
+    if has_users and _credentials_valid(session, path):
+        return None
+    entries: dict[str, dict[str, Any]] = {}
+    for username, role, league in demo_users():
+        password = demo_password(username)
+        user = service.find_user(session, username)
+        if user is None:
+            user = service.create_user(
+                session, username=username, role=role, league_code=league, password=password
+            )
+        else:
+            with transaction(session):
+                user.password_hash = hash_password(password)
+                user.active = True
+        new = service.create_token(session, user.id, days=DEMO_TOKEN_DAYS, name="demo")
+        entries[username] = {
+            "role": user.role.value,
+            "league": user.league_code,
+            "password": password,
+            "token": new.secret,
+            "token_expires_at": new.token.expires_at.isoformat(),
+        }
+    document = {
+        "warning": WARNING,
+        "generated_at": utcnow().isoformat(),
+        "login_url": "/login",
+        "api_header": "Authorization: Bearer <token>",
+        "users": entries,
+    }
+    _write_private(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return f"users: {len(entries)} demo users with tokens; credentials in {path}"

@@ -1,0 +1,127 @@
+"""CSRF, rate limits, cookie settings and security headers.
+
+CSRF and the API (the choice): every state-changing request that a browser
+could send on its own is CSRF-checked (Flask-WTF ``CSRFProtect``, token in the
+form field ``csrf_token`` or the ``X-CSRFToken`` header):
+
+- web pages (``/login``, ``/logout``, every future form): always;
+- the API (``/api/...``): when the caller is authenticated by the session
+  cookie. A request with ``Authorization: Bearer <token>`` is exempt (browsers
+  never attach that header by themselves, so a forged cross-site request
+  cannot carry it), and an anonymous API request is answered 401 by the view.
+
+So a browser session cookie alone is never enough to change state through
+the API.
+
+Rate limits (Flask-Limiter, keyed by client address): ``RATELIMIT_LOGIN`` on
+login attempts, ``RATELIMIT_TOKENS`` on token creation. The counters live in
+``RATELIMIT_STORAGE_URI``: ``memory://`` (per process) by default; in
+production with several workers or hosts point it at a shared store, e.g.
+``redis://host:6379/0``. Behind a reverse proxy, wrap the app in werkzeug's
+``ProxyFix`` so that ``remote_addr`` is the client's address.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.wrappers import Response
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from exchange.api.access import READ_METHODS
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+
+DEFAULTS: dict[str, object] = {
+    # Session cookie settings (HttpOnly, SameSite=Lax, Secure) are in ``exchange.config``.
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # CSRF is checked by ``_csrf_guard`` below, not by Flask-WTF's default hook.
+    "WTF_CSRF_CHECK_DEFAULT": False,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_LOGIN": "10 per minute;100 per day",
+    "RATELIMIT_TOKENS": "30 per minute",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "HSTS_MAX_AGE": 31_536_000,
+}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI starts from an inline script and styles: allowed inline, still no other origin.
+CSP_API_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def login_limit() -> str:
+    """The rate limit of login attempts (configurable)."""
+    from flask import current_app
+
+    return str(current_app.config["RATELIMIT_LOGIN"])
+
+
+def token_limit() -> str:
+    """The rate limit of token creation (configurable)."""
+    from flask import current_app
+
+    return str(current_app.config["RATELIMIT_TOKENS"])
+
+
+def is_api_request() -> bool:
+    """True for requests to the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def _csrf_guard() -> None:
+    """``before_request``: the CSRF rule described in the module docstring."""
+    if request.method in READ_METHODS:
+        return
+    if is_api_request():
+        if "Authorization" in request.headers or not current_user.is_authenticated:
+            return
+    csrf.protect()
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    docs = request.endpoint == "api-docs.openapi_swagger_ui"
+    headers.setdefault("Content-Security-Policy", CSP_API_DOCS if docs else CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        from flask import current_app
+
+        max_age = int(current_app.config["HSTS_MAX_AGE"])
+        headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
+    if response.status_code == 401 and is_api_request():
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="exchange"')
+    if "Authorization" in request.headers or "Cookie" in request.headers:
+        # Responses to identified callers are private: no shared cache may keep them.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    """Cookie settings, rate limiter and security headers (CSRF: see ``init_csrf``)."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    limiter.init_app(app)
+    app.after_request(_security_headers)
+
+
+def init_csrf(app: Flask) -> None:
+    """CSRF protection; registered after authentication, which it relies on."""
+    csrf.init_app(app)
+    app.before_request(_csrf_guard)

@@ -1,0 +1,186 @@
+"""Trading: orders, clearing runs and the fills they produced."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.models.base import Base, UTCDateTime, utcnow
+
+
+class Side(enum.StrEnum):
+    """Buy or sell."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderStatus(enum.StrEnum):
+    """Life cycle of an order."""
+
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+LIVE_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+class Validity(enum.StrEnum):
+    """How long an order stays in the book."""
+
+    GOOD_TILL_CANCELLED = "gtc"
+    SINGLE_RUN = "run"
+
+
+class RunStatus(enum.StrEnum):
+    """Outcome of a clearing run."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class RunTrigger(enum.StrEnum):
+    """What started a clearing run."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    CATCH_UP = "catch_up"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Order(Base):
+    """A league's limit order in one market; its hold lives in the ledger."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("league_code", "client_order_id", name="uq_orders_client_order_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("filled_quantity >= 0 AND filled_quantity <= quantity", name="filled"),
+        CheckConstraint("limit_price >= 0", name="price_non_negative"),
+        Index("ix_orders_book", "market_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
+    league_code: Mapped[str] = mapped_column(ForeignKey("leagues.code"))
+    zone: Mapped[str] = mapped_column(String(32))
+    side: Mapped[Side] = mapped_column(_enum(Side, "side"))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    limit_price: Mapped[int] = mapped_column(BigInteger)
+    filled_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    filled_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[OrderStatus] = mapped_column(
+        _enum(OrderStatus, "order_status"), default=OrderStatus.OPEN
+    )
+    validity: Mapped[Validity] = mapped_column(
+        _enum(Validity, "validity"), default=Validity.GOOD_TILL_CANCELLED
+    )
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    hold_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+
+    fills: Mapped[list[Fill]] = relationship(
+        back_populates="order", order_by="Fill.id", lazy="selectin"
+    )
+
+    @property
+    def remaining_quantity(self) -> int:
+        """Units still to trade."""
+        return self.quantity - self.filled_quantity
+
+    @property
+    def average_price(self) -> int | None:
+        """Quantity-weighted average fill price, rounded down to the fen."""
+        if not self.filled_quantity:
+            return None
+        return self.filled_amount // self.filled_quantity
+
+
+class ClearingRun(Base):
+    """One call auction of a market for a window; at most one per (market, window)."""
+
+    __tablename__ = "clearing_runs"
+    __table_args__ = (
+        UniqueConstraint("market_id", "window", name="uq_clearing_runs_market_window"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
+    window: Mapped[datetime] = mapped_column(UTCDateTime())
+    trigger: Mapped[RunTrigger] = mapped_column(_enum(RunTrigger, "run_trigger"))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
+    volume: Mapped[int] = mapped_column(BigInteger, default=0)
+    price: Mapped[int | None] = mapped_column(BigInteger)
+    zone_prices: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    flows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    curves: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    timings_ms: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    book_hash: Mapped[str | None] = mapped_column(String(64))
+    result_hash: Mapped[str | None] = mapped_column(String(64))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    triggered_by: Mapped[str] = mapped_column(String(64))
+
+
+class ClearingSnapshot(Base):
+    """The exact book and rules a run cleared (canonical JSON), for replay."""
+
+    __tablename__ = "clearing_snapshots"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("clearing_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    book: Mapped[str] = mapped_column(Text)
+
+
+class Fill(Base):
+    """What one order traded in one run, at that run's (zone) price."""
+
+    __tablename__ = "fills"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_fills_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("clearing_runs.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="fills")

@@ -1,0 +1,487 @@
+"""Ledger use cases of the exchange: allocation, deposits, retirement, balances, audit.
+
+Each writing use case owns its transaction (one commit, or a rollback that
+leaves nothing behind) and turns the ledger's errors into the exchange's
+domain errors. The ledger itself never commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from exchange.db import transaction
+from exchange.errors import Conflict, ExchangeError, InvalidInput, NotFound
+from exchange.models import League, Market, MarketLeague
+
+CASH_CODE = "cash"
+REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One validated allocation request."""
+
+    league: str
+    market: str
+    quantity: int
+    reference: str | None = None
+
+
+def ledger_error(err: ledger.LedgerError) -> ExchangeError:
+    """The exchange's error for a ledger refusal."""
+    if isinstance(err, ledger.InsufficientFunds):
+        return Conflict(
+            str(err),
+            code="insufficient_funds",
+            details={"available": err.available, "requested": err.requested},
+        )
+    if isinstance(err, ledger.CapExceeded):
+        return Conflict(
+            str(err),
+            code="cap_exceeded",
+            details={"cap": err.cap, "issued": err.issued, "requested": err.requested},
+        )
+    if isinstance(err, ledger.HoldNotFound):
+        return NotFound(str(err), code="hold_not_found")
+    if isinstance(err, ledger.HoldExceeded):
+        return Conflict(str(err), code="hold_exceeded")
+    return InvalidInput(str(err), code=err.code)
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def _league(session: Session, code: str, *, status: int = 422) -> League:
+    league = session.get(League, code)
+    if league is None:
+        error = NotFound if status == 404 else InvalidInput
+        raise error(f"unknown league {code!r}", field="league")
+    return league
+
+
+def _market(session: Session, code: str) -> Market:
+    market = session.scalar(select(Market).where(Market.code == code))
+    if market is None:
+        raise InvalidInput(f"unknown market {code!r}", field="market")
+    return market
+
+
+def _reference(value: str | None, default: str) -> str:
+    reference = value or default
+    if not REFERENCE.match(reference):
+        raise InvalidInput(
+            "reference: 1-100 characters without '|' or control characters", field="reference"
+        )
+    return reference
+
+
+def asset_of(session: Session, code: str) -> str:
+    """The ledger asset of a market code, or of ``cash``."""
+    if code == CASH_CODE:
+        return ledger.CASH
+    return ledger.market_asset(_market(session, code).id)
+
+
+def asset_names(session: Session) -> dict[str, dict[str, Any]]:
+    """Ledger asset -> market code and unit (cash: ``cash``, fen)."""
+    names: dict[str, dict[str, Any]] = {ledger.CASH: {"market": CASH_CODE, "unit": "fen"}}
+    for market_id, code, unit in session.execute(select(Market.id, Market.code, Market.unit)):
+        names[ledger.market_asset(market_id)] = {"market": code, "unit": unit}
+    return names
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def allocate(session: Session, allocation: Allocation, *, actor: str) -> dict[str, Any]:
+    """Issue one allocation of a market's rights to an eligible league, under the cap."""
+    return allocate_many(session, [allocation], actor=actor)[0]
+
+
+def allocate_many(
+    session: Session,
+    allocations: Sequence[Allocation],
+    *,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Issue many allocations in one transaction: all of them, or none.
+
+    Every league must exist and be eligible for the market; each market's cap
+    holds for the sum of what was issued before and what is issued now (the
+    issuance account is locked, so concurrent allocations cannot pass it).
+    """
+    if not allocations:
+        raise InvalidInput("no allocations given")
+    results: list[dict[str, Any]] = []
+    with transaction(session):
+        leagues = set(session.scalars(select(League.code)))
+        markets: dict[str, Market] = {}
+        eligible: dict[int, set[str]] = {}
+        by_market: dict[str, list[tuple[int, Allocation, str]]] = defaultdict(list)
+        for index, item in enumerate(allocations):
+            where = f"allocation {index + 1}: " if len(allocations) > 1 else ""
+            if item.league not in leagues:
+                raise InvalidInput(f"{where}unknown league {item.league!r}", field="league")
+            market = markets.get(item.market)
+            if market is None:
+                market = session.scalar(select(Market).where(Market.code == item.market))
+                if market is None:
+                    raise InvalidInput(f"{where}unknown market {item.market!r}", field="market")
+                markets[item.market] = market
+                eligible[market.id] = set(
+                    session.scalars(
+                        select(MarketLeague.league_code).where(MarketLeague.market_id == market.id)
+                    )
+                )
+            if item.league not in eligible[market.id]:
+                raise InvalidInput(
+                    f"{where}league {item.league!r} is not eligible for {market.code}",
+                    field="league",
+                )
+            if type(item.quantity) is not int or item.quantity <= 0:
+                raise InvalidInput(f"{where}quantity must be a positive integer", field="quantity")
+            if item.quantity % market.lot:
+                raise InvalidInput(
+                    f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
+                    field="quantity",
+                )
+            reference = _reference(item.reference, f"allocation:{market.code}:{item.league}")
+            by_market[market.code].append((index, item, reference))
+        journal_ids: dict[int, int] = {}
+        for code in sorted(by_market):
+            market = markets[code]
+            entries = by_market[code]
+            try:
+                ids = ledger.issue_many(
+                    session,
+                    [(item.league, item.quantity, reference) for _i, item, reference in entries],
+                    asset=ledger.market_asset(market.id),
+                    actor=actor,
+                    cap=market.cap,
+                )
+            except ledger.LedgerError as err:
+                raise ledger_error(err) from None
+            for (index, _item, _ref), journal_id in zip(entries, ids, strict=True):
+                journal_ids[index] = journal_id
+            if progress is not None:
+                progress(len(entries))
+        issued = {
+            code: ledger.issued_total(session, ledger.market_asset(m.id))
+            for code, m in markets.items()
+        }
+        for index, item in enumerate(allocations):
+            market = markets[item.market]
+            results.append(
+                {
+                    "journal_id": journal_ids[index],
+                    "league": item.league,
+                    "market": market.code,
+                    "quantity": item.quantity,
+                    "issued": issued[market.code],
+                    "cap": market.cap,
+                    "remaining": market.cap - issued[market.code],
+                }
+            )
+    return results
+
+
+def deposit(
+    session: Session, *, league: str, amount: int, actor: str, reference: str | None = None
+) -> dict[str, Any]:
+    """Credit a league's cash (fen) by the regulator."""
+    with transaction(session):
+        _league(session, league)
+        ref = _reference(reference, f"deposit:{league}")
+        try:
+            journal_id = ledger.deposit_cash(
+                session, league=league, amount=amount, reference=ref, actor=actor
+            )
+        except ledger.LedgerError as err:
+            raise ledger_error(err) from None
+        balance = ledger.balance_of(session, ledger.league_account(league, ledger.CASH))
+    return {"journal_id": journal_id, "league": league, "amount": amount, "available": balance}
+
+
+def retire(
+    session: Session,
+    *,
+    league: str,
+    market: str,
+    quantity: int,
+    actor: str,
+    reference: str | None = None,
+) -> dict[str, Any]:
+    """A league surrenders available rights of a market (they go to retirement)."""
+    with transaction(session):
+        _league(session, league)
+        found = _market(session, market)
+        asset = ledger.market_asset(found.id)
+        ref = _reference(reference, f"retirement:{found.code}:{league}")
+        try:
+            journal_id = ledger.retire(
+                session, league=league, asset=asset, amount=quantity, reference=ref, actor=actor
+            )
+        except ledger.LedgerError as err:
+            raise ledger_error(err) from None
+        balance = ledger.balance_of(session, ledger.league_account(league, asset))
+        retired = ledger.balance_of(session, ledger.retirement_account(asset))
+    return {
+        "journal_id": journal_id,
+        "league": league,
+        "market": found.code,
+        "quantity": quantity,
+        "available": balance,
+        "retired": retired,
+    }
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def balances(session: Session, league: str) -> dict[str, Any]:
+    """Posted, held and available per asset of a league."""
+    _league(session, league, status=404)
+    names = asset_names(session)
+    return {
+        "league": league,
+        "balances": [
+            {
+                "asset": view.asset,
+                **names.get(view.asset, {"market": None, "unit": None}),
+                "posted": view.posted,
+                "held": view.held,
+                "available": view.available,
+            }
+            for view in ledger.balances(session, league)
+        ],
+    }
+
+
+def statement(
+    session: Session, *, league: str, asset: str, account: str, page: int, per_page: int
+) -> dict[str, Any]:
+    """A page of a league's postings on one asset with the running balance."""
+    _league(session, league, status=404)
+    kind = ledger.AccountKind.ESCROW if account == "held" else ledger.AccountKind.LEAGUE
+    result = ledger.statement(
+        session,
+        owner=league,
+        asset=asset_of(session, asset),
+        account_kind=kind,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    return {
+        "league": league,
+        "asset": result.asset,
+        "market": asset,
+        "account": account,
+        "balance": result.balance,
+        "total": result.total,
+        "page": page,
+        "per_page": per_page,
+        "lines": result.lines,
+    }
+
+
+def journals(
+    session: Session,
+    *,
+    league: str | None = None,
+    market: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    reference: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict[str, Any]:
+    """A page of journals (newest first) with their postings."""
+    if league is not None:
+        _league(session, league)
+    total, items = ledger.list_journals(
+        session,
+        owner=league,
+        asset=None if market is None else asset_of(session, market),
+        kind=kind,
+        since=since,
+        until=until,
+        reference=reference,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    return {"total": total, "page": page, "per_page": per_page, "journals": items}
+
+
+def snapshot(session: Session) -> None:
+    """Start a read transaction that sees one consistent state (PostgreSQL: repeatable read)."""
+    if session.in_transaction():
+        session.rollback()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def verify(
+    session: Session, *, progress: Callable[[int], None] | None = None
+) -> ledger.VerifyReport:
+    """Audit the ledger in one consistent snapshot."""
+    snapshot(session)
+    try:
+        return ledger.verify(session, progress=progress)
+    finally:
+        session.rollback()
+
+
+def export_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """Every posting with its journal's fields (flat rows, oldest journal first)."""
+    for journal in ledger.iter_journals(session):
+        for number, posting in enumerate(journal.postings):
+            yield {
+                "journal_id": journal.id,
+                "chain": journal.chain,
+                "seq": journal.seq,
+                "kind": journal.kind,
+                "reference": journal.reference,
+                "actor": journal.actor,
+                "created_at": journal.created_at.isoformat(),
+                "prev_hash": journal.prev_hash,
+                "hash": journal.hash,
+                "posting": number,
+                "account_kind": posting.account_kind,
+                "owner": posting.owner,
+                "asset": posting.asset,
+                "amount": posting.amount,
+                "hold_id": posting.hold_id,
+            }
+
+
+def export_journals(session: Session) -> Iterator[dict[str, Any]]:
+    """Every journal with its postings as nested mappings (JSON Lines export)."""
+    for journal in ledger.iter_journals(session):
+        yield {
+            "id": journal.id,
+            "chain": journal.chain,
+            "seq": journal.seq,
+            "kind": journal.kind,
+            "reference": journal.reference,
+            "actor": journal.actor,
+            "created_at": journal.created_at.isoformat(),
+            "prev_hash": journal.prev_hash,
+            "hash": journal.hash,
+            "postings": [
+                {
+                    "account_kind": p.account_kind,
+                    "owner": p.owner,
+                    "asset": p.asset,
+                    "amount": p.amount,
+                    "hold_id": p.hold_id,
+                }
+                for p in journal.postings
+            ],
+        }
+
+
+def read_allocations_csv(lines: Iterable[str]) -> list[Allocation]:
+    """Parse ``league,market,quantity[,reference]`` rows (with a header line)."""
+    import csv
+
+    reader = csv.DictReader(lines)
+    missing = {"league", "market", "quantity"} - set(reader.fieldnames or [])
+    if missing:
+        raise InvalidInput(
+            f"CSV header needs columns league, market, quantity (missing: "
+            f"{', '.join(sorted(missing))})"
+        )
+    result: list[Allocation] = []
+    for row in reader:
+        line = reader.line_num
+        raw = (row.get("quantity") or "").strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 16:
+            raise InvalidInput(f"line {line}: quantity {raw!r} is not a positive integer")
+        quantity = int(raw)
+        if quantity <= 0:
+            raise InvalidInput(f"line {line}: quantity must be positive")
+        result.append(
+            Allocation(
+                league=(row.get("league") or "").strip(),
+                market=(row.get("market") or "").strip(),
+                quantity=quantity,
+                reference=(row.get("reference") or "").strip() or None,
+            )
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- demo
+
+# Synthetic weights (no public per-league split is used): the Yellow River quota
+# follows the rough order of irrigated area and industry along the river, Hetao
+# (Bayannur) first; every other market splits evenly between its eligible leagues.
+DEMO_WEIGHTS: dict[str, dict[str, int]] = {
+    "YR-WATER-2027": {
+        "bayannur": 40, "ordos": 20, "baotou": 12, "hohhot": 10, "wuhai": 6, "alxa": 6,
+        "ulanqab": 6,
+    },
+}  # fmt: skip
+DEMO_SHARE_OF_CAP = {"YR-WATER-2027": (1, 1)}  # the whole 5.86e9 m3; others 4/5 of the cap
+DEMO_CASH_FEN = 5_000_000_000  # 50 million yuan per league (synthetic)
+
+
+def split_lots(total: int, lot: int, weights: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` (a multiple of ``lot``) by weight in whole lots, largest remainder.
+
+    The parts add up to ``total`` exactly; ties go to the league code first in order.
+    """
+    lots, weight_sum = total // lot, sum(weights.values())
+    base = {k: lots * w // weight_sum for k, w in weights.items()}
+    rest = lots - sum(base.values())
+    by_remainder = sorted(weights, key=lambda k: (-(lots * weights[k] % weight_sum), k))
+    for code in by_remainder[:rest]:
+        base[code] += 1
+    return {k: v * lot for k, v in base.items() if v}
+
+
+def seed_demo_ledger(session: Session) -> str | None:
+    """Allocate each demo market to its eligible leagues and give each league cash.
+
+    Runs once (when the ledger is empty); returns what was done, for the CLI.
+    """
+    from ledger.models import Journal
+
+    if session.scalar(select(Journal.id).limit(1)) is not None:
+        return None
+    markets = list(session.scalars(select(Market).order_by(Market.id)))
+    if not markets:
+        return None
+    allocations: list[Allocation] = []
+    for market in markets:
+        eligible = [e.league_code for e in market.eligibility]
+        weights = DEMO_WEIGHTS.get(market.code) or dict.fromkeys(eligible, 1)
+        weights = {k: w for k, w in weights.items() if k in eligible}
+        num, den = DEMO_SHARE_OF_CAP.get(market.code, (4, 5))
+        total = market.cap * num // den // market.lot * market.lot
+        for league, quantity in sorted(split_lots(total, market.lot, weights).items()):
+            allocations.append(
+                Allocation(league, market.code, quantity, f"allocation:demo:{market.code}")
+            )
+    allocate_many(session, allocations, actor="demo")
+    leagues = list(session.scalars(select(League.code).order_by(League.code)))
+    with transaction(session):
+        for league in leagues:
+            ledger.deposit_cash(
+                session, league=league, amount=DEMO_CASH_FEN, reference="deposit:demo", actor="demo"
+            )
+    return (
+        f"ledger: {len(allocations)} allocations in {len(markets)} markets, "
+        f"{DEMO_CASH_FEN // 100:,} yuan to each of {len(leagues)} leagues"
+    )

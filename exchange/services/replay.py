@@ -1,0 +1,168 @@
+"""Replay audit: re-clear a past run from its stored snapshot and compare with the record."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+import matching
+from exchange.models.trading import Fill, Order, RunStatus, Side
+from exchange.services.clearing import get_run, snapshot_book
+from matching.cli import parse_book
+
+MAX_REPORTED = 50
+
+
+@dataclass
+class ReplayReport:
+    """The outcome of a replay: ``ok`` when the record follows from the snapshot."""
+
+    run_id: int
+    book_hash: str | None = None
+    result_hash: str | None = None
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No difference found."""
+        return not self.differences
+
+    def differ(self, message: str) -> None:
+        """Record a difference (the first few in full, then a count)."""
+        if len(self.differences) < MAX_REPORTED:
+            self.differences.append(message)
+        elif len(self.differences) == MAX_REPORTED:
+            self.differences.append("... more differences not shown")
+
+
+def replay_run(session: Session, run_id: int) -> ReplayReport:
+    """Re-clear run ``run_id`` from its snapshot; compare result, fills and journals."""
+    run = get_run(session, run_id)
+    report = ReplayReport(run_id)
+    journals = _settlement_journals(session, run_id)
+    if run.status is RunStatus.FAILED:
+        if journals:
+            report.differ(f"failed run {run_id} has {len(journals)} settlement journals")
+        return report
+    doc = snapshot_book(session, run_id)
+    orders, rules = parse_book(doc)
+    report.book_hash = matching.book_hash(orders, rules)
+    if report.book_hash != run.book_hash:
+        report.differ(f"snapshot hash {report.book_hash} differs from the recorded {run.book_hash}")
+    result = matching.clear(orders, rules)
+    report.result_hash = matching.result_hash(result)
+    if report.result_hash != run.result_hash:
+        report.differ(
+            f"re-cleared result hash {report.result_hash} differs from the recorded "
+            f"{run.result_hash}"
+        )
+    if result.price != run.price:
+        report.differ(f"price: replay {result.price}, recorded {run.price}")
+    if result.volume != run.volume:
+        report.differ(f"volume: replay {result.volume}, recorded {run.volume}")
+    replay_zone_prices = dict(result.zone_prices) if result.zone_prices is not None else None
+    if replay_zone_prices != run.zone_prices:
+        report.differ(f"zone prices: replay {replay_zone_prices}, recorded {run.zone_prices}")
+
+    expected = {int(f.id): (f.quantity, f.price) for f in result.fills}
+    _compare_fills(session, report, run_id, expected)
+    _compare_journals(session, report, run_id, expected, journals)
+    return report
+
+
+def _settlement_journals(session: Session, run_id: int) -> list[ledger.JournalView]:
+    total, _ = ledger.list_journals(session, reference=f"run:{run_id}/", limit=1)
+    if not total:
+        return []
+    _, page = ledger.list_journals(session, reference=f"run:{run_id}/", limit=total)
+    return page
+
+
+def _compare_fills(
+    session: Session, report: ReplayReport, run_id: int, expected: dict[int, tuple[int, int]]
+) -> None:
+    recorded = {
+        order_id: (quantity, price)
+        for order_id, quantity, price in session.execute(
+            select(Fill.order_id, Fill.quantity, Fill.price).where(Fill.run_id == run_id)
+        )
+    }
+    for order_id in sorted(set(expected) | set(recorded)):
+        want, got = expected.get(order_id), recorded.get(order_id)
+        if want != got:
+            report.differ(f"order {order_id}: replay fills {want}, recorded fill {got}")
+
+
+def _compare_journals(
+    session: Session,
+    report: ReplayReport,
+    run_id: int,
+    expected: dict[int, tuple[int, int]],
+    journals: list[ledger.JournalView],
+) -> None:
+    """Each fill's journal moves exactly its quantity and its cash, for its league.
+
+    Checked on the league's main and escrow accounts together, so that the
+    release of a hold's rest (an internal move) does not matter.
+    """
+    run = get_run(session, run_id)
+    rights = ledger.market_asset(run.market_id)
+    orders = {
+        oid: (league, side)
+        for oid, league, side in session.execute(
+            select(Order.id, Order.league_code, Order.side).where(Order.id.in_(list(expected)))
+        )
+    }
+    by_order: dict[int, list[ledger.JournalView]] = defaultdict(list)
+    paid = received = 0
+    rent_recorded = 0
+    for journal in journals:
+        tail = journal.reference.split("/", 1)[1] if "/" in journal.reference else ""
+        if tail.startswith("order:"):
+            by_order[int(tail.split(":", 1)[1])].append(journal)
+        elif tail == "congestion":
+            rent_recorded += sum(
+                p.amount
+                for p in journal.postings
+                if p.account_kind == ledger.AccountKind.CONGESTION
+            )
+        elif not tail.startswith("expire/"):
+            report.differ(f"journal {journal.id}: unexpected reference {journal.reference!r}")
+    for order_id in sorted(set(expected) | set(by_order)):
+        found = by_order.get(order_id, [])
+        if order_id not in expected:
+            report.differ(
+                f"order {order_id}: settled in journals {[j.id for j in found]} "
+                "but the replay gives it no fill"
+            )
+            continue
+        if len(found) != 1:
+            report.differ(f"order {order_id}: {len(found)} settlement journals, expected 1")
+            continue
+        league, side = orders.get(order_id, ("?", None))
+        quantity, price = expected[order_id]
+        sign = 1 if side is Side.BUY else -1
+        net: dict[str, int] = defaultdict(int)
+        for p in found[0].postings:
+            if p.owner == league and p.account_kind in (
+                ledger.AccountKind.LEAGUE,
+                ledger.AccountKind.ESCROW,
+            ):
+                net[p.asset] += p.amount
+        want = {rights: sign * quantity, ledger.CASH: -sign * quantity * price}
+        got = {rights: net.get(rights, 0), ledger.CASH: net.get(ledger.CASH, 0)}
+        if want != got:
+            report.differ(
+                f"order {order_id} (journal {found[0].id}): league {league} moved {got}, "
+                f"the replay gives {want}"
+            )
+        if side is Side.BUY:
+            paid += quantity * price
+        else:
+            received += quantity * price
+    if paid - received != rent_recorded:
+        report.differ(f"congestion rent: replay {paid - received}, recorded {rent_recorded}")

@@ -1,0 +1,165 @@
+"""Who may call what: the expectations of the authorization matrix, in one table.
+
+``RULES`` has one entry per route and method of the app, keyed by
+``(METHOD, rule)`` exactly as ``app.url_map`` spells the rule (e.g.
+``("GET", "/api/v1/markets/<int:market_id>")``). HEAD and OPTIONS are left out.
+``tests/exchange/test_authorization_matrix.py`` fails for every route of the
+app without an entry here, and for every entry whose route is gone.
+
+Adding a route? Add its entry: the URL to call (placeholders below), what each
+actor gets, and a request body if it takes one. The actors:
+
+- ``anonymous``: no credentials;
+- ``league_own``: the league user of the league the URL is about (``ordos``),
+  also the user the ``{user_id}`` and ``{token_id}`` placeholders belong to;
+- ``league_other``: a league user of another league (``baotou``);
+- ``regulator``, ``auditor``, ``admin``.
+
+Outcomes: ``OK`` (2xx or 3xx, or one of the rule's ``also_ok`` statuses),
+``DENY`` (403 or 404), ``UNAUTH`` (401), ``BAD`` (400, e.g. a form posted
+without its CSRF token). For every outcome other than ``OK`` the test also
+checks that no table changed. The API is called with bearer tokens; pages too.
+
+Placeholders in ``path``: ``{league}`` (ordos), ``{market_id}`` (a demo
+market), ``{user_id}`` (the league_own user), ``{token_id}`` (a spare token of
+that user).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+OK = "ok"
+DENY = "deny"
+UNAUTH = "unauth"
+BAD = "bad"
+
+ACTORS = ("anonymous", "league_other", "auditor", "regulator", "admin", "league_own")
+OWN_LEAGUE = "ordos"
+OTHER_LEAGUE = "baotou"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How to call one route and what each actor must get."""
+
+    path: str
+    expect: Mapping[str, str]
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    also_ok: frozenset[int] = field(default_factory=frozenset)
+
+
+def everyone(outcome: str = OK) -> dict[str, str]:
+    """The same outcome for every actor, anonymous included."""
+    return dict.fromkeys(ACTORS, outcome)
+
+
+def only(*allowed: str) -> dict[str, str]:
+    """``allowed`` actors get OK, other users DENY, anonymous UNAUTH."""
+    unknown = set(allowed) - set(ACTORS)
+    assert not unknown, f"unknown actors {unknown}"
+    return {a: (OK if a in allowed else UNAUTH if a == "anonymous" else DENY) for a in ACTORS}
+
+
+ANY_USER = ("league_own", "league_other", "regulator", "auditor", "admin")
+
+NEW_MARKET = {
+    "code": "MATRIX-SO2-2028",
+    "name_zh": "二氧化硫排污权 2028年度",
+    "name_en": "SO2 discharge rights, 2028",
+    "right_type": "pollutant",
+    "pollutant": "SO2",
+    "vintage": "2028",
+    "unit": "t",
+    "lot": 1,
+    "tick": 100,
+    "price_floor": 50_000,
+    "cap": 300_000,
+    "clearing_schedule": "0 10 * * 1",
+}
+
+RULES: dict[tuple[str, str], Rule] = {
+    # Public market data, pages and documentation.
+    ("GET", "/"): Rule("/", everyone()),
+    ("GET", "/static/<path:filename>"): Rule("/static/app.css", everyone()),
+    ("GET", "/openapi.json"): Rule("/openapi.json", everyone()),
+    ("GET", "/api/docs"): Rule("/api/docs", everyone()),
+    ("GET", "/api/docs/static/<path:filename>"): Rule(
+        "/api/docs/static/swagger-ui.css", everyone()
+    ),
+    ("GET", "/api/v1/leagues"): Rule("/api/v1/leagues", everyone()),
+    ("GET", "/api/v1/leagues/<string:code>"): Rule("/api/v1/leagues/{league}", everyone()),
+    ("GET", "/api/v1/basins"): Rule("/api/v1/basins", everyone()),
+    ("GET", "/api/v1/right-types"): Rule("/api/v1/right-types", everyone()),
+    ("GET", "/api/v1/markets"): Rule("/api/v1/markets", everyone()),
+    ("GET", "/api/v1/markets/<int:market_id>"): Rule(
+        "/api/v1/markets/{market_id}", everyone()
+    ),
+    # The registry: only the regulator changes it.
+    ("POST", "/api/v1/markets"): Rule("/api/v1/markets", only("regulator"), json=NEW_MARKET),
+    # Login pages: forms posted without their CSRF token are refused, whoever posts.
+    ("GET", "/login"): Rule("/login", everyone()),
+    ("POST", "/login"): Rule(
+        "/login", everyone(BAD), form={"username": "regulator", "password": "x" * 10}
+    ),
+    ("POST", "/logout"): Rule("/logout", everyone(BAD)),
+    # Users and tokens: admins manage everyone, users their own tokens.
+    ("GET", "/api/v1/me"): Rule("/api/v1/me", only(*ANY_USER)),
+    ("GET", "/api/v1/users"): Rule("/api/v1/users", only("admin")),
+    ("POST", "/api/v1/users"): Rule(
+        "/api/v1/users",
+        only("admin"),
+        json={"username": "matrix-auditor", "role": "auditor"},
+    ),
+    ("GET", "/api/v1/users/<int:user_id>"): Rule(
+        "/api/v1/users/{user_id}", only("admin", "league_own")
+    ),
+    ("PATCH", "/api/v1/users/<int:user_id>"): Rule(
+        "/api/v1/users/{user_id}", only("admin"), json={"active": True}
+    ),
+    ("GET", "/api/v1/users/<int:user_id>/tokens"): Rule(
+        "/api/v1/users/{user_id}/tokens", only("admin", "league_own")
+    ),
+    ("POST", "/api/v1/users/<int:user_id>/tokens"): Rule(
+        "/api/v1/users/{user_id}/tokens",
+        only("admin", "league_own"),
+        json={"name": "matrix", "days": 1},
+    ),
+    ("DELETE", "/api/v1/users/<int:user_id>/tokens/<int:token_id>"): Rule(
+        "/api/v1/users/{user_id}/tokens/{token_id}", only("admin", "league_own")
+    ),
+    # The ledger: the regulator allocates and deposits, a league retires its own
+    # rights (409: the test league holds none), leagues read their own accounts.
+    ("POST", "/api/v1/allocations"): Rule(
+        "/api/v1/allocations",
+        only("regulator"),
+        json={"league": OWN_LEAGUE, "market": "YR-WATER-2027", "quantity": 1000},
+    ),
+    ("POST", "/api/v1/deposits"): Rule(
+        "/api/v1/deposits", only("regulator"), json={"league": OWN_LEAGUE, "amount": 100}
+    ),
+    ("POST", "/api/v1/retirements"): Rule(
+        "/api/v1/retirements",
+        only("league_own"),
+        json={"league": OWN_LEAGUE, "market": "YR-WATER-2027", "quantity": 1000},
+        also_ok=frozenset({409}),
+    ),
+    ("GET", "/api/v1/accounts/<league>/balances"): Rule(
+        "/api/v1/accounts/{league}/balances", only("league_own", "regulator", "auditor")
+    ),
+    ("GET", "/api/v1/accounts/<league>/statement"): Rule(
+        "/api/v1/accounts/{league}/statement?asset=cash",
+        only("league_own", "regulator", "auditor"),
+    ),
+    ("GET", "/api/v1/ledger/journals"): Rule(
+        "/api/v1/ledger/journals", only("regulator", "auditor")
+    ),
+    ("GET", "/api/v1/ledger/verify"): Rule("/api/v1/ledger/verify", only("regulator", "auditor")),
+    # The action log: auditors, regulators and admins read it.
+    ("GET", "/api/v1/action-log"): Rule(
+        "/api/v1/action-log", only("auditor", "regulator", "admin")
+    ),
+}
