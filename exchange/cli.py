@@ -44,7 +44,7 @@ def seed_demo() -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 def demo(host: str, port: int) -> None:
     """Migrate, seed demo data if absent, start the scheduler and serve pages and API."""
-    app = _app(SCHEDULER_ENABLED=True)
+    app = _app(SCHEDULER_ENABLED=True, DEMO_ORDER_FLOW=True)
     _migrate(app)
     _seed(app)
     from exchange.scheduler import start_scheduler, stop_scheduler
@@ -117,6 +117,11 @@ def _seed(app: Flask) -> None:
             done = seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
         finally:
             session.close()
+        from exchange.services.demo_trading import seed_history
+
+        history = seed_history(db.session_factory)
+        if history:
+            done.append(history)
     for line in done:
         click.echo(f"demo data seeded: {line}")
     if not done:

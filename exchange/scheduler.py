@@ -35,6 +35,7 @@ def init_scheduler(app: Flask) -> None:
 
 def start_scheduler(app: Flask, scheduler: BaseScheduler | None = None) -> BaseScheduler:
     """Create (unless given), install every job and start the scheduler."""
+    import exchange.services.demo_trading
     import exchange.services.scheduling  # noqa: F401  (registers the clearing jobs)
 
     scheduler = scheduler or BackgroundScheduler(

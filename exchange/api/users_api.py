@@ -13,7 +13,6 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from exchange.api.access import Actor, Role, current_actor, require_roles
@@ -23,7 +22,7 @@ from exchange.extensions import db
 from exchange.identity import service
 from exchange.identity.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from exchange.identity.security import limiter, token_limit
-from exchange.models import ActionLog, ApiToken, User
+from exchange.models import ApiToken, User
 
 blp = Blueprint(
     "users",
@@ -131,7 +130,16 @@ class ActionLogSchema(Schema):
     remote_addr = fields.String(allow_none=True)
 
 
+class ActionLogPageSchema(Schema):
+    items = fields.List(fields.Nested(ActionLogSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer(metadata={"description": "Entries matching the filters."})
+
+
 class ActionLogQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     username = fields.String(validate=validate.Length(1, 64))
     method = fields.String(validate=validate.OneOf(["POST", "PUT", "PATCH", "DELETE", "CLI"]))
     status = fields.Integer(validate=validate.Range(100, 599))
@@ -235,24 +243,19 @@ class TokenById(MethodView):
 @blp.route("/action-log")
 class ActionLogView(MethodView):
     @blp.arguments(ActionLogQuerySchema, location="query")
-    @blp.response(200, ActionLogSchema(many=True))
-    @blp.paginate()
-    def get(
-        self, query: dict[str, Any], pagination_parameters: PaginationParameters
-    ) -> Sequence[ActionLog]:
+    @blp.response(200, ActionLogPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """State-changing requests, newest first (auditor, regulator, admin).
 
         Each entry: who (user, role, league, how authenticated), what (method,
         path, endpoint), when, from where (client address) and the outcome
-        (HTTP status). Page with ``page`` and ``page_size``; the totals are in
-        the ``X-Pagination`` header.
+        (HTTP status). Page with ``page`` (from 1) and ``page_size`` (up to 500).
         """
         require_roles(Role.AUDITOR, Role.REGULATOR, Role.ADMIN)
-        items, total = service.query_action_log(
-            db.session,
-            page=pagination_parameters.page,
-            page_size=pagination_parameters.page_size,
-            **query,
-        )
-        pagination_parameters.item_count = total
-        return items
+        items, total = service.query_action_log(db.session, **query)
+        return {
+            "items": items,
+            "page": query["page"],
+            "page_size": query["page_size"],
+            "total": total,
+        }

@@ -90,7 +90,7 @@ def test_create_user_and_token(env: Path, tmp_path: Path) -> None:
                   "league": "wuhai", "auth": "token"}
     auditor = json.loads(env.read_text())["users"]["auditor"]["token"]
     log = client.get("/api/v1/action-log", headers={"Authorization": f"Bearer {auditor}"})
-    assert [e["method"] for e in log.get_json()][:2] == ["CLI", "CLI"]
+    assert [e["method"] for e in log.get_json()["items"]][:2] == ["CLI", "CLI"]
 
 
 @pytest.mark.parametrize(
