@@ -239,6 +239,16 @@ def lock_accounts(session: Session, keys: Iterable[AccountKey]) -> dict[AccountK
 def _account_ids(session: Session, keys: set[AccountKey]) -> dict[AccountKey, int]:
     found: dict[AccountKey, int] = {}
     ordered = sorted(keys)
+    if len(ordered) <= 2:  # the common case (a hold, a transfer): a cached plain statement
+        for key in ordered:
+            account_id = session.scalar(
+                select(Account.id).where(
+                    Account.kind == key.kind, Account.owner == key.owner, Account.asset == key.asset
+                )
+            )
+            if account_id is not None:
+                found[key] = account_id
+        return found
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         rows = session.execute(
@@ -286,14 +296,28 @@ def post_journals(
     never below zero nor above their amount. Raises a :class:`LedgerError` and
     writes no journal if any check fails (missing accounts may have been created).
     """
+    return _post(session, specs, now=now)
+
+
+def _post(
+    session: Session,
+    specs: Sequence[JournalSpec],
+    *,
+    now: datetime | None = None,
+    ids: dict[AccountKey, int] | None = None,
+    locked: dict[int, tuple[str, int]] | None = None,
+    new_holds: Mapping[int, tuple[int, int]] | None = None,
+) -> list[int]:
+    """:func:`post_journals`, optionally with the accounts already created and locked."""
     if not specs:
         return []
     timestamp = format_timestamp(now or datetime.now(UTC))
     created_at = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     chains = [_validate(spec) for spec in specs]
 
-    ids = ensure_accounts(session, (p.account for s in specs for p in s.postings))
-    locked = _lock_balances(session, list(ids.values()))
+    if ids is None or locked is None:
+        ids = ensure_accounts(session, (p.account for s in specs for p in s.postings))
+        locked = _lock_balances(session, list(ids.values()))
     balances = {i: balance for i, (_kind, balance) in locked.items()}
     issuance = {i for i, (kind, _b) in locked.items() if kind == AccountKind.ISSUANCE}
     # The central counterparty may be short inside a batch (a run pays sellers before
@@ -301,7 +325,10 @@ def post_journals(
     clearing = {i for i, (kind, _b) in locked.items() if kind == AccountKind.CLEARING}
     exempt = issuance | clearing
     hold_ids = {p.hold_id for s in specs for p in s.postings if p.hold_id is not None}
-    holds = _lock_holds(session, hold_ids)
+    # Holds just inserted by this transaction are already exclusively ours.
+    fresh = new_holds or {}
+    holds = _lock_holds(session, hold_ids - set(fresh))
+    holds.update({h: (escrow, 0, amount) for h, (escrow, amount) in fresh.items()})
 
     # Simulate, journal by journal, before writing anything.
     hold_delta: dict[int, int] = defaultdict(int)
@@ -459,17 +486,20 @@ def _lock_holds(session: Session, hold_ids: set[int]) -> dict[int, tuple[int, in
 
 def _lock_chains(session: Session, names: set[str]) -> dict[str, tuple[int, str]]:
     ordered = sorted(names)
-    session.execute(
-        _insert_ignore(session, CHAINS, ["name"]),
-        [{"name": n, "seq": 0, "head_hash": GENESIS} for n in ordered],
-    )
-    rows = session.execute(
+    query = (
         select(Chain.name, Chain.seq, Chain.head_hash)
         .where(Chain.name.in_(ordered))
         .order_by(Chain.name)
         .with_for_update()
     )
-    return {name: (seq, head) for name, seq, head in rows}
+    heads = {name: (seq, head) for name, seq, head in session.execute(query)}
+    if len(heads) < len(ordered):
+        session.execute(
+            _insert_ignore(session, CHAINS, ["name"]),
+            [{"name": n, "seq": 0, "head_hash": GENESIS} for n in ordered if n not in heads],
+        )
+        heads = {name: (seq, head) for name, seq, head in session.execute(query)}
+    return heads
 
 
 def _insert_journals(session: Session, rows: list[dict[str, Any]]) -> list[int]:
@@ -671,10 +701,11 @@ def place_hold(
     """
     _positive(amount)
     main, escrow = league_account(league, asset), escrow_account(league, asset)
-    balances = lock_accounts(session, [main, escrow])
-    if balances[main] < amount:
-        raise InsufficientFunds(str(main), balances[main], amount)
     ids = ensure_accounts(session, [main, escrow])
+    locked = _lock_balances(session, [ids[main], ids[escrow]])
+    available = locked[ids[main]][1]
+    if available < amount:
+        raise InsufficientFunds(str(main), available, amount)
     hold_id = session.execute(
         insert(HOLDS).returning(HOLDS.c.id),
         {
@@ -686,17 +717,101 @@ def place_hold(
             "created_at": datetime.now(UTC),
         },
     ).scalar_one()
-    post_journal(
+    _post(
         session,
-        JournalSpec(
-            JournalKind.HOLD,
-            reference,
-            actor,
-            (PostingSpec(main, -amount), PostingSpec(escrow, amount, hold_id)),
-            chain=chain or asset,
-        ),
+        [
+            JournalSpec(
+                JournalKind.HOLD,
+                reference,
+                actor,
+                (PostingSpec(main, -amount), PostingSpec(escrow, amount, hold_id)),
+                chain=chain or asset,
+            )
+        ],
+        ids=ids,
+        locked=locked,
+        new_holds={hold_id: (ids[escrow], amount)},
     )
     return int(hold_id)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """One hold to place in bulk (see :func:`place_holds`)."""
+
+    league: str
+    asset: str
+    amount: int
+    reference: str
+    chain: str | None = None
+
+
+def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str) -> list[int]:
+    """Place many holds in one set-based step; returns their ids in the order given.
+
+    All or nothing: if any league lacks the available amount for its holds (in
+    order), :class:`InsufficientFunds` is raised before anything is written.
+    """
+    if not requests:
+        return []
+    _positive(*(r.amount for r in requests))
+    keys = {
+        k
+        for r in requests
+        for k in (league_account(r.league, r.asset), escrow_account(r.league, r.asset))
+    }
+    ids = ensure_accounts(session, keys)
+    locked = _lock_balances(session, list(ids.values()))
+    left = {i: balance for i, (_k, balance) in locked.items()}
+    for request in requests:
+        main_id = ids[league_account(request.league, request.asset)]
+        if left[main_id] < request.amount:
+            raise InsufficientFunds(
+                str(league_account(request.league, request.asset)), left[main_id], request.amount
+            )
+        left[main_id] -= request.amount
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "main_account_id": ids[league_account(r.league, r.asset)],
+            "escrow_account_id": ids[escrow_account(r.league, r.asset)],
+            "amount": r.amount,
+            "remaining": 0,
+            "reference": r.reference,
+            "created_at": now,
+        }
+        for r in requests
+    ]
+    hold_ids: list[int] = []
+    for chunk in _chunks(rows, 20_000):
+        result = session.execute(
+            insert(HOLDS).returning(HOLDS.c.id, sort_by_parameter_order=True), chunk
+        )
+        hold_ids.extend(result.scalars().all())
+    specs = [
+        JournalSpec(
+            JournalKind.HOLD,
+            r.reference,
+            actor,
+            (
+                PostingSpec(league_account(r.league, r.asset), -r.amount),
+                PostingSpec(escrow_account(r.league, r.asset), r.amount, hold_id),
+            ),
+            chain=r.chain or r.asset,
+        )
+        for r, hold_id in zip(requests, hold_ids, strict=True)
+    ]
+    _post(
+        session,
+        specs,
+        ids=ids,
+        locked=locked,
+        new_holds={
+            hold_id: (ids[escrow_account(r.league, r.asset)], r.amount)
+            for r, hold_id in zip(requests, hold_ids, strict=True)
+        },
+    )
+    return hold_ids
 
 
 def get_hold(session: Session, hold_id: int) -> HoldView:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from matching import Book, Link, Rules
 LEAGUES = ("Hulunbuir", "Hinggan", "Tongliao", "Chifeng", "Xilingol", "Hohhot", "Baotou",
            "Ordos", "Ulanqab", "Bayannur", "Wuhai", "Alxa")  # fmt: skip
 # synthetic transfer network: a chain along the leagues plus a few cross links
-CHAIN = list(zip(LEAGUES[:-1], LEAGUES[1:], strict=True))
-EXTRA = [("Baotou", "Bayannur"), ("Ordos", "Wuhai"), ("Hohhot", "Ulanqab"), ("Tongliao", "Xilingol")]
+CHAIN = list(pairwise(LEAGUES))
+EXTRA = [("Baotou", "Bayannur"), ("Ordos", "Wuhai"), ("Hohhot", "Ulanqab"),
+         ("Tongliao", "Xilingol")]  # fmt: skip
 
 
 def single_zone(n: int, seed: int = 42) -> tuple[Book, Rules]:

@@ -36,7 +36,7 @@ def main(path: str) -> None:
     sc, _ = supply_curve_from_bids(df)
     q, _, _, price = intersect_stepwise(dc, sc)
     t2 = time.perf_counter()
-    trans, extra = mar.run("huang")
+    _, extra = mar.run("huang")
     t3 = time.perf_counter()
     print(json.dumps({
         "peer": "pymarket",

@@ -1,6 +1,6 @@
 """Benchmark of the matching engine, side by side with peers in their own venvs.
 
-    .venv/bin/python bench/matching/run.py [--peers-root bench/.venvs] [--no-peers]
+    .venv/bin/python bench/matching/run.py [--peers-root bench/matching/.venvs] [--no-peers]
                                            [--assume-max 1000000] [--out results.json]
 
 Times the clearing core (``matching.clear_book`` on a columnar book, validation included; best

@@ -99,9 +99,19 @@ class BalancesSchema(Schema):
     balances = fields.List(fields.Nested(BalanceSchema))
 
 
+class QueryInt(fields.Integer):
+    """An integer in a query string: ASCII digits only (no sign, point or other digits)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+            raise SchemaError("Not a valid integer.")
+        result: int = super()._deserialize(value, attr, data, **kwargs)
+        return result
+
+
 class PageQuerySchema(Schema):
-    page = strict_int(1, 10**9, load_default=1)
-    per_page = strict_int(1, 1000, load_default=50)
+    page = QueryInt(validate=validate.Range(1, 10**9), load_default=1)
+    per_page = QueryInt(validate=validate.Range(1, 1000), load_default=50)
 
 
 class StatementQuerySchema(PageQuerySchema):

@@ -95,9 +95,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/basins"): Rule("/api/v1/basins", everyone()),
     ("GET", "/api/v1/right-types"): Rule("/api/v1/right-types", everyone()),
     ("GET", "/api/v1/markets"): Rule("/api/v1/markets", everyone()),
-    ("GET", "/api/v1/markets/<int:market_id>"): Rule(
-        "/api/v1/markets/{market_id}", everyone()
-    ),
+    ("GET", "/api/v1/markets/<int:market_id>"): Rule("/api/v1/markets/{market_id}", everyone()),
     # The registry: only the regulator changes it.
     ("POST", "/api/v1/markets"): Rule("/api/v1/markets", only("regulator"), json=NEW_MARKET),
     # Login pages: forms posted without their CSRF token are refused, whoever posts.

@@ -75,7 +75,8 @@ def test_demo_credentials_are_kept_and_rewritten_when_missing(env: Path, tmp_pat
 def test_create_user_and_token(env: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     made = runner.invoke(
-        main, ["create-user", "Wang", "--role", "league", "--league", "wuhai", "--password-stdin"],
+        main,
+        ["create-user", "Wang", "--role", "league", "--league", "wuhai", "--password-stdin"],
         input="a-long-password\n",
     )
     assert made.exit_code == 0, made.output
@@ -86,8 +87,13 @@ def test_create_user_and_token(env: Path, tmp_path: Path) -> None:
     assert secret.startswith("exr_")
     client = client_for(tmp_path)
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).get_json()
-    assert me == {"user_id": me["user_id"], "username": "wang", "role": "league",
-                  "league": "wuhai", "auth": "token"}
+    assert me == {
+        "user_id": me["user_id"],
+        "username": "wang",
+        "role": "league",
+        "league": "wuhai",
+        "auth": "token",
+    }
     auditor = json.loads(env.read_text())["users"]["auditor"]["token"]
     log = client.get("/api/v1/action-log", headers={"Authorization": f"Bearer {auditor}"})
     assert [e["method"] for e in log.get_json()["items"]][:2] == ["CLI", "CLI"]

@@ -123,7 +123,9 @@ def test_a_session_cookie_alone_cannot_change_state_through_the_api(
     assert refused.status_code == 400
     assert "CSRF" in refused.get_json()["message"]
     assert client.get(path).get_json() == []
-    allowed = client.post(path, json={"name": "x"}, headers={"X-CSRFToken": csrf_token(client, "/")})
+    allowed = client.post(
+        path, json={"name": "x"}, headers={"X-CSRFToken": csrf_token(client, "/")}
+    )
     assert allowed.status_code == 201
 
 

@@ -136,20 +136,22 @@ def test_another_users_token_cannot_touch_my_tokens(
         ("POST", f"/api/v1/users/{user_id}/tokens"),
         ("DELETE", f"/api/v1/users/{user_id}/tokens/{mine[0]['id']}"),
     ]:
-        response = client.open(path, method=method, headers=other, json={} if method == "POST" else None)
+        response = client.open(
+            path, method=method, headers=other, json={} if method == "POST" else None
+        )
         assert response.status_code == 403, (method, path)
     # Revoking my token through my own user id but someone else's token id: not found.
     regulator_id = client.get("/api/v1/me", headers=other).get_json()["user_id"]
     theirs = client.get(f"/api/v1/users/{regulator_id}/tokens", headers=other).get_json()
-    wrong = client.delete(f"/api/v1/users/{user_id}/tokens/{theirs[0]['id']}", headers=bearer(token))
+    wrong = client.delete(
+        f"/api/v1/users/{user_id}/tokens/{theirs[0]['id']}", headers=bearer(token)
+    )
     assert wrong.status_code == 404
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     assert client.get("/api/v1/me", headers=other).status_code == 200
 
 
-def test_a_new_token_is_shown_once_and_works(
-    client: FlaskClient, alice: tuple[int, str]
-) -> None:
+def test_a_new_token_is_shown_once_and_works(client: FlaskClient, alice: tuple[int, str]) -> None:
     user_id, token = alice
     created = client.post(
         f"/api/v1/users/{user_id}/tokens", headers=bearer(token), json={"name": "ci", "days": 2}

@@ -16,9 +16,7 @@ def test_head_matches_the_models(database_url: str) -> None:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diff = compare_metadata(
-                context, [Base.metadata, ledger.models.LedgerBase.metadata]
-            )
+            diff = compare_metadata(context, [Base.metadata, ledger.models.LedgerBase.metadata])
     finally:
         engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"

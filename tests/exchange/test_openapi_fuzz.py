@@ -32,8 +32,6 @@ CHECKS = [
 ]
 
 
-
-
 def _openapi_document() -> dict[str, Any]:
     """The app's OpenAPI document (building it touches no database)."""
     app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})

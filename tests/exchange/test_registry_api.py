@@ -12,8 +12,18 @@ from flask.testing import FlaskClient
 from tests.conftest import AuthHeaders
 
 LEAGUES = {
-    "hohhot", "baotou", "ordos", "ulanqab", "hulunbuir", "hinggan",
-    "tongliao", "chifeng", "xilingol", "bayannur", "wuhai", "alxa",
+    "hohhot",
+    "baotou",
+    "ordos",
+    "ulanqab",
+    "hulunbuir",
+    "hinggan",
+    "tongliao",
+    "chifeng",
+    "xilingol",
+    "bayannur",
+    "wuhai",
+    "alxa",
 }
 
 VALID_MARKET: dict[str, Any] = {
@@ -174,14 +184,22 @@ def test_create_market_rejects_bad_input(
     [
         ({"basin": "amazon"}, "basin", 422),
         ({"eligible_leagues": [{"league": "atlantis"}]}, "eligible_leagues", 422),
-        ({"eligible_leagues": [{"league": "ordos"}, {"league": "ordos"}]},
-         "eligible_leagues", 422),
-        ({"transfer_limits": [{"from": "ordos", "to": "mars", "capacity": 1}]},
-         "transfer_limits", 422),
-        ({"transfer_limits": [{"from": "ordos", "to": "ordos", "capacity": 1}]},
-         "transfer_limits", 422),
-        ({"transfer_limits": [{"from": "ordos", "to": "baotou", "capacity": -1}]},
-         "transfer_limits", 422),
+        ({"eligible_leagues": [{"league": "ordos"}, {"league": "ordos"}]}, "eligible_leagues", 422),
+        (
+            {"transfer_limits": [{"from": "ordos", "to": "mars", "capacity": 1}]},
+            "transfer_limits",
+            422,
+        ),
+        (
+            {"transfer_limits": [{"from": "ordos", "to": "ordos", "capacity": 1}]},
+            "transfer_limits",
+            422,
+        ),
+        (
+            {"transfer_limits": [{"from": "ordos", "to": "baotou", "capacity": -1}]},
+            "transfer_limits",
+            422,
+        ),
         ({"code": "YR-WATER-2027"}, "code", 409),
     ],
 )
@@ -242,8 +260,12 @@ def test_right_types(client: FlaskClient) -> None:
 def test_openapi_document_and_docs(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").get_json()
     assert spec["info"]["title"]
-    for path in ("/api/v1/leagues", "/api/v1/leagues/{code}", "/api/v1/markets",
-                 "/api/v1/markets/{market_id}"):
+    for path in (
+        "/api/v1/leagues",
+        "/api/v1/leagues/{code}",
+        "/api/v1/markets",
+        "/api/v1/markets/{market_id}",
+    ):
         assert path in spec["paths"]
     assert "post" in spec["paths"]["/api/v1/markets"]
     docs = client.get("/api/docs")

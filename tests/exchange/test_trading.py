@@ -46,18 +46,32 @@ def test_two_leagues_trade_and_everything_settles(
 ) -> None:
     app = demo_registry
     rights = ledger.market_asset(carbon)
-    sell = post_order(client, auth, "ordos", market_id=carbon, side="sell", quantity=1_000,
-                      limit_price=9_000, client_order_id="s-1")
+    sell = post_order(
+        client,
+        auth,
+        "ordos",
+        market_id=carbon,
+        side="sell",
+        quantity=1_000,
+        limit_price=9_000,
+        client_order_id="s-1",
+    )
     assert sell.status_code == 201, sell.get_json()
-    assert balance(app, "ordos", rights) == {"posted": 10_000, "held": 1_000,
-                                             "available": 9_000}
-    buy = post_order(client, auth, "baotou", market_id=carbon, side="buy", quantity=600,
-                     limit_price=9_500, client_order_id="b-1")
+    assert balance(app, "ordos", rights) == {"posted": 10_000, "held": 1_000, "available": 9_000}
+    buy = post_order(
+        client,
+        auth,
+        "baotou",
+        market_id=carbon,
+        side="buy",
+        quantity=600,
+        limit_price=9_500,
+        client_order_id="b-1",
+    )
     assert buy.status_code == 201, buy.get_json()
     assert balance(app, "baotou", ledger.CASH)["held"] == 600 * 9_500
 
-    run = client.post(f"/api/v1/markets/{carbon}/clearing-runs", json={},
-                      headers=auth("regulator"))
+    run = client.post(f"/api/v1/markets/{carbon}/clearing-runs", json={}, headers=auth("regulator"))
     assert run.status_code == 201, run.get_json()
     result = run.get_json()
     # Every price in [9000, 9500] trades 600; the surplus is on the sell side at each,
@@ -69,23 +83,28 @@ def test_two_leagues_trade_and_everything_settles(
 
     assert balance(app, "baotou", rights) == {"posted": 600, "held": 0, "available": 600}
     assert balance(app, "baotou", ledger.CASH) == {
-        "posted": 100_000_000 - 600 * 9_000, "held": 0, "available": 100_000_000 - 600 * 9_000}
+        "posted": 100_000_000 - 600 * 9_000,
+        "held": 0,
+        "available": 100_000_000 - 600 * 9_000,
+    }
     assert balance(app, "ordos", rights) == {"posted": 9_400, "held": 400, "available": 9_000}
     assert balance(app, "ordos", ledger.CASH)["available"] == 600 * 9_000
 
-    seller = client.get(f"/api/v1/orders/{sell.get_json()['id']}",
-                        headers=auth("league", "ordos")).get_json()
+    seller = client.get(
+        f"/api/v1/orders/{sell.get_json()['id']}", headers=auth("league", "ordos")
+    ).get_json()
     assert seller["status"] == "partially_filled"
     assert seller["filled_quantity"] == 600
-    assert seller["fills"] == [{"run_id": result["id"], "quantity": 600, "price": 9_000,
-                                "amount": 5_400_000}]
-    buyer = client.get(f"/api/v1/orders/{buy.get_json()['id']}",
-                       headers=auth("league", "baotou")).get_json()
+    assert seller["fills"] == [
+        {"run_id": result["id"], "quantity": 600, "price": 9_000, "amount": 5_400_000}
+    ]
+    buyer = client.get(
+        f"/api/v1/orders/{buy.get_json()['id']}", headers=auth("league", "baotou")
+    ).get_json()
     assert buyer["status"] == "filled"
     verify_ok(app)
 
-    replay = client.post(f"/api/v1/clearing-runs/{result['id']}/replay",
-                         headers=auth("auditor"))
+    replay = client.post(f"/api/v1/clearing-runs/{result['id']}/replay", headers=auth("auditor"))
     assert replay.status_code == 200, replay.get_json()
     assert replay.get_json()["ok"] is True
 
@@ -103,8 +122,16 @@ def test_cancel_releases_the_rest_of_the_hold(
 ) -> None:
     app = demo_registry
     rights = ledger.market_asset(carbon)
-    order = post_order(client, auth, "ordos", market_id=carbon, side="sell", quantity=500,
-                       limit_price=9_000, client_order_id="c-1").get_json()
+    order = post_order(
+        client,
+        auth,
+        "ordos",
+        market_id=carbon,
+        side="sell",
+        quantity=500,
+        limit_price=9_000,
+        client_order_id="c-1",
+    ).get_json()
     assert balance(app, "ordos", rights)["held"] == 500
     other = client.delete(f"/api/v1/orders/{order['id']}", headers=auth("league", "baotou"))
     assert other.status_code == 404
@@ -122,10 +149,26 @@ def test_cancel_releases_the_rest_of_the_hold(
 def test_cancelling_a_filled_order_is_refused(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    post_order(client, auth, "ordos", market_id=carbon, side="sell", quantity=100,
-               limit_price=9_000, client_order_id="f-s")
-    buy = post_order(client, auth, "baotou", market_id=carbon, side="buy", quantity=100,
-                     limit_price=9_000, client_order_id="f-b").get_json()
+    post_order(
+        client,
+        auth,
+        "ordos",
+        market_id=carbon,
+        side="sell",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="f-s",
+    )
+    buy = post_order(
+        client,
+        auth,
+        "baotou",
+        market_id=carbon,
+        side="buy",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="f-b",
+    ).get_json()
     clear(demo_registry, carbon)
     response = client.delete(f"/api/v1/orders/{buy['id']}", headers=auth("league", "baotou"))
     assert response.status_code == 409
@@ -135,8 +178,13 @@ def test_cancelling_a_filled_order_is_refused(
 def test_same_client_order_id_returns_the_first_order(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    body = {"market_id": carbon, "side": "sell", "quantity": 200, "limit_price": 9_100,
-            "client_order_id": "same"}
+    body = {
+        "market_id": carbon,
+        "side": "sell",
+        "quantity": 200,
+        "limit_price": 9_100,
+        "client_order_id": "same",
+    }
     first = post_order(client, auth, "ordos", **body)
     second = post_order(client, auth, "ordos", **{**body, "quantity": 300})
     assert first.status_code == 201
@@ -150,8 +198,16 @@ def test_same_client_order_id_returns_the_first_order(
 def test_aliases_market_and_price_are_accepted(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    response = post_order(client, auth, "ordos", market=carbon, side="sell", quantity=100,
-                          price=9_000, client_order_id="alias")
+    response = post_order(
+        client,
+        auth,
+        "ordos",
+        market=carbon,
+        side="sell",
+        quantity=100,
+        price=9_000,
+        client_order_id="alias",
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["limit_price"] == 9_000
 
@@ -178,11 +234,22 @@ BAD_ORDERS = [
 
 @pytest.mark.parametrize(("change", "status", "field"), BAD_ORDERS)
 def test_bad_sell_orders_are_refused_and_change_nothing(
-    demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int,
-    change: dict[str, Any], status: int, field: str,
+    demo_registry: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    carbon: int,
+    change: dict[str, Any],
+    status: int,
+    field: str,
 ) -> None:
-    body = {"market_id": carbon, "side": "sell", "quantity": 100, "limit_price": 9_000,
-            "client_order_id": "bad-1", **change}
+    body = {
+        "market_id": carbon,
+        "side": "sell",
+        "quantity": 100,
+        "limit_price": 9_000,
+        "client_order_id": "bad-1",
+        **change,
+    }
     before = balance(demo_registry, "ordos", ledger.market_asset(carbon))
     response = post_order(client, auth, "ordos", **body)
     assert response.status_code == status, response.get_json()
@@ -196,8 +263,16 @@ def test_bad_sell_orders_are_refused_and_change_nothing(
 def test_buy_without_enough_cash_is_refused(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    response = post_order(client, auth, "wuhai", market_id=carbon, side="buy", quantity=100,
-                          limit_price=9_000, client_order_id="poor")
+    response = post_order(
+        client,
+        auth,
+        "wuhai",
+        market_id=carbon,
+        side="buy",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="poor",
+    )
     assert response.status_code == 422
     assert response.get_json()["error"] == "insufficient_funds"
     assert "limit_price" in response.get_json()["errors"]["json"]
@@ -208,8 +283,16 @@ def test_a_league_outside_the_market_may_not_trade(
     demo_registry: Flask, client: FlaskClient, auth: Auth
 ) -> None:
     yellow = market_id(demo_registry, "YR-WATER-2027")
-    response = post_order(client, auth, "hulunbuir", market_id=yellow, side="buy",
-                          quantity=1_000, limit_price=100, client_order_id="far")
+    response = post_order(
+        client,
+        auth,
+        "hulunbuir",
+        market_id=yellow,
+        side="buy",
+        quantity=1_000,
+        limit_price=100,
+        client_order_id="far",
+    )
     assert response.status_code == 422
     assert response.get_json()["error"] == "not_eligible"
 
@@ -217,8 +300,14 @@ def test_a_league_outside_the_market_may_not_trade(
 def test_a_league_cannot_trade_for_another(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    body = {"market_id": carbon, "side": "sell", "quantity": 100, "limit_price": 9_000,
-            "client_order_id": "spoof", "league": "ordos"}
+    body = {
+        "market_id": carbon,
+        "side": "sell",
+        "quantity": 100,
+        "limit_price": 9_000,
+        "client_order_id": "spoof",
+        "league": "ordos",
+    }
     response = client.post("/api/v1/orders", json=body, headers=auth("league", "baotou"))
     assert response.status_code == 403
     assert counts(demo_registry) == (0, 0)
@@ -227,10 +316,20 @@ def test_a_league_cannot_trade_for_another(
 def test_orders_are_private_to_their_league(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    order = post_order(client, auth, "ordos", market_id=carbon, side="sell", quantity=100,
-                       limit_price=9_000, client_order_id="p-1").get_json()
-    assert client.get(f"/api/v1/orders/{order['id']}",
-                      headers=auth("league", "baotou")).status_code == 404
+    order = post_order(
+        client,
+        auth,
+        "ordos",
+        market_id=carbon,
+        side="sell",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="p-1",
+    ).get_json()
+    assert (
+        client.get(f"/api/v1/orders/{order['id']}", headers=auth("league", "baotou")).status_code
+        == 404
+    )
     own = client.get("/api/v1/orders", headers=auth("league", "baotou")).get_json()
     assert own["total"] == 0
     regulator = client.get("/api/v1/orders", headers=auth("regulator")).get_json()
@@ -238,24 +337,43 @@ def test_orders_are_private_to_their_league(
     # Sealed bids: the auditor sees the order only after it has left the open book.
     auditor = client.get("/api/v1/orders", headers=auth("auditor")).get_json()
     assert auditor["total"] == 0
-    assert client.get(f"/api/v1/orders/{order['id']}",
-                      headers=auth("auditor")).status_code == 404
+    assert client.get(f"/api/v1/orders/{order['id']}", headers=auth("auditor")).status_code == 404
     assert client.get("/api/v1/orders").status_code == 401
 
 
-def test_one_run_per_window(demo_registry: Flask, client: FlaskClient, auth: Auth,
-                            carbon: int) -> None:
-    post_order(client, auth, "ordos", market_id=carbon, side="sell", quantity=100,
-               limit_price=9_000, client_order_id="w-s")
-    post_order(client, auth, "baotou", market_id=carbon, side="buy", quantity=100,
-               limit_price=9_000, client_order_id="w-b")
+def test_one_run_per_window(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
+) -> None:
+    post_order(
+        client,
+        auth,
+        "ordos",
+        market_id=carbon,
+        side="sell",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="w-s",
+    )
+    post_order(
+        client,
+        auth,
+        "baotou",
+        market_id=carbon,
+        side="buy",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="w-b",
+    )
     first = clear(demo_registry, carbon)
     second = clear(demo_registry, carbon)
     assert first.created and not second.created
     assert second.run_id == first.run_id
     window = WINDOW.isoformat()
-    via_api = client.post(f"/api/v1/markets/{carbon}/clearing-runs", json={"window": window},
-                          headers=auth("regulator"))
+    via_api = client.post(
+        f"/api/v1/markets/{carbon}/clearing-runs",
+        json={"window": window},
+        headers=auth("regulator"),
+    )
     assert via_api.status_code == 200
     assert via_api.get_json()["id"] == first.run_id
     assert counts(demo_registry)[1] == 1
@@ -265,27 +383,60 @@ def test_one_run_per_window(demo_registry: Flask, client: FlaskClient, auth: Aut
 def test_single_run_orders_expire_and_release_their_hold(
     demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
 ) -> None:
-    order = post_order(client, auth, "baotou", market_id=carbon, side="buy", quantity=100,
-                       limit_price=5_000, client_order_id="ioc", validity="run").get_json()
+    order = post_order(
+        client,
+        auth,
+        "baotou",
+        market_id=carbon,
+        side="buy",
+        quantity=100,
+        limit_price=5_000,
+        client_order_id="ioc",
+        validity="run",
+    ).get_json()
     assert balance(demo_registry, "baotou", ledger.CASH)["held"] == 500_000
     clear(demo_registry, carbon)
     after = client.get(f"/api/v1/orders/{order['id']}", headers=auth("league", "baotou"))
     assert after.get_json()["status"] == "expired"
     assert balance(demo_registry, "baotou", ledger.CASH) == {
-        "posted": 100_000_000, "held": 0, "available": 100_000_000}
+        "posted": 100_000_000,
+        "held": 0,
+        "available": 100_000_000,
+    }
     verify_ok(demo_registry)
 
 
 def test_a_failing_run_leaves_nothing_but_its_failure(
-    demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int,
+    demo_registry: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    carbon: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    post_order(client, auth, "ordos", market_id=carbon, side="sell", quantity=100,
-               limit_price=9_000, client_order_id="x-s")
-    post_order(client, auth, "baotou", market_id=carbon, side="buy", quantity=100,
-               limit_price=9_000, client_order_id="x-b")
-    before = (balance(demo_registry, "ordos", ledger.market_asset(carbon)),
-              balance(demo_registry, "baotou", ledger.CASH))
+    post_order(
+        client,
+        auth,
+        "ordos",
+        market_id=carbon,
+        side="sell",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="x-s",
+    )
+    post_order(
+        client,
+        auth,
+        "baotou",
+        market_id=carbon,
+        side="buy",
+        quantity=100,
+        limit_price=9_000,
+        client_order_id="x-b",
+    )
+    before = (
+        balance(demo_registry, "ordos", ledger.market_asset(carbon)),
+        balance(demo_registry, "baotou", ledger.CASH),
+    )
 
     import exchange.services.clearing as clearing_module
 
@@ -298,14 +449,17 @@ def test_a_failing_run_leaves_nothing_but_its_failure(
     assert run["status"] == "failed"
     assert "disk on fire" in run["failure_reason"]
     assert run["volume"] == 0
-    after = (balance(demo_registry, "ordos", ledger.market_asset(carbon)),
-             balance(demo_registry, "baotou", ledger.CASH))
+    after = (
+        balance(demo_registry, "ordos", ledger.market_asset(carbon)),
+        balance(demo_registry, "baotou", ledger.CASH),
+    )
     assert after == before
     orders = client.get("/api/v1/orders", headers=auth("regulator")).get_json()["items"]
     assert {o["status"] for o in orders} == {"open"}
     verify_ok(demo_registry)
-    replay = client.post(f"/api/v1/clearing-runs/{outcome.run_id}/replay",
-                         headers=auth("regulator"))
+    replay = client.post(
+        f"/api/v1/clearing-runs/{outcome.run_id}/replay", headers=auth("regulator")
+    )
     assert replay.get_json()["ok"] is True
 
 
@@ -316,10 +470,26 @@ def test_zonal_market_books_congestion_rent(
     app = demo_registry
     yellow = market_id(app, "YR-WATER-2027")
     fund(app, rights={("alxa", yellow): 50_000_000}, cash={"hohhot": 10_000_000_000})
-    sell = post_order(client, auth, "alxa", market_id=yellow, side="sell",
-                      quantity=20_000_000, limit_price=60, client_order_id="z-s")
-    buy = post_order(client, auth, "hohhot", market_id=yellow, side="buy",
-                     quantity=20_000_000, limit_price=150, client_order_id="z-b")
+    sell = post_order(
+        client,
+        auth,
+        "alxa",
+        market_id=yellow,
+        side="sell",
+        quantity=20_000_000,
+        limit_price=60,
+        client_order_id="z-s",
+    )
+    buy = post_order(
+        client,
+        auth,
+        "hohhot",
+        market_id=yellow,
+        side="buy",
+        quantity=20_000_000,
+        limit_price=150,
+        client_order_id="z-b",
+    )
     assert sell.status_code == 201 and buy.status_code == 201
     outcome = clear(app, yellow)
     run = client.get(f"/api/v1/clearing-runs/{outcome.run_id}").get_json()
@@ -334,11 +504,11 @@ def test_zonal_market_books_congestion_rent(
         s = db.session_factory()
         try:
             congestion = ledger.balance_of(
-                s, ledger.congestion_account(ledger.market_asset(yellow)))
+                s, ledger.congestion_account(ledger.market_asset(yellow))
+            )
         finally:
             s.close()
     assert congestion == rent
     verify_ok(app)
-    replay = client.post(f"/api/v1/clearing-runs/{outcome.run_id}/replay",
-                         headers=auth("auditor"))
+    replay = client.post(f"/api/v1/clearing-runs/{outcome.run_id}/replay", headers=auth("auditor"))
     assert replay.get_json()["ok"] is True, replay.get_json()

@@ -26,19 +26,34 @@ def market_id(app: Flask, code: str) -> int:
             s.close()
 
 
-def fund(app: Flask, *, rights: dict[tuple[str, int], int] | None = None,
-         cash: dict[str, int] | None = None) -> None:
+def fund(
+    app: Flask,
+    *,
+    rights: dict[tuple[str, int], int] | None = None,
+    cash: dict[str, int] | None = None,
+) -> None:
     """Issue rights ``{(league, market_id): units}`` and deposit cash ``{league: fen}``."""
     with app.app_context():
         s = db.session_factory()
         try:
             with s.begin():
                 for (league, mid), units in (rights or {}).items():
-                    ledger.issue(s, league=league, asset=ledger.market_asset(mid), amount=units,
-                                 reference=f"test-allocation:{league}", actor="test")
+                    ledger.issue(
+                        s,
+                        league=league,
+                        asset=ledger.market_asset(mid),
+                        amount=units,
+                        reference=f"test-allocation:{league}",
+                        actor="test",
+                    )
                 for league, fen in (cash or {}).items():
-                    ledger.deposit_cash(s, league=league, amount=fen,
-                                        reference=f"test-deposit:{league}", actor="test")
+                    ledger.deposit_cash(
+                        s,
+                        league=league,
+                        amount=fen,
+                        reference=f"test-deposit:{league}",
+                        actor="test",
+                    )
         finally:
             s.close()
 
@@ -50,8 +65,7 @@ def balance(app: Flask, league: str, asset: str) -> dict[str, int]:
         try:
             for view in ledger.balances(s, league):
                 if view.asset == asset:
-                    return {"posted": view.posted, "held": view.held,
-                            "available": view.available}
+                    return {"posted": view.posted, "held": view.held, "available": view.available}
             return {"posted": 0, "held": 0, "available": 0}
         finally:
             s.close()
@@ -70,5 +84,6 @@ def verify_ok(app: Flask) -> Any:
 
 def clear(app: Flask, mid: int, window: datetime = WINDOW) -> RunOutcome:
     with app.app_context():
-        return run_clearing(db.session_factory, mid, window, trigger=RunTrigger.MANUAL,
-                            actor="test")
+        return run_clearing(
+            db.session_factory, mid, window, trigger=RunTrigger.MANUAL, actor="test"
+        )

@@ -11,8 +11,12 @@ from matching_reference import ref_clear
 
 from matching import Order, Rules, Side, book_hash, clear, result_hash
 
-SETTINGS = settings(max_examples=int(os.environ.get("MATCHING_EXAMPLES", 300)), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+SETTINGS = settings(
+    max_examples=int(os.environ.get("MATCHING_EXAMPLES", 300)),
+    deadline=None,
+    database=None,  # no .hypothesis/ directory in the work tree
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite

@@ -12,8 +12,12 @@ from matching_reference import clipped_limit, lp_surplus
 
 from matching import ClearingResult, InvalidBook, Link, Order, Rules, Side, clear
 
-SETTINGS = settings(max_examples=int(os.environ.get("MATCHING_EXAMPLES", 150)), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+SETTINGS = settings(
+    max_examples=int(os.environ.get("MATCHING_EXAMPLES", 150)),
+    deadline=None,
+    database=None,  # no .hypothesis/ directory in the work tree
+    suppress_health_check=[HealthCheck.too_slow],
+)
 ZONES = ["A", "B", "C", "D"]
 
 
