@@ -62,11 +62,12 @@ def demo(host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+def serve(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Serve pages and API with gunicorn (production; no scheduler in the workers)."""
     from exchange.gunicorn_app import run_gunicorn
 
-    run_gunicorn(f"{host}:{port}", workers=workers, threads=threads)
+    run_gunicorn(f"{host}:{port}", workers=workers, threads=threads, access_log=access_log)
 
 
 @main.command("scheduler")

@@ -24,7 +24,7 @@ class ExchangeApplication(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def run_gunicorn(bind: str, *, workers: int, threads: int) -> None:
+def run_gunicorn(bind: str, *, workers: int, threads: int, access_log: bool = True) -> None:
     """Serve on ``bind`` with ``workers`` processes of ``threads`` threads each."""
     ExchangeApplication(
         {
@@ -32,7 +32,7 @@ def run_gunicorn(bind: str, *, workers: int, threads: int) -> None:
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            "accesslog": "-",
+            "accesslog": "-" if access_log else None,
             "timeout": 60,
         }
     ).run()

@@ -51,6 +51,50 @@ _TEXT = re.compile(r"^[^|\x00-\x1f\x7f]{1,128}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
+# Statements of the hot paths, built once (SQLAlchemy then only looks up its cache).
+_ACCOUNT_ID = select(Account.id).where(
+    Account.kind == bindparam("kind"),
+    Account.owner == bindparam("owner"),
+    Account.asset == bindparam("asset"),
+)
+_LOCK_ACCOUNTS = (
+    select(Account.id, Account.kind, Account.balance)
+    .where(Account.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Account.id)
+    .with_for_update()
+)
+_LOCK_HOLDS = (
+    select(Hold.id, Hold.escrow_account_id, Hold.remaining, Hold.amount)
+    .where(Hold.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Hold.id)
+    .with_for_update()
+)
+_LOCK_CHAINS = (
+    select(Chain.name, Chain.seq, Chain.head_hash)
+    .where(Chain.name.in_(bindparam("names", expanding=True)))
+    .order_by(Chain.name)
+    .with_for_update()
+)
+_INSERT_JOURNAL = insert(JOURNALS).returning(JOURNALS.c.id)
+_INSERT_JOURNALS = insert(JOURNALS).returning(JOURNALS.c.id, sort_by_parameter_order=True)
+_INSERT_HOLD = insert(HOLDS).returning(HOLDS.c.id)
+_INSERT_HOLDS = insert(HOLDS).returning(HOLDS.c.id, sort_by_parameter_order=True)
+_INSERT_POSTINGS = insert(POSTINGS)
+_ADD = {
+    "balance": update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("row_id"))
+    .values(balance=ACCOUNTS.c.balance + bindparam("delta")),
+    "remaining": update(HOLDS)
+    .where(HOLDS.c.id == bindparam("row_id"))
+    .values(remaining=HOLDS.c.remaining + bindparam("delta")),
+}
+_UPDATE_CHAIN = (
+    update(CHAINS)
+    .where(CHAINS.c.name == bindparam("chain_name"))
+    .values(seq=bindparam("new_seq"), head_hash=bindparam("new_hash"))
+)
+
+
 def market_asset(market_id: int) -> str:
     """The asset of one market's rights: ``market:<id>``."""
     return f"market:{market_id}"
@@ -242,9 +286,7 @@ def _account_ids(session: Session, keys: set[AccountKey]) -> dict[AccountKey, in
     if len(ordered) <= 2:  # the common case (a hold, a transfer): a cached plain statement
         for key in ordered:
             account_id = session.scalar(
-                select(Account.id).where(
-                    Account.kind == key.kind, Account.owner == key.owner, Account.asset == key.asset
-                )
+                _ACCOUNT_ID, {"kind": key.kind, "owner": key.owner, "asset": key.asset}
             )
             if account_id is not None:
                 found[key] = account_id
@@ -266,12 +308,7 @@ def _account_ids(session: Session, keys: set[AccountKey]) -> dict[AccountKey, in
 def _lock_balances(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
     result: dict[int, tuple[str, int]] = {}
     for chunk in _chunks(sorted(ids)):
-        rows = session.execute(
-            select(Account.id, Account.kind, Account.balance)
-            .where(Account.id.in_(chunk))
-            .order_by(Account.id)
-            .with_for_update()
-        )
+        rows = session.execute(_LOCK_ACCOUNTS, {"ids": list(chunk)})
         for account_id, kind, balance in rows:
             result[account_id] = (kind, balance)
     return result
@@ -407,7 +444,7 @@ def _post(
         for p in spec.postings
     ]
     for chunk in _chunks(posting_rows, 20_000):
-        session.execute(insert(POSTINGS), chunk)
+        session.execute(_INSERT_POSTINGS, chunk)
 
     start = {i: b for i, (_k, b) in locked.items()}
     _add_amounts(
@@ -416,11 +453,12 @@ def _post(
         "balance",
         {i: balances[i] - start[i] for i in balances if balances[i] != start[i]},
     )
-    _add_amounts(session, HOLDS, "remaining", {h: d for h, d in hold_delta.items() if d})
+    # Fresh holds were inserted with remaining = amount: exactly what their hold journal adds.
+    _add_amounts(
+        session, HOLDS, "remaining", {h: d for h, d in hold_delta.items() if d and h not in fresh}
+    )
     session.execute(
-        update(CHAINS)
-        .where(CHAINS.c.name == bindparam("chain_name"))
-        .values(seq=bindparam("new_seq"), head_hash=bindparam("new_hash")),
+        _UPDATE_CHAIN,
         [{"chain_name": c, "new_seq": s, "new_hash": h} for c, (s, h) in sorted(heads.items())],
     )
     return journal_ids
@@ -473,12 +511,7 @@ def _lock_holds(session: Session, hold_ids: set[int]) -> dict[int, tuple[int, in
     """hold id -> (escrow account id, remaining, amount), locked in id order."""
     result: dict[int, tuple[int, int, int]] = {}
     for chunk in _chunks(sorted(hold_ids)):
-        rows = session.execute(
-            select(Hold.id, Hold.escrow_account_id, Hold.remaining, Hold.amount)
-            .where(Hold.id.in_(chunk))
-            .order_by(Hold.id)
-            .with_for_update()
-        )
+        rows = session.execute(_LOCK_HOLDS, {"ids": list(chunk)})
         for hold_id, escrow, remaining, amount in rows:
             result[hold_id] = (escrow, remaining, amount)
     return result
@@ -486,30 +519,23 @@ def _lock_holds(session: Session, hold_ids: set[int]) -> dict[int, tuple[int, in
 
 def _lock_chains(session: Session, names: set[str]) -> dict[str, tuple[int, str]]:
     ordered = sorted(names)
-    query = (
-        select(Chain.name, Chain.seq, Chain.head_hash)
-        .where(Chain.name.in_(ordered))
-        .order_by(Chain.name)
-        .with_for_update()
-    )
-    heads = {name: (seq, head) for name, seq, head in session.execute(query)}
+    params = {"names": ordered}
+    heads = {name: (seq, head) for name, seq, head in session.execute(_LOCK_CHAINS, params)}
     if len(heads) < len(ordered):
         session.execute(
             _insert_ignore(session, CHAINS, ["name"]),
             [{"name": n, "seq": 0, "head_hash": GENESIS} for n in ordered if n not in heads],
         )
-        heads = {name: (seq, head) for name, seq, head in session.execute(query)}
+        heads = {name: (seq, head) for name, seq, head in session.execute(_LOCK_CHAINS, params)}
     return heads
 
 
 def _insert_journals(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    table = JOURNALS
+    if len(rows) == 1:
+        return [session.execute(_INSERT_JOURNAL, rows[0]).scalar_one()]
     ids: list[int] = []
     for chunk in _chunks(rows, 20_000):
-        result = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
-        )
-        ids.extend(result.scalars().all())
+        ids.extend(session.execute(_INSERT_JOURNALS, chunk).scalars().all())
     return ids
 
 
@@ -525,12 +551,7 @@ def _add_amounts(session: Session, table: Any, column: str, deltas: Mapping[int,
                 {"ids": [i for i, _ in chunk], "deltas": [d for _, d in chunk]},
             )
         return
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({column: table.c[column] + bindparam("delta")}),
-        [{"row_id": i, "delta": d} for i, d in items],
-    )
+    session.execute(_ADD[column], [{"row_id": i, "delta": d} for i, d in items])
 
 
 def _pg_add(table: str, column: str) -> Any:
@@ -701,18 +722,26 @@ def place_hold(
     """
     _positive(amount)
     main, escrow = league_account(league, asset), escrow_account(league, asset)
+    spec = JournalSpec(
+        JournalKind.HOLD,
+        reference,
+        actor,
+        (PostingSpec(main, -amount), PostingSpec(escrow, amount)),
+        chain=chain or asset,
+    )
+    _validate(spec)  # before the hold row exists
     ids = ensure_accounts(session, [main, escrow])
     locked = _lock_balances(session, [ids[main], ids[escrow]])
     available = locked[ids[main]][1]
     if available < amount:
         raise InsufficientFunds(str(main), available, amount)
     hold_id = session.execute(
-        insert(HOLDS).returning(HOLDS.c.id),
+        _INSERT_HOLD,
         {
             "main_account_id": ids[main],
             "escrow_account_id": ids[escrow],
             "amount": amount,
-            "remaining": 0,
+            "remaining": amount,
             "reference": reference,
             "created_at": datetime.now(UTC),
         },
@@ -721,11 +750,11 @@ def place_hold(
         session,
         [
             JournalSpec(
-                JournalKind.HOLD,
+                spec.kind,
                 reference,
                 actor,
                 (PostingSpec(main, -amount), PostingSpec(escrow, amount, hold_id)),
-                chain=chain or asset,
+                chain=spec.chain,
             )
         ],
         ids=ids,
@@ -755,6 +784,21 @@ def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str
     if not requests:
         return []
     _positive(*(r.amount for r in requests))
+    for r in requests:  # text and chain checks, before any hold row exists
+        key = league_account(r.league, r.asset)
+        _check_key(key)
+        _validate(
+            JournalSpec(
+                JournalKind.HOLD,
+                r.reference,
+                actor,
+                (
+                    PostingSpec(key, -r.amount),
+                    PostingSpec(escrow_account(r.league, r.asset), r.amount),
+                ),
+                chain=r.chain or r.asset,
+            )
+        )
     keys = {
         k
         for r in requests
@@ -776,7 +820,7 @@ def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str
             "main_account_id": ids[league_account(r.league, r.asset)],
             "escrow_account_id": ids[escrow_account(r.league, r.asset)],
             "amount": r.amount,
-            "remaining": 0,
+            "remaining": r.amount,
             "reference": r.reference,
             "created_at": now,
         }
@@ -784,10 +828,7 @@ def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str
     ]
     hold_ids: list[int] = []
     for chunk in _chunks(rows, 20_000):
-        result = session.execute(
-            insert(HOLDS).returning(HOLDS.c.id, sort_by_parameter_order=True), chunk
-        )
-        hold_ids.extend(result.scalars().all())
+        hold_ids.extend(session.execute(_INSERT_HOLDS, chunk).scalars().all())
     specs = [
         JournalSpec(
             JournalKind.HOLD,

@@ -1,6 +1,6 @@
 """Benchmark of the matching engine, side by side with peers in their own venvs.
 
-    .venv/bin/python bench/matching/run.py [--peers-root bench/matching/.venvs] [--no-peers]
+    .venv/bin/python bench/matching/run.py [--peers-root bench/.venvs] [--no-peers]
                                            [--assume-max 1000000] [--out results.json]
 
 Times the clearing core (``matching.clear_book`` on a columnar book, validation included; best
@@ -78,7 +78,7 @@ def machine() -> dict[str, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--peers-root", default=str(HERE / ".venvs"))
+    ap.add_argument("--peers-root", default=str(HERE.parent / ".venvs"))
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--assume-max", type=int, default=1_000_000)
     ap.add_argument("--peer-timeout", type=float, default=900)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Create one virtual environment per peer implementation, outside the project's own venv.
-# Usage: bash bench/matching/setup_peers.sh [VENV_ROOT]   (default: bench/matching/.venvs,
-# ignored by bench/matching/.gitignore; never commit the venvs)
+# Usage: bash bench/matching/setup_peers.sh [VENV_ROOT]   (default: bench/.venvs,
+# ignored by the top-level .gitignore; never commit the venvs)
 set -u
-ROOT="${1:-$(cd "$(dirname "$0")" && pwd)/.venvs}"
+ROOT="${1:-$(cd "$(dirname "$0")/.." && pwd)/.venvs}"
 PY="${PYTHON:-python3.11}"
 mkdir -p "$ROOT"
 status=0

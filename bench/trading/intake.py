@@ -1,0 +1,233 @@
+"""Order intake through HTTP under gunicorn, with concurrent clients on loopback.
+
+    .venv/bin/python bench/trading/intake.py --db sqlite --seconds 20
+    .venv/bin/python bench/trading/intake.py --db postgres --seconds 20
+
+Builds a fresh demo database (registry, allocations, cash, users and tokens; the
+three weeks of history are skipped), serves it with ``exchange serve`` (gunicorn,
+no access log), and lets client processes (one per league, each with a few
+threads on keep-alive connections) post orders that do not cross, cancelling
+one in ten. Prints orders accepted per second, latency percentiles and errors.
+The clients run on the same two cores as the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_bench"
+
+
+def fresh_database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS exchange_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE exchange_bench")
+    return PG_BENCH
+
+
+def seed(url: str, credentials: Path) -> None:
+    code = (
+        "from exchange import create_app\n"
+        "from exchange.extensions import db\n"
+        "from exchange.migrate import upgrade_engine\n"
+        "from exchange.services.demo import seed_demo\n"
+        f"app = create_app({{'DATABASE_URL': {url!r}}})\n"
+        "with app.app_context():\n"
+        "    upgrade_engine(db.engine)\n"
+        "    s = db.session_factory()\n"
+        f"    print(seed_demo(s, {str(credentials)!r}))\n"
+        "    s.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def client(
+    port: int,
+    token: str,
+    market: int,
+    side: str,
+    price: int,
+    lot: int,
+    seconds: float,
+    threads: int,
+    out: Any,
+) -> None:
+    """One league's client process: ``threads`` keep-alive connections posting orders."""
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def loop(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[tuple[float, int]] = []
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            body = json.dumps(
+                {
+                    "market_id": market,
+                    "side": side,
+                    "quantity": lot,
+                    "limit_price": price,
+                    "client_order_id": f"b{os.getpid()}-{n}-{i}",
+                }
+            )
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/v1/orders", body, headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            mine.append((time.perf_counter() - t0, resp.status))
+            if resp.status == 201 and i % 10 == 0:
+                order_id = json.loads(data)["id"]
+                t0 = time.perf_counter()
+                conn.request("DELETE", f"/api/v1/orders/{order_id}", headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                mine.append((time.perf_counter() - t0, -resp.status))
+        conn.close()
+        with lock:
+            results.extend(mine)
+
+    pool = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    out.put(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--client-threads", type=int, default=2)
+    parser.add_argument("--leagues", type=int, default=12)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
+    url = fresh_database(args.db, workdir)
+    credentials = workdir / "credentials.json"
+    seed(url, credentials)
+    users = json.loads(credentials.read_text())["users"]
+    leagues = [u for u in users.values() if u["role"] == "league"][: args.leagues]
+
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
+    server = subprocess.Popen(
+        [
+            str(BIN / "exchange"),
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
+                conn.request("GET", "/api/v1/markets")
+                markets = json.loads(conn.getresponse().read())
+                conn.close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("server did not start: " + server.stderr.read().decode())
+        carbon = next(m for m in markets if m["code"] == "CEA-2026")
+        out: Any = mp.Queue()
+        procs = []
+        for n, user in enumerate(leagues):
+            # sellers above buyers: nothing crosses, every order rests in the book
+            side, price = ("sell", 12_000) if n % 2 else ("buy", 8_000)
+            procs.append(
+                mp.Process(
+                    target=client,
+                    args=(
+                        args.port,
+                        user["token"],
+                        carbon["id"],
+                        side,
+                        price,
+                        carbon["lot"],
+                        args.seconds,
+                        args.client_threads,
+                        out,
+                    ),
+                )
+            )
+        started = time.monotonic()
+        for p in procs:
+            p.start()
+        results: list[tuple[float, int]] = []
+        for _ in procs:
+            results.extend(out.get())
+        for p in procs:
+            p.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    posts = [(t, s) for t, s in results if s > 0]
+    cancels = [(t, -s) for t, s in results if s < 0]
+    accepted = [t for t, s in posts if s == 201]
+    errors = [s for _t, s in results if abs(s) >= 400]
+    lat = sorted(t * 1000 for t, _s in posts)
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0.0] * 99
+    report = {
+        "db": args.db,
+        "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "clients": f"{len(leagues)} processes x {args.client_threads} threads",
+        "seconds": round(elapsed, 1),
+        "orders_accepted": len(accepted),
+        "orders_per_second": round(len(accepted) / elapsed, 1),
+        "cancels": len(cancels),
+        "requests_per_second": round(len(results) / elapsed, 1),
+        "post_latency_ms": {
+            "p50": round(q[49], 1),
+            "p90": round(q[89], 1),
+            "p99": round(q[98], 1),
+            "max": round(lat[-1], 1) if lat else 0,
+        },
+        "errors": len(errors),
+        "error_statuses": sorted(set(errors)),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
