@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,9 +76,7 @@ _LOCK_CHAINS = (
     .with_for_update()
 )
 _INSERT_JOURNAL = insert(JOURNALS).returning(JOURNALS.c.id)
-_INSERT_JOURNALS = insert(JOURNALS).returning(JOURNALS.c.id, sort_by_parameter_order=True)
 _INSERT_HOLD = insert(HOLDS).returning(HOLDS.c.id)
-_INSERT_HOLDS = insert(HOLDS).returning(HOLDS.c.id, sort_by_parameter_order=True)
 _INSERT_POSTINGS = insert(POSTINGS)
 _ADD = {
     "balance": update(ACCOUNTS)
@@ -533,10 +531,36 @@ def _lock_chains(session: Session, names: set[str]) -> dict[str, tuple[int, str]
 def _insert_journals(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     if len(rows) == 1:
         return [session.execute(_INSERT_JOURNAL, rows[0]).scalar_one()]
-    ids: list[int] = []
+    return _insert_with_ids(session, JOURNALS, rows)
+
+
+def _insert_with_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Bulk insert with ids drawn up front: a plain executemany, no RETURNING needed."""
+    ids = _allocate_ids(session, table.name, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
     for chunk in _chunks(rows, 20_000):
-        ids.extend(session.execute(_INSERT_JOURNALS, chunk).scalars().all())
+        session.execute(insert(table), chunk)
     return ids
+
+
+def _allocate_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` fresh ids of ``table``: from its sequence, or (SQLite) after its max id.
+
+    SQLite writers hold the database's write lock (``BEGIN IMMEDIATE``), so the
+    ids after the current maximum stay ours until commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                "FROM generate_series(1, :count)"
+            ),
+            {"table": table, "count": count},
+        )
+        return sorted(int(r[0]) for r in rows)
+    start = int(session.scalar(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")) or 0)
+    return list(range(start + 1, start + 1 + count))
 
 
 def _add_amounts(session: Session, table: Any, column: str, deltas: Mapping[int, int]) -> None:
@@ -555,8 +579,6 @@ def _add_amounts(session: Session, table: Any, column: str, deltas: Mapping[int,
 
 
 def _pg_add(table: str, column: str) -> Any:
-    from sqlalchemy import text
-
     return text(
         f"UPDATE {table} AS t SET {column} = t.{column} + v.delta "
         "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:deltas AS BIGINT[])) AS v(id, delta) "
@@ -826,9 +848,7 @@ def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str
         }
         for r in requests
     ]
-    hold_ids: list[int] = []
-    for chunk in _chunks(rows, 20_000):
-        hold_ids.extend(session.execute(_INSERT_HOLDS, chunk).scalars().all())
+    hold_ids = _insert_with_ids(session, HOLDS, rows)
     specs = [
         JournalSpec(
             JournalKind.HOLD,

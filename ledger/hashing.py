@@ -29,7 +29,9 @@ PostingTuple = tuple[str, str, str, int, int | None]
 
 def format_timestamp(value: datetime) -> str:
     """``2026-11-27T23:11:48.123456Z``: UTC, microseconds, always the same width."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def posting_line(asset: str, kind: str, owner: str, amount: int, hold_id: int | None) -> str:

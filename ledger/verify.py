@@ -33,9 +33,11 @@ from sqlalchemy.orm import Session
 
 from ledger.core import AccountKind
 from ledger.hashing import GENESIS, VERSION, format_timestamp
-from ledger.models import Account, Chain, Hold, Journal, Posting
+from ledger.models import JOURNALS, POSTINGS, Account, Chain, Hold, Posting
 
 MAX_VIOLATIONS = 10_000
+J = JOURNALS.c
+P = POSTINGS.c
 _BATCH = 20_000
 
 
@@ -130,24 +132,14 @@ def verify(session: Session, *, progress: Callable[[int], None] | None = None) -
 
     postings = _stream(
         session,
-        select(Posting.journal_id, Posting.account_id, Posting.amount, Posting.hold_id).order_by(
-            Posting.journal_id, Posting.id
-        ),
+        select(P.journal_id, P.account_id, P.amount, P.hold_id).order_by(P.journal_id, P.id),
     )
     pending = next(postings, None)
     journals = _stream(
         session,
         select(
-            Journal.id,
-            Journal.chain,
-            Journal.seq,
-            Journal.kind,
-            Journal.reference,
-            Journal.actor,
-            Journal.created_at,
-            Journal.prev_hash,
-            Journal.hash,
-        ).order_by(Journal.id),
+            J.id, J.chain, J.seq, J.kind, J.reference, J.actor, J.created_at, J.prev_hash, J.hash
+        ).order_by(J.id),
     )
     sha256 = hashlib.sha256
     count = 0
@@ -264,9 +256,10 @@ def count_postings(session: Session) -> int:
 
 
 def _stream(session: Session, query: Any) -> Iterator[Any]:
-    result = session.execute(query.execution_options(yield_per=_BATCH))
-    for partition in result.partitions():
-        yield from (tuple(row) for row in partition)
+    """Rows of a Core query, fetched in batches (a server-side cursor on PostgreSQL)."""
+    connection = session.connection().execution_options(yield_per=_BATCH)
+    for partition in connection.execute(query).partitions():
+        yield from partition
 
 
 def _orphan(report: VerifyReport, posting: tuple[int, int, int, int | None]) -> None:

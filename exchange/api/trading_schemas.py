@@ -114,6 +114,7 @@ class ClearingRunSchema(Schema):
     timings_ms = fields.Dict(keys=fields.String(), values=fields.Float(), allow_none=True)
     book_hash = fields.String(allow_none=True)
     result_hash = fields.String(allow_none=True)
+    engine = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     failure_reason = fields.String(allow_none=True)
 
 

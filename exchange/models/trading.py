@@ -150,6 +150,7 @@ class ClearingRun(Base):
     flows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     curves: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     timings_ms: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    engine: Mapped[dict[str, str] | None] = mapped_column(JSON)
     book_hash: Mapped[str | None] = mapped_column(String(64))
     result_hash: Mapped[str | None] = mapped_column(String(64))
     failure_reason: Mapped[str | None] = mapped_column(Text)

@@ -43,6 +43,14 @@ from exchange.models.trading import (
 MAX_CURVE_POINTS = 400
 
 
+def engine_versions() -> dict[str, str]:
+    """Versions that determine a result bit for bit (zonal prices come from HiGHS in scipy)."""
+    import numpy
+    import scipy
+
+    return {"numpy": numpy.__version__, "scipy": scipy.__version__}
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """What a request to clear a window did."""
@@ -235,6 +243,7 @@ def _clear(
     run.book_hash = matching.book_hash(book, rules)
     run.result_hash = matching.result_hash(result)
     run.finished_at = utcnow()
+    run.engine = engine_versions()
     run.timings_ms = {
         "load": round((loaded - started) * 1000, 3),
         "match": round((matched - loaded) * 1000, 3),

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
 from exchange.db import transaction
 from exchange.errors import Conflict, InvalidInput, NotFound
-from exchange.models import Market, MarketStatus
+from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
 
@@ -30,9 +30,9 @@ class PlacedOrder:
     created: bool
 
 
-def order_asset(market: Market, side: Side) -> str:
+def order_asset(market_id: int, side: Side) -> str:
     """The asset an order's hold reserves: the market's rights (sell) or cash (buy)."""
-    return ledger.market_asset(market.id) if side is Side.SELL else ledger.CASH
+    return ledger.market_asset(market_id) if side is Side.SELL else ledger.CASH
 
 
 def hold_amount(side: Side, quantity: int, limit_price: int) -> int:
@@ -68,7 +68,25 @@ def _by_client_id(session: Session, league: str, client_order_id: str) -> Order 
 
 
 def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -> Order:
-    market = session.get(Market, data["market_id"])
+    # One lean query for the market's terms and the league's zone in it.
+    market = session.execute(
+        select(
+            Market.id,
+            Market.code,
+            Market.status,
+            Market.unit,
+            Market.lot,
+            Market.tick,
+            Market.price_floor,
+            Market.price_ceiling,
+            MarketLeague.zone,
+        )
+        .outerjoin(
+            MarketLeague,
+            and_(MarketLeague.market_id == Market.id, MarketLeague.league_code == league),
+        )
+        .where(Market.id == data["market_id"])
+    ).first()
     if market is None:
         raise NotFound(f"no market with id {data['market_id']}", field="market_id")
     if market.status is not MarketStatus.OPEN:
@@ -77,7 +95,7 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
             field="market_id",
             code="market_not_open",
         )
-    zone = next((e.zone for e in market.eligibility if e.league_code == league), None)
+    zone = market.zone
     if zone is None:
         raise InvalidInput(
             f"league {league!r} may not trade in market {market.code}",
@@ -110,6 +128,7 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
         created_by=actor,
         created_at=now,
         updated_at=now,
+        fills=[],
     )
     session.add(order)
     session.flush()
@@ -117,7 +136,7 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
         order.hold_id = ledger.place_hold(
             session,
             league=league,
-            asset=order_asset(market, side),
+            asset=order_asset(market.id, side),
             amount=amount,
             reference=f"order:{order.id}",
             actor=actor,
@@ -135,7 +154,17 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
     return order
 
 
-def check_order_terms(market: Market, quantity: int, price: int) -> None:
+class MarketTerms(Protocol):
+    """What order entry checks of a market (a ``Market`` or a row of its columns)."""
+
+    unit: str
+    lot: int
+    tick: int
+    price_floor: int
+    price_ceiling: int | None
+
+
+def check_order_terms(market: MarketTerms, quantity: int, price: int) -> None:
     """Lot, tick, floor and ceiling of the market; ``InvalidInput`` names the field."""
     if quantity <= 0 or quantity % market.lot:
         raise InvalidInput(

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("flows", sa.JSON(), nullable=True),
         sa.Column("curves", sa.JSON(), nullable=True),
         sa.Column("timings_ms", sa.JSON(), nullable=True),
+        sa.Column("engine", sa.JSON(), nullable=True),
         sa.Column("book_hash", sa.String(length=64), nullable=True),
         sa.Column("result_hash", sa.String(length=64), nullable=True),
         sa.Column("failure_reason", sa.Text(), nullable=True),
