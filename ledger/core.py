@@ -78,6 +78,7 @@ _LOCK_CHAINS = (
 _INSERT_JOURNAL = insert(JOURNALS).returning(JOURNALS.c.id)
 _INSERT_HOLD = insert(HOLDS).returning(HOLDS.c.id)
 _INSERT_POSTINGS = insert(POSTINGS)
+_POSTING_COLUMNS = ("journal_id", "account_id", "amount", "hold_id")
 _ADD = {
     "balance": update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("row_id"))
@@ -437,12 +438,17 @@ def _post(
 
     journal_ids = _insert_journals(session, journal_rows)
     posting_rows = [
-        {"journal_id": jid, "account_id": ids[p.account], "amount": p.amount, "hold_id": p.hold_id}
+        (jid, ids[p.account], p.amount, p.hold_id)
         for jid, spec in zip(journal_ids, specs, strict=True)
         for p in spec.postings
     ]
-    for chunk in _chunks(posting_rows, 20_000):
-        session.execute(_INSERT_POSTINGS, chunk)
+    if len(posting_rows) <= 8:
+        session.execute(
+            _INSERT_POSTINGS,
+            [dict(zip(_POSTING_COLUMNS, row, strict=True)) for row in posting_rows],
+        )
+    else:
+        _copy_rows(session, "ledger_postings", _POSTING_COLUMNS, posting_rows)
 
     start = {i: b for i, (_k, b) in locked.items()}
     _add_amounts(
@@ -535,13 +541,51 @@ def _insert_journals(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def _insert_with_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert with ids drawn up front: a plain executemany, no RETURNING needed."""
+    """Bulk insert with ids drawn up front (no RETURNING needed); returns the ids."""
     ids = _allocate_ids(session, table.name, len(rows))
-    for row, row_id in zip(rows, ids, strict=True):
-        row["id"] = row_id
-    for chunk in _chunks(rows, 20_000):
-        session.execute(insert(table), chunk)
+    columns = ("id", *rows[0])
+    _copy_rows(
+        session,
+        table.name,
+        columns,
+        [(row_id, *row.values()) for row_id, row in zip(ids, rows, strict=True)],
+    )
     return ids
+
+
+def _copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert many rows fast: ``COPY`` on PostgreSQL, the driver's executemany on SQLite.
+
+    Timestamps must be timezone-aware UTC datetimes.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    converted = (
+        [tuple(_sqlite_value(v) for v in row) for row in rows]
+        if any(isinstance(v, datetime) for v in rows[0])
+        else list(rows)
+    )
+    for chunk in _chunks(converted, 50_000):
+        connection.exec_driver_sql(statement, list(chunk))
+
+
+def _sqlite_value(value: Any) -> Any:
+    """What SQLAlchemy's SQLite ``DateTime`` stores for a UTC datetime."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def _allocate_ids(session: Session, table: str, count: int) -> list[int]:
@@ -717,6 +761,8 @@ def transfer(
     _positive(amount)
     if source.asset != target.asset:
         raise InvalidPosting("a transfer moves one asset; use a journal for exchanges")
+    if source == target:
+        raise InvalidPosting(f"a transfer needs two accounts, got {source} twice")
     return post_journal(
         session,
         JournalSpec(

@@ -65,9 +65,7 @@ def database_url(migrated_template: str, tmp_path: Path) -> str:
         engine = make_engine(PG_URL)
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(
-                text(f"TRUNCATE {', '.join(table_names())} RESTART IDENTITY CASCADE")
-            )
+            conn.execute(text(f"TRUNCATE {', '.join(table_names())} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return PG_URL
     target = tmp_path / "test.sqlite3"

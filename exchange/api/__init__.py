@@ -30,8 +30,11 @@ API_CONFIG = {
 swagger_assets = Blueprint("swagger_assets", __name__)
 
 
-class Int64Converter(IntegerConverter):
-    """``<int:...>`` within a signed 64-bit integer: a larger id is a 404, never a 500."""
+class IdConverter(IntegerConverter):
+    """``<int:...>`` within a signed 32-bit integer (ids are INTEGER columns).
+
+    A larger id is a 404, never a 500 from the database driver.
+    """
 
     def __init__(
         self,
@@ -41,7 +44,7 @@ class Int64Converter(IntegerConverter):
         max: int | None = None,
         signed: bool = False,
     ) -> None:
-        super().__init__(map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
+        super().__init__(map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
 
 
 @swagger_assets.route("/api/docs/static/<path:filename>")
@@ -54,7 +57,7 @@ def register_api(app: Flask) -> None:
     """Bind the Api and register every API blueprint."""
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
-    app.url_map.converters["int"] = Int64Converter  # before any route is added
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     api.ERROR_SCHEMA = ErrorSchema  # our error shape, so the OpenAPI document declares it
     api.init_app(app)
     api.register_blueprint(leagues.blp)

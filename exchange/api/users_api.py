@@ -15,7 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from exchange.api.access import Actor, Role, current_actor, require_roles
+from exchange.api.access import Actor, Role, require_roles
 from exchange.api.schemas import strict_int
 from exchange.errors import Forbidden
 from exchange.extensions import db

@@ -85,9 +85,9 @@ def _csrf_guard() -> None:
     """``before_request``: the CSRF rule described in the module docstring."""
     if request.method in READ_METHODS:
         return
-    if is_api_request():
-        if "Authorization" in request.headers or not current_user.is_authenticated:
-            return
+    bearer_or_anonymous = "Authorization" in request.headers or not current_user.is_authenticated
+    if is_api_request() and bearer_or_anonymous:
+        return
     csrf.protect()
 
 

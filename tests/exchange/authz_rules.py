@@ -20,9 +20,17 @@ Outcomes: ``OK`` (2xx or 3xx, or one of the rule's ``also_ok`` statuses),
 without its CSRF token). For every outcome other than ``OK`` the test also
 checks that no table changed. The API is called with bearer tokens; pages too.
 
-Placeholders in ``path``: ``{league}`` (ordos), ``{market_id}`` (a demo
-market), ``{user_id}`` (the league_own user), ``{token_id}`` (a spare token of
-that user).
+Placeholders in ``path`` and in string values of ``json``: ``{league}``
+(ordos), ``{market_id}`` and ``{market_code}`` (a demo market ordos may trade,
+funded with rights and cash), ``{lot}`` and ``{price}`` (a valid quantity and
+limit price in it), ``{order_id}`` (an open sell order of ordos),
+``{run_id}`` (a clearing run of that market), ``{user_id}`` (the league_own
+user), ``{token_id}`` (a spare token of that user). A string that is exactly
+one placeholder becomes the value itself (an int where the value is one).
+
+Sealed bids: before its clearing run, an order is seen by its league and the
+regulator only (auditors and other leagues get 404); see also
+``test_sealed_bids_in_order_lists``.
 """
 
 from __future__ import annotations
@@ -129,35 +137,69 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/users/<int:user_id>/tokens/<int:token_id>"): Rule(
         "/api/v1/users/{user_id}/tokens/{token_id}", only("admin", "league_own")
     ),
-    # The ledger: the regulator allocates and deposits, a league retires its own
-    # rights (409: the test league holds none), leagues read their own accounts.
+    # The action log: auditors, regulators and admins read it.
+    ("GET", "/api/v1/action-log"): Rule(
+        "/api/v1/action-log", only("auditor", "regulator", "admin")
+    ),
+    # Ledger: the regulator issues and deposits; a league retires its own rights;
+    # a league's balances are its own, the regulator's and the auditor's to see.
     ("POST", "/api/v1/allocations"): Rule(
         "/api/v1/allocations",
         only("regulator"),
-        json={"league": OWN_LEAGUE, "market": "YR-WATER-2027", "quantity": 1000},
+        json={"league": "{league}", "market": "{market_code}", "quantity": "{lot}"},
     ),
     ("POST", "/api/v1/deposits"): Rule(
-        "/api/v1/deposits", only("regulator"), json={"league": OWN_LEAGUE, "amount": 100}
+        "/api/v1/deposits", only("regulator"), json={"league": "{league}", "amount": 100}
     ),
     ("POST", "/api/v1/retirements"): Rule(
         "/api/v1/retirements",
         only("league_own"),
-        json={"league": OWN_LEAGUE, "market": "YR-WATER-2027", "quantity": 1000},
-        also_ok=frozenset({409}),
+        json={"league": "{league}", "market": "{market_code}", "quantity": "{lot}"},
     ),
     ("GET", "/api/v1/accounts/<league>/balances"): Rule(
         "/api/v1/accounts/{league}/balances", only("league_own", "regulator", "auditor")
     ),
     ("GET", "/api/v1/accounts/<league>/statement"): Rule(
-        "/api/v1/accounts/{league}/statement?asset=cash",
+        "/api/v1/accounts/{league}/statement?asset={market_code}",
         only("league_own", "regulator", "auditor"),
     ),
     ("GET", "/api/v1/ledger/journals"): Rule(
         "/api/v1/ledger/journals", only("regulator", "auditor")
     ),
     ("GET", "/api/v1/ledger/verify"): Rule("/api/v1/ledger/verify", only("regulator", "auditor")),
-    # The action log: auditors, regulators and admins read it.
-    ("GET", "/api/v1/action-log"): Rule(
-        "/api/v1/action-log", only("auditor", "regulator", "admin")
+    # Trading: leagues enter and cancel their own orders (sealed until cleared);
+    # the regulator sees every order and triggers runs; run results are public.
+    ("POST", "/api/v1/orders"): Rule(
+        "/api/v1/orders",
+        only("league_own"),
+        json={
+            "league": "{league}",
+            "market_id": "{market_id}",
+            "side": "sell",
+            "quantity": "{lot}",
+            "limit_price": "{price}",
+            "client_order_id": "matrix-new",
+        },
+    ),
+    ("GET", "/api/v1/orders"): Rule(
+        "/api/v1/orders", only("league_own", "league_other", "regulator", "auditor")
+    ),
+    ("GET", "/api/v1/orders/<int:order_id>"): Rule(
+        "/api/v1/orders/{order_id}", only("league_own", "regulator")
+    ),
+    ("DELETE", "/api/v1/orders/<int:order_id>"): Rule(
+        "/api/v1/orders/{order_id}", only("league_own")
+    ),
+    ("GET", "/api/v1/markets/<int:market_id>/clearing-runs"): Rule(
+        "/api/v1/markets/{market_id}/clearing-runs", everyone()
+    ),
+    ("POST", "/api/v1/markets/<int:market_id>/clearing-runs"): Rule(
+        "/api/v1/markets/{market_id}/clearing-runs", only("regulator"), json={}
+    ),
+    ("GET", "/api/v1/clearing-runs/<int:run_id>"): Rule(
+        "/api/v1/clearing-runs/{run_id}", everyone()
+    ),
+    ("POST", "/api/v1/clearing-runs/<int:run_id>/replay"): Rule(
+        "/api/v1/clearing-runs/{run_id}/replay", only("regulator", "auditor")
     ),
 }

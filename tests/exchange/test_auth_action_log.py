@@ -1,4 +1,4 @@
-"""The action log: every state-changing request, even refused or rolled back, readable by auditors."""
+"""The action log: every state-changing request, refused or rolled back too; auditors read it."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from exchange.extensions import db
 from exchange.identity import service
-from exchange.models import Market
 from tests.conftest import AuthHeaders, table_names
 from tests.exchange.authz_rules import (
     ACTORS,
@@ -25,6 +25,7 @@ from tests.exchange.authz_rules import (
     UNAUTH,
     Rule,
 )
+from tests.exchange.trading_helpers import clear, fund
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -52,11 +53,22 @@ def test_every_route_has_a_rule(app: Flask) -> None:
 @dataclass
 class World:
     headers: dict[str, dict[str, str]]
-    values: dict[str, str]
+    values: dict[str, Any]
+
+    def fill(self, value: Any) -> Any:
+        """``value`` with its placeholders replaced (see ``authz_rules``)."""
+        if isinstance(value, dict):
+            return {key: self.fill(item) for key, item in value.items()}
+        if isinstance(value, str):
+            if value.startswith("{") and value.endswith("}") and value[1:-1] in self.values:
+                return self.values[value[1:-1]]
+            return value.format(**self.values)
+        return value
 
 
 @pytest.fixture
-def world(demo_registry: Flask, auth: AuthHeaders) -> World:
+def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World:
+    """Six actors, and something of the own league's to reach for: an order, a run, a token."""
     headers = {
         "anonymous": {},
         "league_own": auth("league", OWN_LEAGUE),
@@ -65,20 +77,48 @@ def world(demo_registry: Flask, auth: AuthHeaders) -> World:
         "auditor": auth("auditor"),
         "admin": auth("admin"),
     }
+    market = next(
+        m
+        for m in client.get("/api/v1/markets").get_json()
+        if OWN_LEAGUE in {e["league"] for e in m["eligible_leagues"]} and not m["zonal"]
+    )
+    fund(
+        demo_registry,
+        rights={(OWN_LEAGUE, market["id"]): 100 * market["lot"]},
+        cash={OWN_LEAGUE: 10**9},
+    )
+    run = clear(demo_registry, market["id"])
+    price = market["price_floor"] + market["tick"]
+    order = client.post(
+        "/api/v1/orders",
+        headers=headers["league_own"],
+        json={
+            "market_id": market["id"],
+            "side": "sell",
+            "quantity": market["lot"],
+            "limit_price": price,
+            "client_order_id": "matrix-open",
+        },
+    )
+    assert order.status_code == 201, order.get_json()
     with demo_registry.app_context():
         session = db.session_factory()
         try:
             own = service.find_user(session, f"test-league-{OWN_LEAGUE}")
             assert own is not None
             spare = service.create_token(session, own.id, name="spare")
-            market_id = session.scalar(select(Market.id).order_by(Market.id))
         finally:
             session.close()
     values = {
         "league": OWN_LEAGUE,
-        "market_id": str(market_id),
-        "user_id": str(own.id),
-        "token_id": str(spare.token.id),
+        "market_id": market["id"],
+        "market_code": market["code"],
+        "lot": market["lot"],
+        "price": price,
+        "order_id": order.get_json()["id"],
+        "run_id": run.run_id,
+        "user_id": own.id,
+        "token_id": spare.token.id,
     }
     return World(headers=headers, values=values)
 
@@ -115,7 +155,7 @@ def test_route_answers_each_actor_as_its_rule_says(
 ) -> None:
     rule = RULES[(method, rule_key)]
     assert set(rule.expect) == set(ACTORS), f"{method} {rule_key}: name every actor"
-    url = rule.path.format(**world.values)
+    url = world.fill(rule.path)
     for actor in ACTORS:
         expected = rule.expect[actor]
         before = row_counts(app) if expected != OK and method != "GET" else None
@@ -123,7 +163,7 @@ def test_route_answers_each_actor_as_its_rule_says(
             url,
             method=method,
             headers=world.headers[actor],
-            json=rule.json,
+            json=world.fill(rule.json),
             data=rule.form,
         )
         status = response.status_code
@@ -135,3 +175,22 @@ def test_route_answers_each_actor_as_its_rule_says(
         )
         if before is not None:
             assert row_counts(app) == before, f"{method} {url} as {actor} changed the database"
+
+
+def test_sealed_bids_in_order_lists(client: FlaskClient, world: World) -> None:
+    """Before its run, an order is listed to its league and the regulator, nobody else."""
+    order_id = world.values["order_id"]
+
+    def listed(actor: str) -> set[int]:
+        response = client.get("/api/v1/orders", headers=world.headers[actor])
+        assert response.status_code == 200
+        return {o["id"] for o in response.get_json()["items"]}
+
+    assert order_id in listed("league_own")
+    assert order_id in listed("regulator")
+    assert order_id not in listed("league_other")
+    assert order_id not in listed("auditor")
+    other = client.get(
+        "/api/v1/orders", headers=world.headers["league_other"], query_string={"league": "ordos"}
+    )
+    assert order_id not in {o["id"] for o in other.get_json()["items"]}

@@ -200,8 +200,10 @@ def _forge(book: Session, seq: int, prev: str, digest: str, chain: str = WATER) 
         "INSERT INTO ledger_journals (id, chain, seq, kind, reference, actor, created_at, "
         f"prev_hash, hash) VALUES ({new_id}, '{chain}', {seq}, 'issuance', 'a:forged', 'r', "
         f"'2026-01-01 00:00:00.000000', '{prev}', '{digest}')",
-        f"INSERT INTO ledger_postings (journal_id, account_id, amount) VALUES ({new_id}, {issuer}, -5)",
-        f"INSERT INTO ledger_postings (journal_id, account_id, amount) VALUES ({new_id}, {ordos}, 5)",
+        "INSERT INTO ledger_postings (journal_id, account_id, amount) "
+        f"VALUES ({new_id}, {issuer}, -5)",
+        "INSERT INTO ledger_postings (journal_id, account_id, amount) "
+        f"VALUES ({new_id}, {ordos}, 5)",
         f"UPDATE ledger_accounts SET balance = balance + 5 WHERE id = {ordos}",
         f"UPDATE ledger_accounts SET balance = balance - 5 WHERE id = {issuer}",
     )
