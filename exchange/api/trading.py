@@ -53,7 +53,6 @@ class Orders(MethodView):
         """Enter a limit order; its rights (sell) or cash (buy) are held at once."""
         actor = require_roles(Role.LEAGUE)
         league = _trading_league(actor, data.pop("league", None))
-        registry.get_league(db.session, league)
         placed = orders.place_order(db.session, league=league, data=data, actor=actor.username)
         return placed.order, 201 if placed.created else 200
 

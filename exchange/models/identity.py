@@ -61,7 +61,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(
-        back_populates="user", order_by="ApiToken.id", lazy="selectin"
+        back_populates="user", order_by="ApiToken.id", lazy="select"
     )
 
 
