@@ -11,7 +11,7 @@ MAX_QUANTITY = 2**62 - 1
 MAX_PRICE = 2**52
 
 
-class InvalidBook(ValueError):  # noqa: N818 - the name the exchange uses
+class InvalidBook(ValueError):
     """The book or the rules cannot be cleared; the message says which order/field and why."""
 
     def __init__(self, message: str, *, order_id: str | None = None, field: str | None = None):
