@@ -1,9 +1,11 @@
 """Shared fixtures: a migrated database per test, on SQLite or on PostgreSQL.
 
 SQLite (always): the schema is migrated once into a template file, and each test
-gets a fresh copy. PostgreSQL (when ``TEST_DATABASE_URL`` is set): the schema is
-dropped and migrated once per run, and every table is emptied before each test
-(with triggers off, since the ledger's append-only triggers refuse TRUNCATE).
+gets a fresh copy. PostgreSQL (when ``TEST_DATABASE_URL`` is set): each test run
+creates a database of its own beside the named one (``<name>_run_<pid>``, so
+that concurrent runs never meet), migrates it once, empties every table before
+each test (with triggers off, since the ledger's append-only triggers refuse
+TRUNCATE) and drops it at the end.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import ledger.models
@@ -40,34 +43,46 @@ def table_names() -> list[str]:
     ]
 
 
+def _admin(url: str) -> Engine:
+    return make_engine(url, isolation_level="AUTOCOMMIT")
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database at head: a SQLite template file, or the PostgreSQL test database."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database at head: a SQLite template file, or this run's PostgreSQL database."""
     if PG_URL:
-        engine = make_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        base = make_url(PG_URL)
+        name = f"{base.database}_run_{os.getpid()}"
+        run_url = base.set(database=name).render_as_string(hide_password=False)
+        admin = _admin(PG_URL)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = make_engine(run_url)
         upgrade_engine(engine)
         engine.dispose()
-        return PG_URL
+        yield run_url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     upgrade_engine(engine)
     engine.dispose()  # the last connection to close checkpoints the WAL into the file
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
 def database_url(migrated_template: str, tmp_path: Path) -> str:
     """A clean, migrated database for one test."""
     if PG_URL:
-        engine = make_engine(PG_URL)
+        engine = make_engine(migrated_template)
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {', '.join(table_names())} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        return PG_URL
+        return migrated_template
     target = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated_template, target)
     return f"sqlite:///{target}"
