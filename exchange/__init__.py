@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
             app.config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
 
+    _register_observability(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -42,6 +43,12 @@ def _templates_folder() -> Path:
     return source if source.is_dir() else Path(__file__).parent / "templates"
 
 
+def _register_observability(app: Flask) -> None:
+    from exchange.observability import init_observability
+
+    init_observability(app)
+
+
 def _register_extensions(app: Flask) -> None:
     from exchange.extensions import db
     from exchange.identity import init_identity
@@ -53,10 +60,10 @@ def _register_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from exchange.api import register_api
     from exchange.identity.pages import auth_pages
-    from exchange.pages import pages
+    from exchange.web import register_web
 
     register_api(app)
-    app.register_blueprint(pages)
+    register_web(app)
     app.register_blueprint(auth_pages)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -36,6 +37,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
                           process); e.g. ``redis://host:6379/0`` for several workers.
     ``EXCHANGE_DEMO_CREDENTIALS`` where ``exchange demo`` writes the demo logins and tokens;
                           default ``<instance>/demo-credentials.json``.
+    ``EXCHANGE_MAX_BODY_BYTES`` the largest request body accepted (``MAX_CONTENT_LENGTH``);
+                          default 1 MiB; a larger one is refused with 413.
     """
     return {
         "DATABASE_URL": normalise_database_url(
@@ -49,9 +52,18 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
         "DEMO_CREDENTIALS_PATH": os.environ.get("EXCHANGE_DEMO_CREDENTIALS")
         or str(Path(instance_path) / "demo-credentials.json"),
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": _positive_int(
+            os.environ.get("EXCHANGE_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
+        ),
         "JSON_SORT_KEYS": False,
     }
+
+
+def _positive_int(value: str | None, default: int) -> int:
+    """A positive integer from the environment, or ``default`` if unset or not one."""
+    if value is None or not value.strip().isdigit() or int(value) <= 0:
+        return default
+    return int(value)
 
 
 def normalise_database_url(url: str) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 
@@ -75,7 +79,57 @@ HTTP_CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "service_unavailable",
+    507: "insufficient_storage",
 }
+
+# Seconds a client should wait before retrying when the database is unavailable.
+RETRY_AFTER_SECONDS = 5
+# The deepest JSON body accepted (no request of the API nests more than a few levels).
+MAX_JSON_DEPTH = 32
+# The longest integer literal accepted in a JSON body (2**63 has 19 digits).
+MAX_JSON_INT_DIGITS = 40
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class MalformedInput(ExchangeError):
+    """A body, query or path the API refuses before any view sees it (400)."""
+
+    status = 400
+    code = "bad_request"
+
+
+class UnsupportedMediaType(ExchangeError):
+    """A request body that is not JSON, sent to the JSON API (415)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+def database_unavailable(err: BaseException) -> tuple[int, str, str] | None:
+    """``(status, code, message)`` when a database error means "try again later", else None.
+
+    Lost connections, a server that is down or restarting, pool timeouts, locks held
+    too long, a read-only database (503), and a full disk (507). Anything else is a
+    bug and stays a 500.
+    """
+    if isinstance(err, sa_exc.TimeoutError):
+        return 503, "service_unavailable", "The database is busy; try again shortly."
+    if not isinstance(err, sa_exc.DBAPIError):
+        return None
+    orig = err.orig
+    text = str(orig).lower()
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate == "53100" or "disk is full" in text or "disk full" in text:
+        return 507, "insufficient_storage", "The database has no space left; nothing was changed."
+    if sqlstate == "25006" or "readonly database" in text or "read-only" in text:
+        return 503, "service_unavailable", "The database is read-only; nothing was changed."
+    if (
+        err.connection_invalidated
+        or isinstance(err, sa_exc.OperationalError | sa_exc.InterfaceError)
+        or sqlstate.startswith(("08", "57P"))
+    ):
+        return 503, "service_unavailable", "The database is unavailable; try again shortly."
+    return None
 
 
 def error_body(
@@ -114,6 +168,7 @@ def register_error_handlers(app: Flask) -> None:
     def _domain_error(err: ExchangeError) -> tuple[Response, int]:
         errors = {"json": {err.field: [err.message]}} if err.field else None
         body = error_body(err.status, err.code, err.message, errors)
+        g.error_code = err.code  # for the metrics of refused requests
         if err.details:
             body["details"] = err.details
         return jsonify(body), err.status
@@ -122,6 +177,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(err: HTTPException) -> tuple[Response, int]:
         status = err.code or 500
         code = HTTP_CODES.get(status, "error")
+        g.error_code = code
         data = getattr(err, "data", None) or {}
         field_errors = data.get("messages") if isinstance(data, dict) else None
         message = _summarise(field_errors) if field_errors else (err.description or err.name)
@@ -130,7 +186,123 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = err.get_response().headers["Allow"]
         return response, status
 
+    @app.errorhandler(sa_exc.DBAPIError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _database_error(err: Exception) -> tuple[Response, int]:
+        unavailable = database_unavailable(err)
+        if unavailable is None:
+            return _unexpected(err)
+        status, code, message = unavailable
+        g.error_code = code
+        app.logger.warning(
+            "database unavailable: %s: %s", type(err).__name__, getattr(err, "orig", err)
+        )
+        response = jsonify(error_body(status, code, message))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> tuple[Response, int]:
         app.logger.exception("unhandled error", exc_info=err)
         return jsonify(error_body(500, "internal_error", "Internal error.")), 500
+
+    app.before_request(reject_malformed_input)
+
+
+def reject_malformed_input() -> None:
+    """``before_request``: refuse input no view should have to defend against.
+
+    - NUL characters anywhere in the path, query or form (PostgreSQL text cannot
+      hold them; a driver error would be a 500);
+    - to the JSON API, a body that is not JSON (415), or JSON that Python would
+      accept but the API must not: ``NaN``/``Infinity``, non-finite or absurdly long
+      numbers, duplicated keys, nesting deeper than ``MAX_JSON_DEPTH`` (400).
+
+    Reading the body also applies ``MAX_CONTENT_LENGTH`` (413).
+    """
+    if "\x00" in request.path or _has_nul(request.args.items(multi=True)):
+        raise MalformedInput("NUL characters are not allowed in the URL")
+    if request.method not in WRITE_METHODS:
+        return
+    if not request.path.startswith("/api/"):
+        if _has_nul(request.form.items(multi=True)):
+            raise MalformedInput("NUL characters are not allowed in form fields")
+        return
+    body = request.get_data(cache=True)
+    if not body:
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            f"the API takes JSON bodies; send Content-Type: application/json "
+            f"(got {request.mimetype or 'none'})"
+        )
+    strict_json_loads(body)
+
+
+def _has_nul(pairs: Iterable[tuple[str, str]]) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in pairs)
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedInput(f"{name} is not a JSON number; send a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedInput(f"{text[:40]} is out of range; send a finite number")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise MalformedInput(f"a number of {len(text)} digits is out of range")
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedInput(f"key {key[:64]!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def strict_json_loads(body: bytes) -> Any:
+    """Parse a JSON body as the API accepts it, or raise ``MalformedInput``."""
+    try:
+        data = json.loads(
+            body.decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_keys,
+        )
+    except MalformedInput:
+        raise
+    except RecursionError:
+        raise MalformedInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedInput(f"invalid JSON body: {exc}"[:300]) from None
+    _check_depth_and_nul(data)
+    return data
+
+
+def _check_depth_and_nul(data: Any) -> None:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise MalformedInput("NUL characters are not allowed in JSON strings")
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        items = list(node.items()) if isinstance(node, dict) else [(None, v) for v in node]
+        for key, value in items:
+            if isinstance(key, str) and "\x00" in key:
+                raise MalformedInput("NUL characters are not allowed in JSON keys")
+            stack.append((value, depth + 1))

@@ -57,6 +57,11 @@ _ACCOUNT_ID = select(Account.id).where(
     Account.owner == bindparam("owner"),
     Account.asset == bindparam("asset"),
 )
+_ACCOUNTS_OF_OWNER = select(Account.id, Account.kind).where(
+    Account.owner == bindparam("owner"),
+    Account.asset == bindparam("asset"),
+    Account.kind.in_(bindparam("kinds", expanding=True)),
+)
 _LOCK_ACCOUNTS = (
     select(Account.id, Account.kind, Account.balance)
     .where(Account.id.in_(bindparam("ids", expanding=True)))
@@ -97,6 +102,16 @@ _UPDATE_CHAIN = (
 def market_asset(market_id: int) -> str:
     """The asset of one market's rights: ``market:<id>``."""
     return f"market:{market_id}"
+
+
+def order_chain(chain: str, league: str) -> str:
+    """The chain of a league's hold and release journals: ``<chain>/<league>``.
+
+    Order intake of one league in one market is serialised by the league's account
+    locks anyway; giving it its own chain means the chain head never makes two
+    leagues (or two markets) wait for each other.
+    """
+    return f"{chain}/{league}"
 
 
 class AccountKind(enum.StrEnum):
@@ -282,7 +297,18 @@ def lock_accounts(session: Session, keys: Iterable[AccountKey]) -> dict[AccountK
 def _account_ids(session: Session, keys: set[AccountKey]) -> dict[AccountKey, int]:
     found: dict[AccountKey, int] = {}
     ordered = sorted(keys)
-    if len(ordered) <= 2:  # the common case (a hold, a transfer): a cached plain statement
+    if len(ordered) > 1 and len({(k.owner, k.asset) for k in ordered}) == 1:
+        # One owner's accounts of one asset (a hold: main and escrow): one query.
+        pairs = session.execute(
+            _ACCOUNTS_OF_OWNER,
+            {
+                "owner": ordered[0].owner,
+                "asset": ordered[0].asset,
+                "kinds": [k.kind for k in ordered],
+            },
+        )
+        return {AccountKey(kind, ordered[0].owner, ordered[0].asset): i for i, kind in pairs}
+    if len(ordered) <= 2:  # the common case (a transfer): a cached plain statement
         for key in ordered:
             account_id = session.scalar(
                 _ACCOUNT_ID, {"kind": key.kind, "owner": key.owner, "asset": key.asset}
@@ -787,6 +813,7 @@ def place_hold(
     ``hold`` journal. Raises :class:`InsufficientFunds` (with the available
     amount) and writes nothing when the league has too little. For a buy order
     (a cash hold) pass ``chain=market_asset(id)`` to chain it with its market.
+    The journal goes on the league's chain :func:`order_chain` ``(chain or asset, league)``.
     """
     _positive(amount)
     main, escrow = league_account(league, asset), escrow_account(league, asset)
@@ -795,7 +822,7 @@ def place_hold(
         reference,
         actor,
         (PostingSpec(main, -amount), PostingSpec(escrow, amount)),
-        chain=chain or asset,
+        chain=order_chain(chain or asset, league),
     )
     _validate(spec)  # before the hold row exists
     ids = ensure_accounts(session, [main, escrow])
@@ -864,7 +891,7 @@ def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str
                     PostingSpec(key, -r.amount),
                     PostingSpec(escrow_account(r.league, r.asset), r.amount),
                 ),
-                chain=r.chain or r.asset,
+                chain=order_chain(r.chain or r.asset, r.league),
             )
         )
     keys = {
@@ -904,7 +931,7 @@ def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str
                 PostingSpec(league_account(r.league, r.asset), -r.amount),
                 PostingSpec(escrow_account(r.league, r.asset), r.amount, hold_id),
             ),
-            chain=r.chain or r.asset,
+            chain=order_chain(r.chain or r.asset, r.league),
         )
         for r, hold_id in zip(requests, hold_ids, strict=True)
     ]
@@ -976,7 +1003,7 @@ def release_hold(
                 PostingSpec(escrow_account(hold.owner, hold.asset), -amount, hold_id),
                 PostingSpec(league_account(hold.owner, hold.asset), amount),
             ),
-            chain=chain,
+            chain=order_chain(chain or hold.asset, hold.owner),
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from exchange.models.base import Base, utcnow
 from exchange.models.identity import ActionLog, ApiToken, Role, User
+from exchange.models.jobs import BackgroundJob, JobStatus
 from exchange.models.registry import (
     UNITS,
     Basin,
@@ -31,11 +32,13 @@ __all__ = [
     "UNITS",
     "ActionLog",
     "ApiToken",
+    "BackgroundJob",
     "Base",
     "Basin",
     "ClearingRun",
     "ClearingSnapshot",
     "Fill",
+    "JobStatus",
     "League",
     "LeagueBasin",
     "Market",

@@ -39,6 +39,7 @@ from exchange.models.trading import (
     Side,
     Validity,
 )
+from exchange.observability import metrics
 
 MAX_CURVE_POINTS = 400
 
@@ -150,6 +151,7 @@ def _record_failure(
             )
             session.add(run)
             session.flush()
+            metrics.clearing_run(market_id, "failed", 0.0)  # metrics
             return RunOutcome(run.id, created=True)
     except IntegrityError:
         session.rollback()
@@ -194,6 +196,9 @@ def _clear(
         )
         .where(Order.market_id == market_id, Order.status.in_(LIVE_STATUSES))
         .order_by(Order.id)
+        # Lock the book: a cancel racing the run waits for it (else the run failed
+        # settling a hold the cancel had just released; found by bench/load).
+        .with_for_update(of=Order)
     ).all()
     rules = market_rules(session, market)
     book = [
@@ -252,6 +257,7 @@ def _clear(
     }
     session.add(ClearingSnapshot(run_id=run.id, book=_canonical_text(book_json)))
     session.flush()
+    metrics.clearing_run(market_id, "completed", time.perf_counter() - started)  # metrics
     return RunOutcome(run.id, created=True)
 
 

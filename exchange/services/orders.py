@@ -16,6 +16,7 @@ from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
+from exchange.observability import metrics
 
 # The largest cash amount one order may reserve (limit x quantity), in fen; keeps
 # every amount of its settlement far inside a signed 64-bit integer.
@@ -58,6 +59,7 @@ def place_order(session: Session, *, league: str, data: dict[str, Any], actor: s
         if existing is None:
             raise
         return PlacedOrder(existing, created=False)
+    metrics.order_accepted(order.market_id)  # metrics
     return PlacedOrder(order, created=True)
 
 

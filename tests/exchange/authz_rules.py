@@ -104,6 +104,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/right-types"): Rule("/api/v1/right-types", everyone()),
     ("GET", "/api/v1/markets"): Rule("/api/v1/markets", everyone()),
     ("GET", "/api/v1/markets/<int:market_id>"): Rule("/api/v1/markets/{market_id}", everyone()),
+    # Operations: the health check and the Prometheus metrics are public (counts and
+    # timings by market id and error code, nothing per league or order); serve them
+    # on the internal network only (docs/operations.md, docs/threat-model.md).
+    ("GET", "/healthz"): Rule("/healthz", everyone()),
+    ("GET", "/metrics"): Rule("/metrics", everyone()),
     # The registry: only the regulator changes it.
     ("POST", "/api/v1/markets"): Rule("/api/v1/markets", only("regulator"), json=NEW_MARKET),
     # Login pages: forms posted without their CSRF token are refused, whoever posts.
@@ -203,3 +208,78 @@ RULES: dict[tuple[str, str], Rule] = {
         "/api/v1/clearing-runs/{run_id}/replay", only("regulator", "auditor")
     ),
 }
+
+
+# Web pages (exchange/web). Pages for a role send anonymous visitors to /login (302,
+# which counts as OK here; tests/exchange/test_pages_access.py checks the redirect)
+# and answer 403 to other roles. Every form is posted with its CSRF token, so a post
+# without one is refused (400) whoever sends it, before anything else happens.
+
+
+def page_for(*allowed: str) -> dict[str, str]:
+    """A role's page: ``allowed`` get OK, other users DENY, anonymous a redirect (OK)."""
+    expect = only(*allowed)
+    expect["anonymous"] = OK
+    return expect
+
+
+LEAGUES_PAGE = ("league_own", "league_other")
+LEDGER_READERS = ("auditor", "regulator")
+NO_SUCH_JOB = frozenset({404})  # allowed roles reach the view, which finds no job 999999
+
+RULES.update(
+    {
+        ("GET", "/markets/<code>"): Rule("/markets/{market_code}", everyone()),
+        ("GET", "/desk"): Rule("/desk", page_for(*LEAGUES_PAGE)),
+        ("POST", "/desk/orders"): Rule(
+            "/desk/orders",
+            everyone(BAD),
+            form={"market_id": "1", "side": "sell", "quantity": "1", "limit_price": "1"},
+        ),
+        ("POST", "/desk/orders/<int:order_id>/cancel"): Rule(
+            "/desk/orders/{order_id}/cancel", everyone(BAD)
+        ),
+        ("GET", "/desk/statement"): Rule(
+            "/desk/statement?asset={market_code}", page_for(*LEAGUES_PAGE)
+        ),
+        ("GET", "/desk/statement.csv"): Rule(
+            "/desk/statement.csv?asset=cash", page_for(*LEAGUES_PAGE)
+        ),
+        ("GET", "/regulator"): Rule("/regulator", page_for("regulator")),
+        ("POST", "/regulator/allocations"): Rule(
+            "/regulator/allocations",
+            everyone(BAD),
+            form={"alloc-league": "ordos", "alloc-market": "COD-2027", "alloc-quantity": "1"},
+        ),
+        ("POST", "/regulator/deposits"): Rule(
+            "/regulator/deposits",
+            everyone(BAD),
+            form={"deposit-league": "ordos", "deposit-amount": "1.00"},
+        ),
+        ("POST", "/regulator/allocations/upload"): Rule(
+            "/regulator/allocations/upload", everyone(BAD)
+        ),
+        ("GET", "/regulator/uploads/<int:job_id>"): Rule(
+            "/regulator/uploads/999999", page_for("regulator"), also_ok=NO_SUCH_JOB
+        ),
+        ("POST", "/regulator/uploads/<int:job_id>/confirm"): Rule(
+            "/regulator/uploads/999999/confirm", everyone(BAD)
+        ),
+        ("GET", "/regulator/imports/<int:job_id>"): Rule(
+            "/regulator/imports/999999", page_for("regulator"), also_ok=NO_SUCH_JOB
+        ),
+        ("POST", "/regulator/markets/<int:market_id>/clear"): Rule(
+            "/regulator/markets/{market_id}/clear", everyone(BAD)
+        ),
+        ("GET", "/runs"): Rule("/runs", page_for(*LEDGER_READERS)),
+        ("GET", "/runs/<int:run_id>"): Rule("/runs/{run_id}", page_for(*LEDGER_READERS)),
+        ("GET", "/audit"): Rule("/audit?league={league}", page_for(*LEDGER_READERS)),
+        ("GET", "/audit/verify"): Rule("/audit/verify", page_for(*LEDGER_READERS)),
+        ("POST", "/audit/verify"): Rule("/audit/verify", everyone(BAD)),
+        ("GET", "/audit/verify/<int:job_id>"): Rule(
+            "/audit/verify/999999", page_for(*LEDGER_READERS), also_ok=NO_SUCH_JOB
+        ),
+        ("GET", "/audit/export.csv"): Rule("/audit/export.csv", page_for(*LEDGER_READERS)),
+        ("GET", "/audit/export.jsonl"): Rule("/audit/export.jsonl", page_for(*LEDGER_READERS)),
+    }
+)

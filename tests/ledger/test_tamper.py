@@ -125,7 +125,7 @@ def test_changed_hash_breaks_its_journal_and_the_next_link(book: Session) -> Non
 
 def test_rehashed_journal_still_breaks_the_chain(book: Session) -> None:
     """Altering a journal and recomputing its hash moves the break to the next link."""
-    journal = journal_of_reference(book, "o:1")
+    journal = journal_of_reference(book, "a:1")
     lines = sorted(
         f"{a.asset}|{a.kind}|{a.owner}|{p.amount}|{p.hold_id or ''}"
         for p, a in book.execute(
@@ -133,7 +133,7 @@ def test_rehashed_journal_still_breaks_the_chain(book: Session) -> None:
         )
     )
     stamp = journal.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    header = f"v1|{journal.chain}|{journal.seq}|{journal.prev_hash}|hold|o:1|mallory|{stamp}"
+    header = f"v1|{journal.chain}|{journal.seq}|{journal.prev_hash}|issuance|a:1|mallory|{stamp}"
     forged = hashlib.sha256("\n".join([header, *lines]).encode()).hexdigest()
     as_attacker(
         book,

@@ -1,0 +1,280 @@
+"""Load test: the demo on PostgreSQL under gunicorn, 12 leagues trading while runs clear.
+
+    .venv/bin/python bench/load/run.py                   # 60 s on PostgreSQL (127.0.0.1:5432)
+    .venv/bin/python bench/load/run.py --seconds 20 --db sqlite
+
+1. A fresh database (``exchange_load`` on the local PostgreSQL, or a SQLite file) with
+   the demo registry, allocations, cash, users and tokens (``seed_demo``; the three
+   weeks of demo history are left out so that every run in the database is this load's).
+2. ``exchange serve --no-access-log`` (gunicorn, 2 workers x 4 threads).
+3. 12 league client processes (``--client-threads`` keep-alive connections each)
+   post crossing buy and sell orders in two markets each, cancel about one in five,
+   repeat one in twenty client_order_ids (idempotency), and retry a lost answer
+   with the same key; meanwhile the regulator triggers a clearing run of every
+   traded market every ``--interval`` seconds through the API.
+4. Afterwards, in this process: ``bench.load.audit`` (nothing lost or duplicated,
+   fills and holds add up, escrow = open holds, ``ledger.verify`` clean, every run
+   replays) and the figures: orders/s, p50/p90/p99 latency, errors, machine load.
+   Exit status 1 if the audit finds anything. ``--json FILE`` keeps the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.load.workload import (  # noqa: E402
+    LeagueLog,
+    MarketTerms,
+    Send,
+    clearing_loop,
+    league_client,
+    summarise,
+)
+
+BIN = Path(sys.executable).parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_LOAD = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_load"
+
+
+def fresh_database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'load.sqlite3'}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS exchange_load WITH (FORCE)")
+        conn.execute("CREATE DATABASE exchange_load")
+    return PG_LOAD
+
+
+def seed(url: str, credentials: Path) -> None:
+    code = (
+        "from exchange import create_app\n"
+        "from exchange.extensions import db\n"
+        "from exchange.migrate import upgrade_engine\n"
+        "from exchange.services.demo import seed_demo\n"
+        f"app = create_app({{'DATABASE_URL': {url!r}}})\n"
+        "with app.app_context():\n"
+        "    upgrade_engine(db.engine)\n"
+        "    s = db.session_factory()\n"
+        f"    seed_demo(s, {str(credentials)!r})\n"
+        "    s.close()\n"
+    )
+    env = {**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+
+
+def http_send(port: int) -> Send:
+    """A ``Send`` over one keep-alive connection (reopened after an error)."""
+    state: dict[str, http.client.HTTPConnection] = {}
+
+    def send(method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        conn = state.get("conn") or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        state["conn"] = conn
+        data = None if body is None else json.dumps(body)
+        hdrs = {**headers, "Content-Type": "application/json"} if data is not None else headers
+        try:
+            conn.request(method, path, data, hdrs)
+            response = conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            state.pop("conn", None)
+            raise OSError(str(exc)) from exc
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, None
+
+    return send
+
+
+def league_process(
+    port: int,
+    league: str,
+    token: str,
+    markets: list[MarketTerms],
+    seconds: float,
+    threads: int,
+    seed_base: int,
+    out: Any,
+) -> None:
+    logs: list[LeagueLog] = []
+    lock = threading.Lock()
+
+    def one(n: int) -> None:
+        log = league_client(
+            http_send(port),
+            league,
+            token,
+            markets,
+            seconds=seconds,
+            seed=seed_base * 100 + n,
+            tag=f"t{n}",
+        )
+        with lock:
+            logs.append(log)
+
+    pool = [threading.Thread(target=one, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    out.put(logs)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--interval", type=float, default=3.0, help="seconds between runs")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--client-threads", type=int, default=2)
+    parser.add_argument("--markets-per-league", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--json", type=Path, help="write the report here too")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="exchange-load-"))
+    url = fresh_database(args.db, workdir)
+    credentials = workdir / "credentials.json"
+    seed(url, credentials)
+    users = json.loads(credentials.read_text())["users"]
+    leagues = {name: u for name, u in users.items() if u["role"] == "league"}
+    regulator = users["regulator"]["token"]
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "load",
+        "EXCHANGE_REQUEST_LOG": "0",
+        "EXCHANGE_LOG_LEVEL": "WARNING",
+    }
+    command = [str(BIN / "exchange"), "serve", "--port", str(args.port), "--no-access-log"]
+    server = subprocess.Popen(
+        [*command, "--workers", str(args.workers), "--threads", str(args.threads)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "server.log", "w"),  # noqa: SIM115
+    )
+    load_before = load_average()
+    try:
+        send = http_send(args.port)
+        for _ in range(150):
+            try:
+                status, markets = send("GET", "/api/v1/markets", {}, None)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise SystemExit("server did not start: " + (workdir / "server.log").read_text())
+        single = [m for m in markets if not m["zonal"] and m["status"] == "open"]
+        per_league = {
+            name: [
+                MarketTerms.of(m)
+                for m in single
+                if name in {e["league"] for e in m["eligible_leagues"]}
+            ][: args.markets_per_league]
+            for name in leagues
+        }
+        traded = sorted({m.id for ms in per_league.values() for m in ms})
+        out: Any = mp.Queue()
+        procs = [
+            mp.Process(
+                target=league_process,
+                args=(
+                    args.port,
+                    name,
+                    user["token"],
+                    per_league[name],
+                    args.seconds,
+                    args.client_threads,
+                    n,
+                    out,
+                ),
+            )
+            for n, (name, user) in enumerate(sorted(leagues.items()))
+        ]
+        started = time.monotonic()
+        for p in procs:
+            p.start()
+        clear_log = clearing_loop(
+            http_send(args.port), regulator, traded, seconds=args.seconds, interval=args.interval
+        )
+        logs: list[LeagueLog] = []
+        for _ in procs:
+            logs.extend(out.get())
+        for p in procs:
+            p.join()
+        elapsed = time.monotonic() - started
+        load_after = load_average()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+    figures = summarise(logs, clear_log, elapsed)
+    from bench.load.audit import audit
+    from exchange import create_app
+    from exchange.extensions import db
+
+    os.environ["EXCHANGE_LOG_LEVEL"] = "WARNING"
+    app = create_app({"DATABASE_URL": url})
+    audit_started = time.monotonic()
+    with app.app_context():
+        session = db.session_factory()
+        try:
+            problems, state = audit(session, logs, clear_log)
+        finally:
+            session.close()
+    app.extensions["exchange.db"]["engine"].dispose()
+    report = {
+        "db": args.db,
+        "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "clients": f"{len(leagues)} league processes x {args.client_threads} connections",
+        "markets_traded": len(traded),
+        "clearing_interval_s": args.interval,
+        **figures,
+        "audit": {**state, "seconds": round(time.monotonic() - audit_started, 1)},
+        "problems": problems[:50],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+        },
+    }
+    text = json.dumps(report, indent=2, default=str)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

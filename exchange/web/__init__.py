@@ -1,0 +1,33 @@
+"""The web pages: public market data, the league desk, the regulator console, the audit.
+
+Thin views over the services (``exchange.services``, ``ledger``): they parse a form,
+call one service, and render a template from ``templates/``. One blueprint per area:
+
+- ``pages`` (``public.py``): market overview, market pages (charts);
+- ``desk`` (``desk.py``): a league's holdings, order entry and cancel, fills, statement;
+- ``console`` (``console.py``): the regulator's allocations, deposits, clearing runs;
+- ``audit`` (``audit.py``): ledger explorer, verification, exports (auditor, regulator).
+
+Labels in English and Chinese (``i18n``), charts as server-side SVG (``charts``),
+long work in background jobs (``jobs``, ``tasks``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    """Bind i18n and filters, import the job kinds and register the page blueprints."""
+    from exchange.web import tasks  # noqa: F401  (registers the kinds of background jobs)
+    from exchange.web.audit import audit
+    from exchange.web.console import console
+    from exchange.web.desk import desk
+    from exchange.web.formatting import init_formatting
+    from exchange.web.i18n import init_i18n
+    from exchange.web.public import pages
+
+    init_i18n(app)
+    init_formatting(app)
+    for blueprint in (pages, desk, console, audit):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,285 @@
+"""The regulator console: leagues and markets, allocations (single and CSV), deposits,
+clearing runs (trigger, list, detail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from exchange.api.access import Actor, Role
+from exchange.errors import ExchangeError, InvalidInput
+from exchange.extensions import db
+from exchange.models import OrderStatus, RunTrigger, utcnow
+from exchange.services import clearing, ledger_ops, registry
+from exchange.web import jobs, queries
+from exchange.web.access import pages_for
+from exchange.web.errors import html_errors
+from exchange.web.formatting import parse_quantity, parse_yuan, yuan
+from exchange.web.forms import AllocationForm, CsrfOnlyForm, DepositForm, UploadForm, choices
+from exchange.web.i18n import t
+from exchange.web.public import curves_svg
+
+console = Blueprint("console", __name__)
+html_errors(console)
+
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+RUNS_PAGE = 50
+UPLOAD_KINDS = ("allocation_preview",)
+IMPORT_KINDS = ("allocation_import",)
+
+
+def _forms(
+    allocation: AllocationForm | None = None, deposit: DepositForm | None = None
+) -> dict[str, Any]:
+    session = db.session
+    leagues = registry.list_leagues(session)
+    markets = registry.list_markets(session)
+    league_choices = choices([(lg.code, f"{lg.name_zh} {lg.name_en}") for lg in leagues])
+    allocation = allocation or AllocationForm(formdata=None, prefix="alloc")
+    allocation.league.choices = league_choices
+    allocation.market.choices = choices([(m.code, f"{m.code} ({m.unit})") for m in markets])
+    deposit = deposit or DepositForm(formdata=None, prefix="deposit")
+    deposit.league.choices = league_choices
+    return {"allocation_form": allocation, "deposit_form": deposit}
+
+
+def _render(status: int = 200, **forms: Any) -> tuple[str, int]:
+    session = db.session
+    leagues = registry.list_leagues(session)
+    markets = registry.list_markets(session)
+    cash = {}
+    for league in leagues:
+        balances = ledger_ops.balances(session, league.code)["balances"]
+        cash[league.code] = next((b for b in balances if b["market"] == "cash"), None)
+    page = render_template(
+        "console/index.html",
+        leagues=leagues,
+        cash=cash,
+        summaries=queries.market_summaries(session, markets),
+        upload_form=UploadForm(formdata=None, prefix="upload"),
+        clear_form=CsrfOnlyForm(formdata=None),
+        uploads=jobs.recent(session, UPLOAD_KINDS + IMPORT_KINDS, limit=5),
+        **_forms(**forms),
+    )
+    return page, status
+
+
+@console.get("/regulator")
+@pages_for(Role.REGULATOR)
+def index(actor: Actor) -> tuple[str, int]:
+    """Leagues (with cash), markets (with last and next run), allocation and deposit forms."""
+    return _render()
+
+
+@console.post("/regulator/allocations")
+@pages_for(Role.REGULATOR)
+def allocate(actor: Actor) -> BaseResponse | tuple[str, int]:
+    """One allocation (issuance) through ``ledger_ops.allocate``."""
+    form = AllocationForm(prefix="alloc")
+    _forms(allocation=form)
+    if form.validate():
+        try:
+            quantity = parse_quantity(form.quantity.data)
+        except ValueError as exc:
+            form.quantity.errors.append(str(exc))
+        else:
+            try:
+                done = ledger_ops.allocate(
+                    db.session,
+                    ledger_ops.Allocation(
+                        league=form.league.data,
+                        market=form.market.data,
+                        quantity=quantity,
+                        reference=(form.reference.data or "").strip() or None,
+                    ),
+                    actor=actor.username,
+                )
+            except ExchangeError as exc:
+                db.session.rollback()
+                field = getattr(form, exc.field or "", None) or form.quantity
+                field.errors = [*field.errors, exc.message]
+            else:
+                unit = registry.get_market_by_code(db.session, done["market"]).unit
+                flash(
+                    t(
+                        "allocated",
+                        quantity=f"{done['quantity']:,}",
+                        unit=unit,
+                        market=done["market"],
+                        league=done["league"],
+                        journal=done["journal_id"],
+                    ),
+                    "success",
+                )
+                return redirect(url_for("console.index"))
+    flash(t("form_has_errors"), "error")
+    return _render(allocation=form)
+
+
+@console.post("/regulator/deposits")
+@pages_for(Role.REGULATOR)
+def deposit(actor: Actor) -> BaseResponse | tuple[str, int]:
+    """A cash deposit (typed in yuan, booked in fen) through ``ledger_ops.deposit``."""
+    form = DepositForm(prefix="deposit")
+    _forms(deposit=form)
+    if form.validate():
+        try:
+            amount = parse_yuan(form.amount.data)
+            if amount <= 0:
+                raise ValueError("enter an amount above zero")
+        except ValueError as exc:
+            form.amount.errors.append(str(exc))
+        else:
+            try:
+                done = ledger_ops.deposit(
+                    db.session,
+                    league=form.league.data,
+                    amount=amount,
+                    actor=actor.username,
+                    reference=(form.reference.data or "").strip() or None,
+                )
+            except ExchangeError as exc:
+                db.session.rollback()
+                field = getattr(form, exc.field or "", None) or form.amount
+                field.errors = [*field.errors, exc.message]
+            else:
+                flash(t("deposited", amount=yuan(done["amount"]), league=done["league"]), "success")
+                return redirect(url_for("console.index"))
+    flash(t("form_has_errors"), "error")
+    return _render(deposit=form)
+
+
+@console.post("/regulator/allocations/upload")
+@pages_for(Role.REGULATOR)
+def upload(actor: Actor) -> BaseResponse | tuple[str, int]:
+    """Start checking an allocation CSV in the background; its page shows the preview."""
+    form = UploadForm(prefix="upload")
+    if form.validate():
+        data = form.file.data.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InvalidInput(f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("the file is not UTF-8 text") from None
+        job_id = jobs.start(
+            db.session,
+            "allocation_preview",
+            actor=actor.username,
+            params={"text": text, "filename": (form.file.data.filename or "")[:200]},
+        )
+        return redirect(url_for("console.upload_job", job_id=job_id))
+    flash(t("form_has_errors"), "error")
+    return _render()
+
+
+@console.get("/regulator/uploads/<int:job_id>")
+@pages_for(Role.REGULATOR)
+def upload_job(job_id: int, actor: Actor) -> str:
+    """The preview of an upload: accepted rows, rejected rows with the reason, confirm."""
+    job = jobs.get(db.session, job_id, UPLOAD_KINDS)
+    return render_template(
+        "console/upload.html",
+        job=job,
+        progress=jobs.live_progress(job),
+        confirm_form=CsrfOnlyForm(formdata=None),
+    )
+
+
+@console.post("/regulator/uploads/<int:job_id>/confirm")
+@pages_for(Role.REGULATOR)
+def confirm_upload(job_id: int, actor: Actor) -> BaseResponse:
+    """Allocate the accepted rows of a checked upload, in the background, all or nothing."""
+    job = jobs.get(db.session, job_id, UPLOAD_KINDS)
+    accepted = (job.result or {}).get("accepted") or []
+    if not accepted:
+        raise InvalidInput("this upload has no row that can be allocated")
+    new_id = jobs.start(
+        db.session, "allocation_import", actor=actor.username, params={"preview_job": job_id}
+    )
+    return redirect(url_for("console.import_job", job_id=new_id))
+
+
+@console.get("/regulator/imports/<int:job_id>")
+@pages_for(Role.REGULATOR)
+def import_job(job_id: int, actor: Actor) -> str:
+    """Status and result of an allocation import."""
+    job = jobs.get(db.session, job_id, IMPORT_KINDS)
+    return render_template("console/import.html", job=job, progress=jobs.live_progress(job))
+
+
+@console.post("/regulator/markets/<int:market_id>/clear")
+@pages_for(Role.REGULATOR)
+def clear(market_id: int, actor: Actor) -> BaseResponse:
+    """Clear a market now (a manual run of the current window)."""
+    registry.get_market(db.session, market_id)
+    db.session.rollback()  # end the read; the run has its own transaction
+    outcome = clearing.run_clearing(
+        current_app.extensions["exchange.db"]["sessions"],
+        market_id,
+        utcnow(),
+        trigger=RunTrigger.MANUAL,
+        actor=actor.username,
+    )
+    key = "run_done" if outcome.created else "run_existing"
+    flash(t(key, id=outcome.run_id), "success")
+    return redirect(url_for("console.run", run_id=outcome.run_id))
+
+
+@console.get("/runs")
+@pages_for(Role.REGULATOR, Role.AUDITOR)
+def runs(actor: Actor) -> str:
+    """Clearing runs of every market (or one), with status and timings, paged."""
+    session = db.session
+    markets = registry.list_markets(session)
+    raw_market = request.args.get("market", "")
+    market_id = int(raw_market) if raw_market.isascii() and raw_market.isdigit() else None
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    total, rows = queries.recent_runs(session, market_id=market_id, page=page, per_page=RUNS_PAGE)
+    return render_template(
+        "console/runs.html",
+        markets=markets,
+        market_id=market_id,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // RUNS_PAGE)),
+    )
+
+
+@console.get("/runs/<int:run_id>")
+@pages_for(Role.REGULATOR, Role.AUDITOR)
+def run(run_id: int, actor: Actor) -> str:
+    """A run: result, curves, orders snapshot (sealed bids stay sealed), fills, journals."""
+    session = db.session
+    found = clearing.get_run(session, run_id)
+    market = registry.get_market(session, found.market_id)
+    snapshot: list[dict[str, Any]] = []
+    sealed = 0
+    try:
+        book = clearing.snapshot_book(session, run_id)
+    except ExchangeError:
+        book = {"orders": []}
+    book_orders = book.get("orders", [])
+    states = queries.order_states(session, [int(o["id"]) for o in book_orders])
+    for item in book_orders:
+        league, status = states.get(int(item["id"]), ("?", OrderStatus.OPEN))
+        if actor.role is Role.AUDITOR and status is OrderStatus.OPEN:
+            sealed += 1  # never traded and still open: a sealed bid (as in the API)
+            continue
+        snapshot.append({**item, "league": league, "status": status.value})
+    journals = ledger_ops.journals(session, reference=f"run:{run_id}/", per_page=500)
+    return render_template(
+        "console/run.html",
+        run=found,
+        market=market,
+        curves_svg=curves_svg(market, found),
+        snapshot=snapshot,
+        sealed=sealed,
+        fills=queries.fills(session, run_id=run_id, limit=1000),
+        journals=journals,
+        asset_names=queries.market_of_asset(session),
+    )

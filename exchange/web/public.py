@@ -1,0 +1,100 @@
+"""Public pages: the market overview and each market's page with its charts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from markupsafe import Markup
+
+from exchange.extensions import db
+from exchange.models import ClearingRun, Market, RunStatus
+from exchange.services import clearing, registry
+from exchange.web import charts, queries
+from exchange.web.errors import html_errors
+from exchange.web.i18n import t
+
+pages = Blueprint("pages", __name__)
+html_errors(pages)
+
+
+@pages.get("/")
+def home() -> str:
+    """Every market with its last clearing price and volume and its next run; the leagues."""
+    session = db.session
+    markets = registry.list_markets(session)
+    return render_template(
+        "index.html",
+        summaries=queries.market_summaries(session, markets),
+        leagues=registry.list_leagues(session),
+    )
+
+
+@pages.get("/markets/<code>")
+def market(code: str) -> str:
+    """A market: terms, price and volume history, the last run's supply and demand."""
+    session = db.session
+    found = registry.get_market_by_code(session, code)
+    history = queries.price_history(session, found.id)
+    total, runs = clearing.list_runs(session, found.id, per_page=10)
+    last = next((r for r in reversed(history)), None)
+    return render_template(
+        "market.html",
+        market=found,
+        summary=queries.market_summaries(session, [found])[0],
+        history=history,
+        history_svg=history_svg(found, history),
+        last=last,
+        curves_svg=curves_svg(found, last) if last is not None else None,
+        runs=runs,
+        run_total=total,
+    )
+
+
+def history_svg(market: Market, history: list[ClearingRun]) -> Markup:
+    """The price and volume chart of a market (one line per zone for zonal markets)."""
+    zonal = market.zonal
+    series: list[str] = sorted({e.zone for e in market.eligibility}) if zonal else [market.code]
+    points = []
+    for run in history:
+        if run.status is not RunStatus.COMPLETED:
+            continue
+        if zonal:
+            prices = {z: (run.zone_prices or {}).get(z) for z in series}
+        else:
+            prices = {market.code: run.price}
+        points.append(charts.HistoryPoint(run.window, prices, run.volume))
+    labels = {
+        "title": f"{market.code}: {t('price_history')}",
+        "desc": t("price_history_desc"),
+        "price": t("price_yuan"),
+        "volume": t("volume"),
+        "time": t("time"),
+        "empty": t("no_history"),
+        "last": t("last_price"),
+        market.code: t("price"),
+    }
+    return charts.history_chart(points, series=series, unit=market.unit, labels=labels)
+
+
+def curves_svg(market: Market, run: ClearingRun) -> Markup:
+    """The aggregated supply and demand curves of a run with its clearing point."""
+    curves = run.curves or {"prices": [], "demand": [], "supply": []}
+    labels = {
+        "title": f"{market.code}: {t('curves')}",
+        "desc": t("curves_desc"),
+        "demand": t("demand"),
+        "supply": t("supply"),
+        "clearing_point": t("clearing_point"),
+        "quantity": t("quantity"),
+        "price": t("price_yuan"),
+        "empty": t("no_curves"),
+        "no_point": t("no_trade") if run.price is None and not run.zone_prices else "",
+    }
+    return charts.curves_chart(
+        curves["prices"],
+        curves["demand"],
+        curves["supply"],
+        price=run.price,
+        volume=run.volume,
+        unit=market.unit,
+        labels=labels,
+    )
