@@ -181,6 +181,9 @@ def register_error_handlers(app: Flask) -> None:
         data = getattr(err, "data", None) or {}
         field_errors = data.get("messages") if isinstance(data, dict) else None
         message = _summarise(field_errors) if field_errors else (err.description or err.name)
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"The request body is larger than the limit of {limit} bytes."
         response = jsonify(error_body(status, code, message, field_errors))
         if status == 405 and err.get_response().headers.get("Allow"):
             response.headers["Allow"] = err.get_response().headers["Allow"]

@@ -52,7 +52,7 @@ def audit(
     orders = session.scalars(
         select(Order).where(Order.client_order_id.like(f"{CID_PREFIX}%"))
     ).all()
-    rows = defaultdict(list)
+    rows: dict[tuple[str, str], list[Order]] = defaultdict(list)
     for order in orders:
         rows[(order.league_code, order.client_order_id)].append(order)
     for key, found in rows.items():
@@ -61,13 +61,13 @@ def audit(
         if key not in accepted:
             problems.append(f"order {found[0].id} {key} exists but was never answered as accepted")
     for key, order_id in accepted.items():
-        found = rows.get(key)
-        if not found:
+        stored = rows.get(key)
+        if not stored:
             problems.append(f"accepted order {key} (id {order_id}) is lost")
-        elif found[0].id != order_id:
-            problems.append(f"accepted order {key} answered id {order_id}, stored {found[0].id}")
+        elif stored[0].id != order_id:
+            problems.append(f"accepted order {key} answered id {order_id}, stored {stored[0].id}")
 
-    fills = defaultdict(lambda: [0, 0])
+    fills: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for order_id, quantity, amount in session.execute(
         select(Fill.order_id, func.sum(Fill.quantity), func.sum(Fill.amount)).group_by(
             Fill.order_id

@@ -304,7 +304,7 @@ def render(app: Flask) -> bytes:
     if MULTIPROCESS:
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         _record_pool(app)
     else:
         for collector in (

@@ -10,7 +10,6 @@ downloads a browser. Without Chromium or Playwright the tests are skipped.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,8 +106,6 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def shots() -> Path:
     """Where screenshots go (``artifacts/screenshots``, kept by CI, ignored by git)."""
-    if SCREENSHOTS.exists():
-        shutil.rmtree(SCREENSHOTS)
-    SCREENSHOTS.mkdir(parents=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # overwritten by name (safe under xdist)
     GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

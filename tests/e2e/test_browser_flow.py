@@ -111,6 +111,7 @@ def test_order_to_fill_to_audit_to_chart(open_session: Any) -> None:
     assert row.count() == 1
     assert "1,900.00" in row.inner_text() and "open" in row.inner_text()
     buyer_order = row.get_attribute("data-order")
+    page.locator("#h-open").scroll_into_view_if_needed()
     buyer.shot("03-desk-order-open", guide=True)
 
     # A second league sells.

@@ -112,7 +112,7 @@ def test_full_sqlite_disk_gives_507_and_changes_nothing(
     fund(app, rights={("ordos", mid): 10**7}, cash={"ordos": 10**12})
     league = auth("league", "ordos")
     with app.app_context(), db.engine.connect() as conn:
-        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar() or 0
     # The file may not grow by more than a few pages: the disk is "full".
     _pragma_on_connect(app, f"PRAGMA max_page_count = {int(pages) + 4}")
     client = app.test_client()
