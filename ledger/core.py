@@ -62,6 +62,16 @@ _ACCOUNTS_OF_OWNER = select(Account.id, Account.kind).where(
     Account.asset == bindparam("asset"),
     Account.kind.in_(bindparam("kinds", expanding=True)),
 )
+_LOCK_OWNER_ACCOUNTS = (
+    select(Account.id, Account.kind, Account.balance)
+    .where(
+        Account.owner == bindparam("owner"),
+        Account.asset == bindparam("asset"),
+        Account.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(Account.id)
+    .with_for_update()
+)
 _LOCK_ACCOUNTS = (
     select(Account.id, Account.kind, Account.balance)
     .where(Account.id.in_(bindparam("ids", expanding=True)))
@@ -825,8 +835,14 @@ def place_hold(
         chain=order_chain(chain or asset, league),
     )
     _validate(spec)  # before the hold row exists
-    ids = ensure_accounts(session, [main, escrow])
-    locked = _lock_balances(session, [ids[main], ids[escrow]])
+    # Find and lock both accounts in one round trip; create them first if missing.
+    params = {"owner": league, "asset": asset, "kinds": [AccountKind.ESCROW, AccountKind.LEAGUE]}
+    rows = session.execute(_LOCK_OWNER_ACCOUNTS, params).all()
+    if len(rows) < 2:
+        ensure_accounts(session, [main, escrow])
+        rows = session.execute(_LOCK_OWNER_ACCOUNTS, params).all()
+    ids = {AccountKey(kind, league, asset): i for i, kind, _b in rows}
+    locked = {i: (kind, balance) for i, kind, balance in rows}
     available = locked[ids[main]][1]
     if available < amount:
         raise InsufficientFunds(str(main), available, amount)

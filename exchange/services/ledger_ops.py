@@ -353,7 +353,7 @@ def export_rows(session: Session) -> Iterator[dict[str, Any]]:
                 "kind": journal.kind,
                 "reference": journal.reference,
                 "actor": journal.actor,
-                "created_at": journal.created_at.isoformat(),
+                "created_at": journal.created_at.isoformat(timespec="microseconds"),
                 "prev_hash": journal.prev_hash,
                 "hash": journal.hash,
                 "posting": number,
@@ -375,7 +375,7 @@ def export_journals(session: Session) -> Iterator[dict[str, Any]]:
             "kind": journal.kind,
             "reference": journal.reference,
             "actor": journal.actor,
-            "created_at": journal.created_at.isoformat(),
+            "created_at": journal.created_at.isoformat(timespec="microseconds"),
             "prev_hash": journal.prev_hash,
             "hash": journal.hash,
             "postings": [

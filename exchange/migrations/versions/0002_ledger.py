@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
         sa.UniqueConstraint("kind", "owner", "asset", name="uq_ledger_accounts_key"),
     )
-    op.create_index(
-        op.f("ix_ledger_accounts_asset"), "ledger_accounts", ["asset"], unique=False
-    )
+    op.create_index(op.f("ix_ledger_accounts_asset"), "ledger_accounts", ["asset"], unique=False)
     op.create_table(
         "ledger_chains",
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -80,9 +78,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_ledger_journals_created_at", "ledger_journals", ["created_at"], unique=False
     )
-    op.create_index(
-        "ix_ledger_journals_reference", "ledger_journals", ["reference"], unique=False
-    )
+    op.create_index("ix_ledger_journals_reference", "ledger_journals", ["reference"], unique=False)
     op.create_table(
         "ledger_holds",
         sa.Column("id", BIG_ID, nullable=False),
@@ -250,8 +246,10 @@ def _drop_triggers() -> None:
         if postgresql:
             names.append((table, f"{table}_no_truncate"))
     for table, name in names:
-        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}" if postgresql else (
-            f"DROP TRIGGER IF EXISTS {name}"
-        ))
+        op.execute(
+            f"DROP TRIGGER IF EXISTS {name} ON {table}"
+            if postgresql
+            else (f"DROP TRIGGER IF EXISTS {name}")
+        )
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS ledger_refuse_change()")
