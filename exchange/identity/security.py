@@ -43,6 +43,8 @@ DEFAULTS: dict[str, object] = {
     "WTF_CSRF_CHECK_DEFAULT": False,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Explicit: Flask-Limiter's one limiter object otherwise keeps the last app's setting.
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_TOKENS": "30 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,

@@ -293,12 +293,6 @@ def test_html_forms_survive_hostile_fields(
             _check(app, client, method, url(rule), data=form)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web pages: templates/base.html builds the logout form (LogoutForm()) from the "
-    "request while rendering the 413 error page, which reads the oversized body again "
-    "and raises inside the error handler (500). Fix: logout_form(formdata=None).",
-)
 def test_oversized_forms_get_413(
     fuzz_world: dict[str, Any], demo_registry: Flask, client: FlaskClient
 ) -> None:
