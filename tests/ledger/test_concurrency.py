@@ -25,13 +25,13 @@ def fund(session: Session) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
-def test_two_processes_spend_the_same_balance(session: Session) -> None:
+def test_two_processes_spend_the_same_balance(session: Session, database_url: str) -> None:
     fund(session)
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     results = context.Queue()
     workers = [
-        context.Process(target=spend_in_process, args=(PG_URL, 800, barrier, results))
+        context.Process(target=spend_in_process, args=(database_url, 800, barrier, results))
         for _ in range(2)
     ]
     for worker in workers:
