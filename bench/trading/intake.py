@@ -137,6 +137,8 @@ def main() -> None:
     leagues = [u for u in users.values() if u["role"] == "league"][: args.leagues]
 
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
+    # The server logs a JSON line per request: to a file, never to an unread pipe.
+    server_log = (workdir / "server.log").open("wb")
     server = subprocess.Popen(
         [
             str(BIN / "exchange"),
@@ -152,7 +154,7 @@ def main() -> None:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log,
     )
     try:
         for _ in range(100):
@@ -165,7 +167,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise SystemExit("server did not start: " + server.stderr.read().decode())
+            raise SystemExit("server did not start; see " + str(workdir / "server.log"))
         carbon = next(m for m in markets if m["code"] == "CEA-2026")
         out: Any = mp.Queue()
         procs = []
@@ -200,6 +202,7 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        server_log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
     posts = [(t, s) for t, s in results if s > 0]
