@@ -39,9 +39,14 @@ GUIDE_IMAGES = ROOT / "docs" / "guide" / "img"
 VIEWPORT = {"width": 1280, "height": 800}
 HISTORY_DAYS = 5
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+if os.environ.get("CI"):  # in CI the browser tests must run, never skip
+    import playwright.sync_api as playwright_sync
+
+    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: .ci/run should install it"
+else:  # a developer's machine without Chromium: skipped, and said so
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
+        pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 
 @dataclass
