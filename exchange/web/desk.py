@@ -32,7 +32,7 @@ from exchange.web import queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_quantity, parse_yuan
-from exchange.web.forms import CsrfOnlyForm, OrderForm, choices
+from exchange.web.forms import CsrfOnlyForm, OrderForm, RetireForm, choices
 from exchange.web.i18n import language, t
 
 desk = Blueprint("desk", __name__, url_prefix="/desk")
@@ -77,7 +77,15 @@ def _order_form(markets: list[Market], formdata: Any = None) -> OrderForm:
     return form
 
 
-def _render(actor: Actor, form: OrderForm, markets: list[Market]) -> str:
+def _retire_form(markets: list[Market], formdata: Any = None) -> RetireForm:
+    form = RetireForm(formdata=formdata, prefix="retire")
+    form.market.choices = choices([(m.code, m.code) for m in markets])
+    return form
+
+
+def _render(
+    actor: Actor, form: OrderForm, markets: list[Market], retire_form: RetireForm | None = None
+) -> str:
     league = actor.league_code or ""
     session = db.session
     live: list[Any] = []
@@ -95,6 +103,7 @@ def _render(actor: Actor, form: OrderForm, markets: list[Market]) -> str:
         markets_by_id=by_id,
         fills=queries.fills(session, league=league, limit=30),
         cancel_form=CsrfOnlyForm(),
+        retire_form=retire_form or _retire_form(markets),
     )
 
 
@@ -156,6 +165,39 @@ def _attach(form: OrderForm, messages: dict[str, Any]) -> None:
         field = getattr(form, ORDER_FIELDS.get(name, "market_id"))
         items = errors if isinstance(errors, list) else [str(errors)]
         field.errors = [*field.errors, *(str(e) for e in items)]
+
+
+@desk.post("/retirements")
+@pages_for(Role.LEAGUE)
+def retire(actor: Actor) -> BaseResponse | str:
+    """Surrender available rights of a market (a retirement journal in the ledger)."""
+    league = actor.league_code or ""
+    markets = _markets(league)
+    form = _retire_form(markets, request.form)
+    if form.validate():
+        try:
+            quantity = parse_quantity(form.quantity.data)
+        except ValueError as exc:
+            form.quantity.errors.append(str(exc))
+        else:
+            try:
+                done = ledger_ops.retire(
+                    db.session,
+                    league=league,
+                    market=form.market.data,
+                    quantity=quantity,
+                    actor=actor.username,
+                    reference=(form.reference.data or "").strip() or None,
+                )
+            except ExchangeError as exc:
+                db.session.rollback()
+                field = getattr(form, exc.field or "", None) or form.quantity
+                field.errors = [*field.errors, exc.message]
+            else:
+                flash(t("retired", quantity=done["quantity"], market=done["market"]), "success")
+                return redirect(url_for("desk.index"))
+    flash(t("form_has_errors"), "error")
+    return _render(actor, _order_form(markets), markets, retire_form=form)
 
 
 @desk.post("/orders/<int:order_id>/cancel")

@@ -51,6 +51,12 @@ class UploadForm(FlaskForm):  # type: ignore[misc]
     file = FileField("file", validators=[FileRequired()])
 
 
+class RetireForm(FlaskForm):  # type: ignore[misc]
+    market = SelectField("market", validators=[DataRequired()])
+    quantity = StringField("quantity", validators=[DataRequired(), Length(1, 24)])
+    reference = StringField("reference", validators=[Optional(), Length(1, 100)])
+
+
 class DepositForm(FlaskForm):  # type: ignore[misc]
     league = SelectField("league", validators=[DataRequired()])
     amount = StringField("amount", validators=[DataRequired(), Length(1, 24)])

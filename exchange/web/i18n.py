@@ -132,6 +132,13 @@ LABELS: dict[str, tuple[str, str]] = {
         "该编号已用于订单 {id}，未重复下单。",
     ),
     "order_cancelled": ("Order {id} cancelled.", "订单 {id} 已撤销。"),
+    "retire_title": ("Retire (surrender) rights", "注销（上缴）权益"),
+    "retire_button": ("Retire", "注销"),
+    "retire_hint": (
+        "Retired rights leave your holdings for good; the ledger records a retirement journal.",
+        "注销的权益将永久移出持有量，账本记录一笔注销分录。",
+    ),
+    "retired": ("{quantity} units of {market} retired.", "已注销 {market} {quantity} 单位。"),
     "form_has_errors": ("Please correct the fields marked below.", "请更正下列标出的字段。"),
     "open_orders": ("Open orders", "未成交订单"),
     "no_open_orders": ("No open orders.", "无未成交订单。"),

@@ -236,6 +236,11 @@ RULES.update(
             everyone(BAD),
             form={"market_id": "1", "side": "sell", "quantity": "1", "limit_price": "1"},
         ),
+        ("POST", "/desk/retirements"): Rule(
+            "/desk/retirements",
+            everyone(BAD),
+            form={"retire-market": "{market_code}", "retire-quantity": "1"},
+        ),
         ("POST", "/desk/orders/<int:order_id>/cancel"): Rule(
             "/desk/orders/{order_id}/cancel", everyone(BAD)
         ),

@@ -82,6 +82,35 @@ def test_order_errors_are_shown_next_to_the_field_with_the_typed_values(
     assert 'id="quantity-error"' in page
 
 
+def holding(page: str, code: str) -> list[str]:
+    """Posted, held and available of a market in the desk's holdings table."""
+    row = re.search(rf'<tr data-asset="{code}">(.*?)</tr>', page, re.S)
+    assert row, f"no holding row for {code}"
+    return re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+
+
+def test_retirement_from_the_desk(world: Flask, client: FlaskClient) -> None:
+    login(client, "ordos-desk")
+    before = holding(client.get("/desk").get_data(as_text=True), MARKET)
+    posted = int(before[0].replace(",", ""))
+    form = {
+        "csrf_token": csrf_token(client, "/desk"),
+        "retire-market": MARKET,
+        "retire-quantity": "5",
+        "retire-reference": "surrender 2027",
+    }
+    response = client.post("/desk/retirements", data=form, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    after = holding(page, MARKET)
+    assert int(after[0].replace(",", "")) == posted - 5
+    # more than available: the error stands next to the quantity, nothing changes
+    form = {**form, "csrf_token": csrf_token(client, "/desk"), "retire-quantity": str(posted * 10)}
+    page = client.post("/desk/retirements", data=form).get_data(as_text=True)
+    assert 'id="retire-quantity-error"' in page
+    assert holding(client.get("/desk").get_data(as_text=True), MARKET) == after
+
+
 def test_order_placed_listed_and_cancelled(world: Flask, client: FlaskClient) -> None:
     login(client, "ordos-desk")
     placed = order(client, world, "sell", "5", "1500.00", "k-sell")
