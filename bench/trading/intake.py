@@ -72,18 +72,44 @@ def client(
     seconds: float,
     threads: int,
     out: Any,
+    batch: int = 1,
 ) -> None:
-    """One league's client process: ``threads`` keep-alive connections posting orders."""
+    """One league's client process: ``threads`` keep-alive connections posting orders.
+
+    With ``batch`` > 1, each request is ``POST /api/v1/orders/batch`` with that many.
+    """
     results: list[tuple[float, int]] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
+    accepted = [0]
+
     def loop(n: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[tuple[float, int]] = []
+        counted = [0]
         i = 0
-        while time.monotonic() < stop:
+        while batch > 1 and time.monotonic() < stop:
+            i += 1
+            orders = [
+                {
+                    "market_id": market,
+                    "side": side,
+                    "quantity": lot,
+                    "limit_price": price,
+                    "client_order_id": f"b{os.getpid()}-{n}-{i}-{k}",
+                }
+                for k in range(batch)
+            ]
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/v1/orders/batch", json.dumps({"orders": orders}), headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            created = json.loads(data).get("created", 0) if resp.status == 201 else 0
+            mine.append((time.perf_counter() - t0, resp.status))
+            counted[0] += created
+        while batch == 1 and time.monotonic() < stop:
             i += 1
             body = json.dumps(
                 {
@@ -99,6 +125,7 @@ def client(
             resp = conn.getresponse()
             data = resp.read()
             mine.append((time.perf_counter() - t0, resp.status))
+            counted[0] += resp.status == 201
             if resp.status == 201 and i % 10 == 0:
                 order_id = json.loads(data)["id"]
                 t0 = time.perf_counter()
@@ -109,13 +136,14 @@ def client(
         conn.close()
         with lock:
             results.extend(mine)
+            accepted[0] += counted[0]
 
     pool = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    out.put(results)
+    out.put((results, accepted[0]))
 
 
 def main() -> None:
@@ -127,6 +155,7 @@ def main() -> None:
     parser.add_argument("--client-threads", type=int, default=2)
     parser.add_argument("--leagues", type=int, default=12)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--batch", type=int, default=1, help="orders per request (batch API)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
@@ -187,6 +216,7 @@ def main() -> None:
                         args.seconds,
                         args.client_threads,
                         out,
+                        args.batch,
                     ),
                 )
             )
@@ -194,8 +224,11 @@ def main() -> None:
         for p in procs:
             p.start()
         results: list[tuple[float, int]] = []
+        orders_accepted = 0
         for _ in procs:
-            results.extend(out.get())
+            got, count = out.get()
+            results.extend(got)
+            orders_accepted += count
         for p in procs:
             p.join()
         elapsed = time.monotonic() - started
@@ -207,7 +240,6 @@ def main() -> None:
 
     posts = [(t, s) for t, s in results if s > 0]
     cancels = [(t, -s) for t, s in results if s < 0]
-    accepted = [t for t, s in posts if s == 201]
     errors = [s for _t, s in results if abs(s) >= 400]
     lat = sorted(t * 1000 for t, _s in posts)
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0.0] * 99
@@ -216,8 +248,9 @@ def main() -> None:
         "gunicorn": f"{args.workers} workers x {args.threads} threads",
         "clients": f"{len(leagues)} processes x {args.client_threads} threads",
         "seconds": round(elapsed, 1),
-        "orders_accepted": len(accepted),
-        "orders_per_second": round(len(accepted) / elapsed, 1),
+        "batch": args.batch,
+        "orders_accepted": orders_accepted,
+        "orders_per_second": round(orders_accepted / elapsed, 1),
         "cancels": len(cancels),
         "requests_per_second": round(len(results) / elapsed, 1),
         "post_latency_ms": {

@@ -11,6 +11,8 @@ from flask_smorest import Blueprint
 from exchange.api.access import Actor, Role, require_roles
 from exchange.api.trading_schemas import (
     ClearingRunSchema,
+    OrderBatchResultSchema,
+    OrderBatchSchema,
     OrderCreateSchema,
     OrderPageSchema,
     OrderQuerySchema,
@@ -23,7 +25,7 @@ from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
 from exchange.models.base import utcnow
 from exchange.models.trading import ClearingRun, Order, OrderStatus, RunTrigger
-from exchange.services import clearing, orders, registry, replay
+from exchange.services import clearing, order_batches, orders, registry, replay
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
 
@@ -78,6 +80,27 @@ class Orders(MethodView):
             "per_page": query["per_page"],
             "total": total,
         }
+
+
+@blp.route("/orders/batch")
+class OrderBatch(MethodView):
+    @blp.arguments(OrderBatchSchema)
+    @blp.response(201, OrderBatchResultSchema)
+    @blp.alt_response(200, schema=OrderBatchResultSchema, description="Every order was a repeat")
+    def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Enter up to 500 orders in one transaction, all or nothing (same checks as one)."""
+        actor = require_roles(Role.LEAGUE)
+        league = _trading_league(actor, None)
+        placed = order_batches.place_orders(
+            db.session, league=league, items=data["orders"], actor=actor.username
+        )
+        created = sum(1 for p in placed if p.created)
+        body = {
+            "created": created,
+            "repeated": len(placed) - created,
+            "orders": [p.order for p in placed],
+        }
+        return body, 201 if created else 200
 
 
 @blp.route("/orders/<int:order_id>")

@@ -47,6 +47,23 @@ class OrderCreateSchema(Schema):
         return data
 
 
+class BatchOrderSchema(OrderCreateSchema):
+    """One order of a batch: always for the caller's own league."""
+
+    class Meta:
+        exclude = ("league",)
+
+
+class OrderBatchSchema(Schema):
+    """Up to 500 orders of the caller's league, entered all or nothing."""
+
+    orders = fields.List(
+        fields.Nested(BatchOrderSchema),
+        required=True,
+        validate=validate.Length(1, 500),
+    )
+
+
 class FillSchema(Schema):
     run_id = fields.Integer()
     quantity = fields.Integer()
@@ -71,6 +88,12 @@ class OrderSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     fills = fields.List(fields.Nested(FillSchema))
+
+
+class OrderBatchResultSchema(Schema):
+    created = fields.Integer(metadata={"description": "Orders entered by this request."})
+    repeated = fields.Integer(metadata={"description": "client_order_ids seen before."})
+    orders = fields.List(fields.Nested(OrderSchema))
 
 
 class OrderQuerySchema(Schema):

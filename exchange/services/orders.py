@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -69,9 +69,9 @@ def _by_client_id(session: Session, league: str, client_order_id: str) -> Order 
     )
 
 
-def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -> Order:
-    # One lean query for the market's terms and the league's zone in it.
-    market = session.execute(
+def market_terms(session: Session, league: str, market_ids: Iterable[int]) -> dict[int, Any]:
+    """Each market's terms and ``league``'s zone in it (None: not eligible), by market id."""
+    rows = session.execute(
         select(
             Market.id,
             Market.code,
@@ -87,8 +87,13 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
             MarketLeague,
             and_(MarketLeague.market_id == Market.id, MarketLeague.league_code == league),
         )
-        .where(Market.id == data["market_id"])
-    ).first()
+        .where(Market.id.in_(list(set(market_ids))))
+    )
+    return {row.id: row for row in rows}
+
+
+def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
+    """Every check of order entry short of funds; returns the amount to hold."""
     if market is None:
         raise NotFound(f"no market with id {data['market_id']}", field="market_id")
     if market.status is not MarketStatus.OPEN:
@@ -97,8 +102,7 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
             field="market_id",
             code="market_not_open",
         )
-    zone = market.zone
-    if zone is None:
+    if market.zone is None:
         raise InvalidInput(
             f"league {league!r} may not trade in market {market.code}",
             field="market_id",
@@ -114,6 +118,16 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
             f"limit_price x quantity = {amount} fen is more than one order may reserve",
             field="quantity",
         )
+    return amount
+
+
+def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -> Order:
+    market = market_terms(session, league, [data["market_id"]]).get(data["market_id"])
+    amount = check_entry(market, league, data)
+    side: Side = data["side"]
+    zone = market.zone
+    quantity: int = data["quantity"]
+    price: int = data["limit_price"]
     now = utcnow()
     order = Order(
         market_id=market.id,

@@ -186,6 +186,24 @@ RULES: dict[tuple[str, str], Rule] = {
             "client_order_id": "matrix-new",
         },
     ),
+    # A batch is always for the caller's own league: another league's user enters
+    # (or, unfunded, is refused with 422) orders of their own, never of ordos.
+    ("POST", "/api/v1/orders/batch"): Rule(
+        "/api/v1/orders/batch",
+        only("league_own", "league_other"),
+        json={
+            "orders": [
+                {
+                    "market_id": "{market_id}",
+                    "side": "sell",
+                    "quantity": "{lot}",
+                    "limit_price": "{price}",
+                    "client_order_id": "matrix-batch",
+                }
+            ]
+        },
+        also_ok=frozenset({422}),
+    ),
     ("GET", "/api/v1/orders"): Rule(
         "/api/v1/orders", only("league_own", "league_other", "regulator", "auditor")
     ),

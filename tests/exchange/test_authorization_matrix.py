@@ -59,6 +59,8 @@ class World:
         """``value`` with its placeholders replaced (see ``authz_rules``)."""
         if isinstance(value, dict):
             return {key: self.fill(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.fill(item) for item in value]
         if isinstance(value, str):
             if value.startswith("{") and value.endswith("}") and value[1:-1] in self.values:
                 return self.values[value[1:-1]]

@@ -512,3 +512,76 @@ def test_zonal_market_books_congestion_rent(
     verify_ok(app)
     replay = client.post(f"/api/v1/clearing-runs/{outcome.run_id}/replay", headers=auth("auditor"))
     assert replay.get_json()["ok"] is True, replay.get_json()
+
+
+def test_a_batch_enters_every_order_or_none(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
+) -> None:
+    app = demo_registry
+    rights = ledger.market_asset(carbon)
+    batch = {
+        "orders": [
+            {
+                "market_id": carbon,
+                "side": "sell",
+                "quantity": 100 * (n + 1),
+                "limit_price": 9_000,
+                "client_order_id": f"batch-{n}",
+            }
+            for n in range(5)
+        ]
+    }
+    first = client.post("/api/v1/orders/batch", json=batch, headers=auth("league", "ordos"))
+    assert first.status_code == 201, first.get_json()
+    body = first.get_json()
+    assert (body["created"], body["repeated"]) == (5, 0)
+    assert [o["quantity"] for o in body["orders"]] == [100, 200, 300, 400, 500]
+    assert all(o["status"] == "open" and o["league"] == "ordos" for o in body["orders"])
+    assert balance(app, "ordos", rights)["held"] == 1_500
+    # the same batch again: the same orders, nothing new held
+    again = client.post("/api/v1/orders/batch", json=batch, headers=auth("league", "ordos"))
+    assert again.status_code == 200
+    assert [o["id"] for o in again.get_json()["orders"]] == [o["id"] for o in body["orders"]]
+    assert balance(app, "ordos", rights)["held"] == 1_500
+    verify_ok(app)
+
+
+@pytest.mark.parametrize(
+    ("orders", "where"),
+    [
+        ([{"limit_price": 9_001}], "1"),  # off the tick? tick is 1: use the lot instead
+        ([{"quantity": 150}], "1"),
+        ([{"quantity": 20_000}], None),  # more than Ordos holds: the whole batch fails
+        ([{"client_order_id": "batch-ok-0"}], "1"),  # the same key twice in one batch
+        ([{"market_id": 999_999}], "1"),
+    ],
+)
+def test_a_bad_order_refuses_the_whole_batch(
+    demo_registry: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    carbon: int,
+    orders: list[dict[str, Any]],
+    where: str | None,
+) -> None:
+    good = {
+        "market_id": carbon,
+        "side": "sell",
+        "quantity": 100,
+        "limit_price": 9_000,
+        "client_order_id": "batch-ok-0",
+    }
+    bad = {**good, "client_order_id": "batch-bad-1", **orders[0]}
+    if orders[0] == {"limit_price": 9_001}:
+        bad["quantity"] = 101  # the carbon market's lot is 100
+    before = balance(demo_registry, "ordos", ledger.market_asset(carbon))
+    response = client.post(
+        "/api/v1/orders/batch", json={"orders": [good, bad]}, headers=auth("league", "ordos")
+    )
+    assert response.status_code == 422, response.get_json()
+    payload = response.get_json()
+    assert "orders" in payload["errors"]["json"]
+    if where is not None:
+        assert where in payload["details"]["orders"]
+    assert counts(demo_registry) == (0, 0)
+    assert balance(demo_registry, "ordos", ledger.market_asset(carbon)) == before
