@@ -201,8 +201,9 @@ def main() -> None:
         out: Any = mp.Queue()
         procs = []
         for n, user in enumerate(leagues):
-            # sellers above buyers: nothing crosses, every order rests in the book
-            side, price = ("sell", 12_000) if n % 2 else ("buy", 8_000)
+            # sellers above buyers: nothing crosses, every order rests in the book; buyers
+            # bid the floor so that their cash lasts the whole run
+            side, price = ("sell", 12_000) if n % 2 else ("buy", 2_000)
             procs.append(
                 mp.Process(
                     target=client,
