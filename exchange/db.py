@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -74,3 +76,16 @@ def transaction(session: Session) -> Iterator[Session]:
     else:
         with session.begin():
             yield session
+
+
+def close_quietly(session: Session) -> None:
+    """Close a session; if its connection died (server restarted), drop it instead.
+
+    By then the outcome is decided: the work either committed or the database rolls
+    it back, so a lost connection must not turn a finished request into an error.
+    """
+    try:
+        session.close()
+    except SQLAlchemyError:
+        logging.getLogger("exchange").warning("database connection lost while closing a session")
+        session.invalidate()

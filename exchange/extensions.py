@@ -9,7 +9,7 @@ from flask_smorest import Api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.db import make_engine, make_session_factory
+from exchange.db import close_quietly, make_engine, make_session_factory
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -67,7 +67,7 @@ class Database:
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            close_quietly(session)
 
 
 db = Database()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from flask.wrappers import Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.api.access import ANONYMOUS, READ_METHODS, Actor
@@ -30,7 +31,10 @@ def _log_request(response: Response) -> Response:
     # now so that the log's own transaction never waits for the request's locks.
     pending: Session | None = g.get("db_session")
     if pending is not None and pending.in_transaction():
-        pending.rollback()
+        try:
+            pending.rollback()
+        except SQLAlchemyError:  # the connection died: nothing of it can be pending
+            pending.invalidate()
     actor = _actor()
     auth = actor.auth or ("invalid-token" if g.get("auth_failure") else None)
     factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["sessions"]

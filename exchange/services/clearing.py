@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import ledger
 import matching
-from exchange.db import transaction
+from exchange.db import close_quietly, transaction
 from exchange.errors import NotFound
 from exchange.models import Market
 from exchange.models.base import utcnow
@@ -114,7 +114,7 @@ def run_clearing(
             session.rollback()
             return _record_failure(session, market_id, window, trigger, actor, exc)
     finally:
-        session.close()
+        close_quietly(session)
 
 
 def _existing_run(session: Session, market_id: int, window: datetime) -> int | None:
