@@ -39,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fresh_database, seed  # noqa: E402
 from bench.load.workload import (  # noqa: E402
     LeagueLog,
     MarketTerms,
@@ -49,36 +50,6 @@ from bench.load.workload import (  # noqa: E402
 )
 
 BIN = Path(sys.executable).parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_LOAD = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_load"
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'load.sqlite3'}"
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS exchange_load WITH (FORCE)")
-        conn.execute("CREATE DATABASE exchange_load")
-    return PG_LOAD
-
-
-def seed(url: str, credentials: Path) -> None:
-    code = (
-        "from exchange import create_app\n"
-        "from exchange.extensions import db\n"
-        "from exchange.migrate import upgrade_engine\n"
-        "from exchange.services.demo import seed_demo\n"
-        f"app = create_app({{'DATABASE_URL': {url!r}}})\n"
-        "with app.app_context():\n"
-        "    upgrade_engine(db.engine)\n"
-        "    s = db.session_factory()\n"
-        f"    seed_demo(s, {str(credentials)!r})\n"
-        "    s.close()\n"
-    )
-    env = {**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
 
 
 def http_send(port: int) -> Send:
@@ -158,7 +129,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="exchange-load-"))
-    url = fresh_database(args.db, workdir)
+    url = fresh_database(args.db, workdir, "exchange_load")
     credentials = workdir / "credentials.json"
     seed(url, credentials)
     users = json.loads(credentials.read_text())["users"]

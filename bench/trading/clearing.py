@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -32,8 +33,9 @@ from exchange.services.clearing import run_clearing
 from exchange.services.demo import seed_registry
 from exchange.services.ledger_ops import seed_demo_ledger
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_bench"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.common import fresh_database
+
 LEAGUES = [
     "hohhot",
     "baotou",
@@ -48,17 +50,6 @@ LEAGUES = [
     "wuhai",
     "alxa",
 ]
-
-
-def fresh(kind: str, workdir: Path, n: int) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / f'clear-{n}.sqlite3'}"
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS exchange_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE exchange_bench")
-    return PG_BENCH
 
 
 def build_book(url: str, n: int, seed: int = 1) -> int:
@@ -171,7 +162,7 @@ def main() -> None:
     out = []
     for kind in kinds:
         for n in (int(x) for x in args.sizes.split(",")):
-            url = fresh(kind, workdir, n)
+            url = fresh_database(kind, workdir, f"exchange_clear_{n}")
             t = time.perf_counter()
             mid = build_book(url, n)
             setup = time.perf_counter() - t

@@ -30,36 +30,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import fresh_database, seed  # noqa: E402
+
 BIN = Path(sys.executable).parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange_bench"
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS exchange_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE exchange_bench")
-    return PG_BENCH
-
-
-def seed(url: str, credentials: Path) -> None:
-    code = (
-        "from exchange import create_app\n"
-        "from exchange.extensions import db\n"
-        "from exchange.migrate import upgrade_engine\n"
-        "from exchange.services.demo import seed_demo\n"
-        f"app = create_app({{'DATABASE_URL': {url!r}}})\n"
-        "with app.app_context():\n"
-        "    upgrade_engine(db.engine)\n"
-        "    s = db.session_factory()\n"
-        f"    print(seed_demo(s, {str(credentials)!r}))\n"
-        "    s.close()\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def client(
@@ -159,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
-    url = fresh_database(args.db, workdir)
+    url = fresh_database(args.db, workdir, "exchange_bench")
     credentials = workdir / "credentials.json"
     seed(url, credentials)
     users = json.loads(credentials.read_text())["users"]

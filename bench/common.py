@@ -1,0 +1,44 @@
+"""Shared setup of the benchmarks: a fresh database and the seeded demo in it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def fresh_database(kind: str, workdir: Path, name: str) -> str:
+    """An empty database called ``name``: a SQLite file in ``workdir``, or on PostgreSQL.
+
+    The PostgreSQL database is dropped first if it exists.
+    """
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / f'{name}.sqlite3'}"
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def seed(url: str, credentials: Path) -> None:
+    """Migrate ``url`` and seed the demo (registry, ledger, users) without its history."""
+    code = (
+        "from exchange import create_app\n"
+        "from exchange.extensions import db\n"
+        "from exchange.migrate import upgrade_engine\n"
+        "from exchange.services.demo import seed_demo\n"
+        f"app = create_app({{'DATABASE_URL': {url!r}}})\n"
+        "with app.app_context():\n"
+        "    upgrade_engine(db.engine)\n"
+        "    s = db.session_factory()\n"
+        f"    seed_demo(s, {str(credentials)!r})\n"
+        "    s.close()\n"
+    )
+    env = {**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
