@@ -26,7 +26,7 @@ MARGIN_LEFT = 78
 MARGIN_RIGHT = 20
 MARGIN_TOP = 34
 MARGIN_BOTTOM = 44
-SERIES_CLASSES = ("s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7")
+SERIES_CLASSES = tuple(f"s{i}" for i in range(12))  # 12 leagues: 12 distinct styles (app.css)
 _ids = itertools.count(1)
 
 
@@ -50,17 +50,35 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return ticks
 
 
+_SUFFIXES = ((10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
 def _compact(value: float) -> str:
-    """Axis label of a quantity: 1,200 / 3.5M / 2.1G."""
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    """Axis label of a quantity, three significant digits: 950 / 1.5k / 139k / 3.5M / 2.1G.
+
+    k = 10^3, M = 10^6, G = 10^9. A value that rounds up to the next unit takes it
+    (999,999 reads 1M, never 1e+03k).
+    """
+    magnitude = abs(value)
+    for index, (size, suffix) in enumerate(_SUFFIXES):
+        if magnitude >= size:
+            scaled = float(f"{value / size:.3g}")
+            if abs(scaled) >= 1000 and index > 0:
+                bigger, big_suffix = _SUFFIXES[index - 1]
+                return f"{value / bigger:.3g}{big_suffix}"
+            return f"{scaled:g}{suffix}"
+    if magnitude >= 999.5:  # rounds to 1,000 at three digits
+        return "1k" if value > 0 else "-1k"
+    if value == int(value):
+        return f"{value:,.0f}"
+    return f"{float(f'{value:.3g}'):g}"
 
 
-def _yuan_axis(fen: float) -> str:
-    yuan_value = fen / 100
-    return f"{yuan_value:,.0f}" if abs(yuan_value) >= 100 else f"{yuan_value:,.2f}"
+def price_labels(ticks: Sequence[float]) -> list[str]:
+    """Labels of a price axis (ticks in fen) in one format: yuan, two decimals unless every
+    tick is a whole number of yuan, then none; thousands separated."""
+    whole = all(round(t) % 100 == 0 for t in ticks)
+    return [f"{t / 100:,.0f}" if whole else f"{t / 100:,.2f}" for t in ticks]
 
 
 @dataclass(frozen=True)
@@ -77,11 +95,13 @@ class Scale:
         return round(self.p0 + (value - self.d0) * (self.p1 - self.p0) / span, 2)
 
 
-def _open(title: str, desc: str, label: str, css: str) -> tuple[list[str], str]:
+def _open(
+    title: str, desc: str, label: str, css: str, height: float = HEIGHT
+) -> tuple[list[str], str]:
     uid = f"chart{next(_ids)}"
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css}" role="img" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" aria-label="{escape(label)}" '
+        f'viewBox="0 0 {WIDTH} {height:g}" aria-label="{escape(label)}" '
         f'aria-labelledby="{uid}-t {uid}-d" focusable="false">',
         f'<title id="{uid}-t">{escape(title)}</title>',
         f'<desc id="{uid}-d">{escape(desc)}</desc>',
@@ -135,14 +155,44 @@ def _axes(
     parts.append("</g>")
 
 
+LEGEND_ROW = 16
+
+
+def _text_width(text: str) -> float:
+    return sum(13 if ord(c) > 0x2E80 else 7.5 for c in text)
+
+
+def _legend_rows(items: Sequence[tuple[str, str]]) -> list[list[tuple[str, str, float]]]:
+    """Legend items in rows that fit the plot's width, in reading order."""
+    room = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    rows: list[list[tuple[str, str, float]]] = [[]]
+    used = 0.0
+    for css, text in items:
+        width = 14 + _text_width(text) + 14
+        if rows[-1] and used + width > room:
+            rows.append([])
+            used = 0.0
+        rows[-1].append((css, text, width))
+        used += width
+    return rows
+
+
+def _legend_extra(items: Sequence[tuple[str, str]]) -> float:
+    """Height the legend needs above the plot beyond its first row."""
+    return (len(_legend_rows(items)) - 1) * LEGEND_ROW
+
+
 def _legend(parts: list[str], items: Sequence[tuple[str, str]]) -> None:
-    x: float = WIDTH - MARGIN_RIGHT
+    """Every item, right-aligned rows above the plot (the plot is shifted down by
+    ``_legend_extra`` when there is more than one row)."""
     parts.append('<g class="legend" aria-hidden="true">')
-    for css, text in reversed(items):
-        width = 14 + sum(13 if ord(c) > 0x2E80 else 7.5 for c in text)
-        x -= width + 14
-        parts.append(f'<rect class="{css}" x="{x}" y="{MARGIN_TOP - 24}" width="10" height="10"/>')
-        parts.append(f'<text x="{x + 14}" y="{MARGIN_TOP - 15}">{escape(text)}</text>')
+    for row_index, row in enumerate(_legend_rows(items)):
+        top = MARGIN_TOP - 24 + row_index * LEGEND_ROW
+        x: float = WIDTH - MARGIN_RIGHT - sum(width for _, _, width in row)
+        for css, text, width in row:
+            parts.append(f'<rect class="{css}" x="{x:g}" y="{top}" width="10" height="10"/>')
+            parts.append(f'<text x="{x + 14:g}" y="{top + 9}">{escape(text)}</text>')
+            x += width
     parts.append("</g>")
 
 
@@ -183,7 +233,7 @@ def curves_chart(
         x,
         y,
         [(v, _compact(v)) for v in xt],
-        [(v, _yuan_axis(v)) for v in yt],
+        list(zip(yt, price_labels(yt), strict=True)),
         f"{labels['quantity']} ({unit})",
         labels["price"],
     )
@@ -259,8 +309,17 @@ def history_chart(
     xticks = [
         (v, local_time(datetime.fromtimestamp(v, tz=points[0].at.tzinfo))[5:]) for v, _ in xticks
     ]
-    parts, _uid = _open(title, desc, f"{title}. {summary}", "history")
-    _axes(parts, x, y, xticks, [(v, _yuan_axis(v)) for v in yt], labels["time"], labels["price"])
+    legend = [
+        (SERIES_CLASSES[index % len(SERIES_CLASSES)], labels.get(name, name))
+        for index, name in enumerate(series)
+    ]
+    legend.append(("bar", f"{labels['volume']} ({unit})"))
+    extra = _legend_extra(legend)
+    parts, _uid = _open(title, desc, f"{title}. {summary}", "history", HEIGHT + extra)
+    _legend(parts, legend)
+    parts.append(f'<g transform="translate(0 {extra:g})">')
+    price_ticks = list(zip(yt, price_labels(yt), strict=True))
+    _axes(parts, x, y, xticks, price_ticks, labels["time"], labels["price"])
     bar = max(min((WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(points), 1) * 0.6, 14), 1.5)
     parts.append('<g class="bars">')
     for p, t in zip(points, times, strict=True):
@@ -275,9 +334,7 @@ def history_chart(
         f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{split + 24}" text-anchor="end">'
         f"{escape(_compact(top_volume))}</text>"
     )
-    legend = []
-    for index, name in enumerate(series):
-        css = SERIES_CLASSES[index % len(SERIES_CLASSES)]
+    for (css, _label), name in zip(legend, series, strict=False):
         coords = [
             (x(t), y(v))
             for p, t in zip(points, times, strict=True)
@@ -288,8 +345,6 @@ def history_chart(
             parts.append(f'<path class="line {css}" d="{d}"/>')
             cx, cy = coords[-1]
             parts.append(f'<circle class="last {css}" cx="{cx}" cy="{cy}" r="4"/>')
-        legend.append((css, labels.get(name, name)))
-    legend.append(("bar", f"{labels['volume']} ({unit})"))
-    _legend(parts, legend[-5:])
+    parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))

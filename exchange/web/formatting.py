@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask import Flask
 
@@ -23,6 +24,21 @@ def yuan(fen: int | None) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(int(fen)), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def run_price(run: Any) -> str | None:
+    """The price of a clearing run as people read it: the uniform price, or for a zonal run
+    the range over its zones (``"1.20–1.45"``, one figure when all zones agree); ``None``
+    when nothing traded."""
+    if run is None:
+        return None
+    if run.price is not None:
+        return yuan(run.price)
+    zone_prices = [p for p in (run.zone_prices or {}).values() if p is not None]
+    if not zone_prices:
+        return None
+    low, high = min(zone_prices), max(zone_prices)
+    return yuan(low) if low == high else f"{yuan(low)}–{yuan(high)}"
 
 
 def quantity(value: int | None) -> str:
@@ -73,7 +89,8 @@ def parse_quantity(text: str) -> int:
 
 
 def init_formatting(app: Flask) -> None:
-    """Register the filters ``yuan``, ``qty`` and ``bjt`` (Beijing time)."""
+    """Register the filters ``yuan``, ``qty``, ``bjt`` (Beijing time) and ``run_price``."""
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(quantity, "qty")
     app.add_template_filter(local_time, "bjt")
+    app.add_template_filter(run_price, "run_price")
