@@ -50,3 +50,4 @@ class BackgroundJob(Base):
     message: Mapped[str | None] = mapped_column(Text)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    consumed_by: Mapped[int | None] = mapped_column(Integer)  # the import that used a preview

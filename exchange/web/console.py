@@ -12,7 +12,7 @@ from exchange.api.access import Actor, Role
 from exchange.errors import ExchangeError, InvalidInput
 from exchange.extensions import db
 from exchange.models import OrderStatus, RunTrigger, utcnow
-from exchange.services import clearing, ledger_ops, registry
+from exchange.services import clearing, ledger_ops, registry, visibility
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
@@ -267,16 +267,17 @@ def run(run_id: int, actor: Actor) -> str:
     states = queries.order_states(session, [int(o["id"]) for o in book_orders])
     for item in book_orders:
         league, status = states.get(int(item["id"]), ("?", OrderStatus.OPEN))
-        if actor.role is Role.AUDITOR and status is OrderStatus.OPEN:
-            sealed += 1  # never traded and still open: a sealed bid (as in the API)
+        if not visibility.may_see_order(actor, league, status):
+            sealed += 1  # still live: a sealed bid (exchange.services.visibility)
             continue
         snapshot.append({**item, "league": league, "status": status.value})
+    show_curves = visibility.curves_visible(actor, lambda: sealed)
     journals = ledger_ops.journals(session, reference=f"run:{run_id}/", per_page=500)
     return render_template(
         "console/run.html",
         run=found,
         market=market,
-        curves_svg=curves_svg(market, found),
+        curves_svg=curves_svg(market, found) if show_curves else None,
         snapshot=snapshot,
         sealed=sealed,
         fills=queries.fills(session, run_id=run_id, limit=1000),
