@@ -21,6 +21,7 @@ import ledger
 from exchange.db import transaction
 from exchange.errors import Conflict, ExchangeError, InvalidInput, NotFound
 from exchange.models import League, Market, MarketLeague
+from exchange.references import user_reference_error
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
@@ -76,11 +77,15 @@ def _market(session: Session, code: str) -> Market:
 
 
 def _reference(value: str | None, default: str) -> str:
+    """A user's ``value`` (never in a system namespace) or the system's ``default``."""
     reference = value or default
     if not REFERENCE.match(reference):
         raise InvalidInput(
             "reference: 1-100 characters without '|' or control characters", field="reference"
         )
+    reserved = user_reference_error(value) if value else None
+    if reserved is not None:
+        raise InvalidInput(reserved, field="reference")
     return reference
 
 
