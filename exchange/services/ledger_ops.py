@@ -118,8 +118,11 @@ def allocate_many(
     *,
     actor: str,
     progress: Callable[[int], None] | None = None,
+    system: bool = False,
 ) -> list[dict[str, Any]]:
     """Issue many allocations in one transaction: all of them, or none.
+
+    ``system``: the references are the system's own (the demo seed), not a user's.
 
     Every league must exist and be eligible for the market; each market's cap
     holds for the sum of what was issued before and what is issued now (the
@@ -160,7 +163,10 @@ def allocate_many(
                     f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
                     field="quantity",
                 )
-            reference = _reference(item.reference, f"allocation:{market.code}:{item.league}")
+            default = f"allocation:{market.code}:{item.league}"
+            reference = (
+                item.reference or default if system else _reference(item.reference, default)
+            )
             by_market[market.code].append((index, item, reference))
         journal_ids: dict[int, int] = {}
         for code in sorted(by_market):
@@ -479,7 +485,7 @@ def seed_demo_ledger(session: Session) -> str | None:
             allocations.append(
                 Allocation(league, market.code, quantity, f"allocation:demo:{market.code}")
             )
-    allocate_many(session, allocations, actor="demo")
+    allocate_many(session, allocations, actor="demo", system=True)
     leagues = list(session.scalars(select(League.code).order_by(League.code)))
     with transaction(session):
         for league in leagues:

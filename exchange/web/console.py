@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
-from exchange.errors import ExchangeError, InvalidInput
+from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.extensions import db
 from exchange.models import OrderStatus, RunTrigger, utcnow
 from exchange.services import clearing, ledger_ops, registry, visibility
@@ -20,6 +20,7 @@ from exchange.web.formatting import parse_quantity, parse_yuan, yuan
 from exchange.web.forms import AllocationForm, CsrfOnlyForm, DepositForm, UploadForm, choices
 from exchange.web.i18n import t
 from exchange.web.public import curves_svg
+from exchange.web.tasks import ALREADY_IMPORTED
 
 console = Blueprint("console", __name__)
 html_errors(console)
@@ -193,6 +194,8 @@ def upload_job(job_id: int, actor: Actor) -> str:
 def confirm_upload(job_id: int, actor: Actor) -> BaseResponse:
     """Allocate the accepted rows of a checked upload, in the background, all or nothing."""
     job = jobs.get(db.session, job_id, UPLOAD_KINDS)
+    if job.consumed_by is not None:
+        raise Conflict(f"{ALREADY_IMPORTED} (import {job.consumed_by})", field="job_id")
     accepted = (job.result or {}).get("accepted") or []
     if not accepted:
         raise InvalidInput("this upload has no row that can be allocated")
