@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.ledger_api import JOURNAL_KINDS
+from exchange.csv_safe import SafeDictWriter
 from exchange.extensions import db
 from exchange.services import ledger_ops, registry
 from exchange.web import jobs, queries
@@ -153,7 +153,7 @@ def export_csv(actor: Actor) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+        writer = SafeDictWriter(out, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         for count, row in enumerate(ledger_ops.export_rows(db.session), 1):
             writer.writerow(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.trading_schemas import OrderCreateSchema
+from exchange.csv_safe import SafeWriter
 from exchange.errors import ExchangeError
 from exchange.extensions import db
 from exchange.models import Market, MarketLeague, OrderStatus
@@ -262,7 +262,7 @@ def statement_csv(actor: Actor) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeWriter(out)
         writer.writerow(
             ["journal_id", "created_at", "kind", "reference", "actor", "amount", "balance",
              "hold_id", "chain", "seq"]
