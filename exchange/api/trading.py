@@ -33,6 +33,7 @@ from exchange.services import (
     replay,
     run_stats,
     visibility,
+    windows,
 )
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
@@ -152,9 +153,13 @@ class MarketRuns(MethodView):
     def post(self, data: dict[str, Any], market_id: int) -> tuple[dict[str, Any], int]:
         """Clear the market now (regulator); one run per (market, window)."""
         actor = require_roles(Role.REGULATOR)
-        registry.get_market(db.session, market_id)
+        market = registry.get_market(db.session, market_id)
+        now = utcnow()
+        window = data.get("window")
+        if window is not None:  # a past window of the market's schedule, nothing else
+            window = windows.check_window(market.clearing_schedule, window, now)
         db.session.rollback()  # end the read; the run has its own transaction
-        window = data.get("window") or utcnow()
+        window = window or now
         outcome = clearing.run_clearing(
             current_app.extensions["exchange.db"]["sessions"],
             market_id,

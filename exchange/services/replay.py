@@ -75,18 +75,14 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
 
 
 def _settlement_journals(session: Session, run_id: int) -> list[ledger.JournalView]:
-    """The run's settlement journals: kind ``trade_settlement`` on its market's asset.
+    """The run's settlement journals: kind ``trade_settlement`` under the run's reference.
 
-    Selected by kind (only settlement posts it) and by the run's reference, a
-    system namespace no user may write (``exchange.references``): a retirement a
-    league referenced ``run:<id>/...`` before that rule is not one of them.
+    Selected by kind (only the clearing house's settlement posts it) and by the
+    run's reference, a system namespace no user may write
+    (``exchange.references``): a retirement a league referenced ``run:<id>/...``
+    before that rule is not one of them.
     """
-    run = get_run(session, run_id)
-    filters = {
-        "kind": ledger.JournalKind.TRADE_SETTLEMENT.value,
-        "asset": ledger.market_asset(run.market_id),
-        "reference": f"run:{run_id}/",
-    }
+    filters = {"kind": ledger.JournalKind.TRADE_SETTLEMENT.value, "reference": f"run:{run_id}/"}
     total, _ = ledger.list_journals(session, limit=1, **filters)
     if not total:
         return []

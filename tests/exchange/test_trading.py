@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 import ledger
 from exchange.extensions import db
 from exchange.models.trading import ClearingRun, Order
-from tests.exchange.trading_helpers import WINDOW, balance, clear, fund, market_id, verify_ok
+from exchange.schedule import latest_window
+from tests.exchange.trading_helpers import balance, clear, fund, market_id, verify_ok
 
 Auth = Callable[..., dict[str, str]]
 
@@ -368,11 +370,14 @@ def test_one_run_per_window(
         limit_price=9_000,
         client_order_id="w-b",
     )
-    first = clear(demo_registry, carbon)
-    second = clear(demo_registry, carbon)
+    schedule = client.get(f"/api/v1/markets/{carbon}").get_json()["clearing_schedule"]
+    past = latest_window(schedule, datetime.now(UTC))
+    assert past is not None
+    first = clear(demo_registry, carbon, past)
+    second = clear(demo_registry, carbon, past)
     assert first.created and not second.created
     assert second.run_id == first.run_id
-    window = WINDOW.isoformat()
+    window = past.isoformat()
     via_api = client.post(
         f"/api/v1/markets/{carbon}/clearing-runs",
         json={"window": window},
