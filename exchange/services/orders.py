@@ -17,7 +17,7 @@ from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
 from exchange.observability import metrics
-from exchange.services import visibility
+from exchange.services import self_trade, visibility
 
 if TYPE_CHECKING:
     from exchange.api.access import Actor
@@ -116,6 +116,10 @@ def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
     quantity: int = data["quantity"]
     price: int = data["limit_price"]
     check_order_terms(market, quantity, price)
+    if side is Side.BUY and price == 0:  # would hold nothing: no order to fund
+        raise InvalidInput(
+            "limit_price: a buy order needs a limit price above 0 fen", field="limit_price"
+        )
     amount = hold_amount(side, quantity, price)
     if amount > MAX_ORDER_VALUE:
         raise InvalidInput(
@@ -128,6 +132,9 @@ def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
 def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -> Order:
     market = market_terms(session, league, [data["market_id"]]).get(data["market_id"])
     amount = check_entry(market, league, data)
+    self_trade.check(
+        session, league, [self_trade.NewOrder(market.id, data["side"], data["limit_price"])]
+    )
     side: Side = data["side"]
     zone = market.zone
     quantity: int = data["quantity"]
