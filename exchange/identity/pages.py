@@ -32,7 +32,13 @@ class LogoutForm(FlaskForm):  # type: ignore[misc]
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go to after login; anything else goes home."""
+    """A local path to go to after login; anything else goes home.
+
+    Control characters and whitespace (a CR/LF would split the Location header,
+    a 500 before) are never part of a local path we send people to.
+    """
+    if target and any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("pages.home")
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:

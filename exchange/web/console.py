@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
@@ -20,6 +20,7 @@ from exchange.web.formatting import parse_quantity, parse_yuan, yuan
 from exchange.web.forms import AllocationForm, CsrfOnlyForm, DepositForm, UploadForm, choices
 from exchange.web.i18n import t
 from exchange.web.public import curves_svg
+from exchange.web.query_args import id_arg, page_arg
 from exchange.web.tasks import ALREADY_IMPORTED
 
 console = Blueprint("console", __name__)
@@ -237,10 +238,8 @@ def runs(actor: Actor) -> str:
     """Clearing runs of every market (or one), with status and timings, paged."""
     session = db.session
     markets = registry.list_markets(session)
-    raw_market = request.args.get("market", "")
-    market_id = int(raw_market) if raw_market.isascii() and raw_market.isdigit() else None
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    market_id = id_arg("market")
+    page = page_arg()
     total, rows = queries.recent_runs(session, market_id=market_id, page=page, per_page=RUNS_PAGE)
     return render_template(
         "console/runs.html",

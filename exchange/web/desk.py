@@ -34,6 +34,7 @@ from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_quantity, parse_yuan
 from exchange.web.forms import CsrfOnlyForm, OrderForm, RetireForm, choices
 from exchange.web.i18n import language, t
+from exchange.web.query_args import page_arg
 
 desk = Blueprint("desk", __name__, url_prefix="/desk")
 html_errors(desk)
@@ -216,9 +217,7 @@ def _statement_args() -> tuple[str, str, int]:
     account = request.args.get("account", "available")
     if account not in ("available", "held"):
         account = "available"
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
-    return asset, account, page
+    return asset, account, page_arg()
 
 
 @desk.get("/statement")

@@ -81,6 +81,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "no_curves": ("The run had no orders.", "该次出清无订单。"),
     "auction_results": ("Auction results", "竞价结果"),
+    "verify_already_running": (
+        "A verification is already running (job {id}); here it is. One runs at a time.",
+        "已有一项核验正在运行（任务 {id}），已为您打开。同一时间只运行一项核验。",
+    ),
     "bids": ("Bids (buy orders)", "买方报价数"),
     "bidders": ("Bidders (leagues)", "买方盟市数"),
     "offers": ("Offers (sell orders)", "卖方报价数"),
