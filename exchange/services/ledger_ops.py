@@ -164,9 +164,7 @@ def allocate_many(
                     field="quantity",
                 )
             default = f"allocation:{market.code}:{item.league}"
-            reference = (
-                item.reference or default if system else _reference(item.reference, default)
-            )
+            reference = item.reference or default if system else _reference(item.reference, default)
             by_market[market.code].append((index, item, reference))
         journal_ids: dict[int, int] = {}
         for code in sorted(by_market):

@@ -84,7 +84,9 @@ def test_one_verification_at_a_time(demo_registry: Flask, client: FlaskClient, a
         session = db.session_factory()
         try:
             count = session.scalar(
-                select(func.count()).select_from(BackgroundJob).where(BackgroundJob.kind == "verify")
+                select(func.count())
+                .select_from(BackgroundJob)
+                .where(BackgroundJob.kind == "verify")
             )
         finally:
             session.close()

@@ -61,9 +61,7 @@ def test_web_exports_defuse_formulas(client: FlaskClient, auth: Auth, poisoned: 
     audit = client.get("/audit/export.csv", headers=auth("auditor"))
     assert audit.status_code == 200
     check(audit.get_data(as_text=True))
-    statement = client.get(
-        f"/desk/statement.csv?asset={poisoned}", headers=auth("league", "ordos")
-    )
+    statement = client.get(f"/desk/statement.csv?asset={poisoned}", headers=auth("league", "ordos"))
     assert statement.status_code == 200
     check(statement.get_data(as_text=True))
 

@@ -87,9 +87,15 @@ def test_the_desk_form_refuses_a_self_trade(
     before = order_count(demo_registry)
     page = client.post(
         "/desk/orders",
-        data={"csrf_token": csrf_token(client, "/desk"), "market_id": str(carbon),
-              "side": "buy", "quantity": "100", "limit_price": "95.00", "validity": "gtc",
-              "client_order_id": "desk-b"},  # fmt: skip
+        data={
+            "csrf_token": csrf_token(client, "/desk"),
+            "market_id": str(carbon),
+            "side": "buy",
+            "quantity": "100",
+            "limit_price": "95.00",
+            "validity": "gtc",
+            "client_order_id": "desk-b",
+        },
     )
     assert page.status_code in (409, 422, 200), page.status_code
     assert f"order {sell.get_json()['id']}" in page.get_data(as_text=True)

@@ -113,9 +113,7 @@ def test_two_leagues_trade_and_everything_settles(
     public = client.get(f"/api/v1/clearing-runs/{result['id']}").get_json()
     assert public["price"] == 9_000
     assert public["curves"] is None  # sealed bids: the curves are the regulator's
-    full = client.get(
-        f"/api/v1/clearing-runs/{result['id']}", headers=auth("regulator")
-    ).get_json()
+    full = client.get(f"/api/v1/clearing-runs/{result['id']}", headers=auth("regulator")).get_json()
     assert full["curves"]["prices"] == [9_000, 9_500]
     assert full["curves"]["demand"] == [600, 600]
     assert full["curves"]["supply"] == [1_000, 1_000]
