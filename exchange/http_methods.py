@@ -2,8 +2,8 @@
 
 A made-up method (``FOO /api/v1/orders``) would otherwise reach Flask, the
 authentication, the action log and the metrics, each with its own label
-value. :class:`RefuseUnknownMethods` answers such a request ``501 Not
-Implemented`` in the WSGI layer: no routing, no credentials, no database.
+value. :class:`RefuseUnknownMethods` answers such a request ``405 Method Not
+Allowed`` (with ``Allow``) in the WSGI layer: no routing, no credentials, no database.
 Metrics label every method outside :data:`KNOWN_METHODS` ``"other"`` so their
 label sets stay bounded.
 """
@@ -28,7 +28,7 @@ def method_label(method: str) -> str:
 
 
 class RefuseUnknownMethods:
-    """WSGI middleware: 501 for methods outside :data:`KNOWN_METHODS`, then ``on_refused()``."""
+    """WSGI middleware: 405 for methods outside :data:`KNOWN_METHODS`, then ``on_refused()``."""
 
     def __init__(self, app: WSGIApp, on_refused: Callable[[], None] | None = None) -> None:
         self.app = app
@@ -41,13 +41,13 @@ class RefuseUnknownMethods:
             self.on_refused()
         body = json.dumps(
             {
-                "code": 501,
-                "status": "Not Implemented",
+                "code": 405,
+                "status": "Method Not Allowed",
                 "message": "unsupported HTTP method; use one of " + ALLOWED,
             }
         ).encode()
         start_response(
-            "501 Not Implemented",
+            "405 Method Not Allowed",
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),

@@ -166,7 +166,7 @@ def verify_finished(ok: bool, violations: int, seconds: float) -> None:
 
 def unknown_method_refused() -> None:
     """A request with a made-up method was refused in the WSGI layer."""
-    HTTP_REQUESTS.labels(method=OTHER, endpoint="refused", status="5xx").inc()
+    HTTP_REQUESTS.labels(method=OTHER, endpoint="refused", status="4xx").inc()
 
 
 def anonymous_log_dropped() -> None:
