@@ -195,3 +195,35 @@ def id_tiekey(ids: list[str] | None) -> TieKey:
         return rank
 
     return key
+
+
+def auction_rows(
+    q: IntArray,
+    pr: I64,
+    seq: I64,
+    is_buy: NDArray[np.bool_],
+    rows: I64,
+    tiekey: TieKey,
+    *,
+    floor: int,
+    ceiling: int | None,
+    tick: int,
+    reference: int | None,
+) -> tuple[int | None, int, IntArray]:
+    """Single-zone auction over ``rows``: (price, volume, fills aligned with rows)."""
+    out = np.zeros(rows.size, dtype=q.dtype)
+    sel = is_buy[rows]
+    rb = rows[sel]
+    rs = rows[~sel]
+    bl, bq = levels(pr[rb], q[rb])
+    sl, sq = levels(pr[rs], q[rs])
+    price, vol = determine_price(
+        bl, bq, sl, sq, floor=floor, ceiling=ceiling, tick=tick, reference=reference
+    )
+    if price is None:
+        return None, 0, out
+    d, s = demand_supply(bl, bq, sl, sq, np.array([price], dtype=np.int64))
+    vol = min(int(d[0]), int(s[0]))
+    out[sel] = allocate_side(q, pr, seq, rb, buy=True, price=price, budget=vol, tiekey=tiekey)
+    out[~sel] = allocate_side(q, pr, seq, rs, buy=False, price=price, budget=vol, tiekey=tiekey)
+    return price, vol, out

@@ -31,6 +31,7 @@ from ._auction import (
     IntArray,
     TieKey,
     allocate_side,
+    auction_rows,
     demand_supply,
     determine_price,
     levels,
@@ -71,8 +72,6 @@ def clear_zonal(
     reference: int | None,
     tiekey: TieKey,
 ) -> ZonalOutcome:
-    from ._clear import auction_rows  # local import: _clear imports this module
-
     filled = np.zeros(q.size, dtype=q.dtype)
     zprice: list[int | None] = [None] * nzones
     # capacities floored to whole lots
