@@ -226,19 +226,23 @@ def clear_book(book: Book, rules: Rules, *, validated: bool = False) -> ArrayRes
     zone = np.asarray(book.zone, dtype=np.int64)
     names = book.zone_names
     index = {z: i for i, z in enumerate(names)}
-    links = sorted((index[lk.from_zone], index[lk.to_zone], lk.capacity) for lk in rules.links)
+    ordered = sorted(rules.links, key=lambda lk: (index[lk.from_zone], index[lk.to_zone]))
+    links = [(index[lk.from_zone], index[lk.to_zone], lk.capacity) for lk in ordered]
+    losses = [lk.loss for lk in ordered]
     out = clear_zonal(
         q, pr, seq, is_buy, zone, len(names), links,
         lot=rules.lot, tick=rules.tick, floor=rules.price_floor, ceiling=rules.price_ceiling,
-        reference=rules.reference_price, tiekey=tiekey,
+        reference=rules.reference_price, tiekey=tiekey, losses=losses,
     )  # fmt: skip
     zp = np.array([p if p is not None else 0 for p in out.zone_price], dtype=np.int64)
     filled = out.filled
     fill_price = np.where(filled != 0, zp[zone] if n else 0, 0).astype(np.int64)
     flows = tuple(
-        Flow(names[a], names[b], f) for (a, b, _), f in zip(links, out.flow, strict=True) if f
+        Flow(names[a], names[b], f, r if lo else None)
+        for (a, b, _), f, r, lo in zip(links, out.flow, out.received, losses, strict=True)
+        if f
     )
-    _check_zonal(q, pr, is_buy, zone, filled, out.zone_price, links, out.flow)
+    _check_zonal(q, pr, is_buy, zone, filled, out.zone_price, links, out.flow, out.received)
     prices = set(out.zone_price)
     common = next(iter(prices)) if len(prices) == 1 else None
     volume = int(filled[is_buy].sum())
@@ -255,6 +259,7 @@ def _check_zonal(
     zprice: list[int | None],
     links: list[tuple[int, int, int | None]],
     flow: list[int],
+    received: list[int],
 ) -> None:
     """Exact invariants of a zonal result; a failure is a bug, never a property of the book."""
     nz = len(zprice)
@@ -262,11 +267,11 @@ def _check_zonal(
     for z in range(nz):
         sel = zone == z
         net[z] = int(filled[sel & is_buy].sum()) - int(filled[sel & ~is_buy].sum())
-    for (a, b, cap), f in zip(links, flow, strict=True):
-        if f < 0 or (cap is not None and f > cap):
+    for (a, b, cap), f, r in zip(links, flow, received, strict=True):
+        if f < 0 or (cap is not None and f > cap) or not 0 <= r <= f:
             raise RuntimeError("zonal clearing: flow outside link capacity")
         net[a] += f
-        net[b] -= f
+        net[b] -= r
     if any(net):
         raise RuntimeError("zonal clearing: quantity not conserved")
     if ((filled < 0) | (filled > q)).any():

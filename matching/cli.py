@@ -49,7 +49,8 @@ def parse_book(doc: Any) -> tuple[list[Order], Rules]:
             for key in ("from", "to"):
                 if key not in ld:
                     raise InvalidBook(f"rules.links[{i}]: missing {key!r}", field=f"links.{key}")
-            links.append(Link(ld["from"], ld["to"], ld.get("capacity")))
+            loss = 0 if ld.get("loss") is None else ld["loss"]
+            links.append(Link(ld["from"], ld["to"], ld.get("capacity"), loss))
     zones_doc = rules_doc.get("zones")
     if zones_doc is not None and not isinstance(zones_doc, list):
         raise InvalidBook("rules.zones must be a list of zone names", field="rules.zones")
