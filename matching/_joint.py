@@ -40,7 +40,7 @@ from ._types import ClearingResult, Fill, InvalidBook, Order, Rules, Side
 
 F64 = NDArray[np.float64]
 #: No-good rounds before paradoxical bundles are removed one round at a time.
-EXACT_ROUNDS = 64
+EXACT_ROUNDS = 16
 
 
 class _Market:
@@ -213,7 +213,7 @@ class _Model:
                 cut[i, [ycol + k for k in sorted(s)]] = 1.0
             cons.append(LinearConstraint(cut, -np.inf, np.array([len(s) - 1.0 for s in cuts])))
         res = milp(self.c, integrality=self.integrality, bounds=Bounds(np.zeros(ub.size), ub),
-                   constraints=cons, options={"mip_rel_gap": 0.0})  # fmt: skip
+                   constraints=cons, options={"mip_rel_gap": 0.0, "presolve": False})  # fmt: skip
         if res.status != 0 or res.x is None:  # pragma: no cover - x = 0 is always feasible
             raise RuntimeError(f"joint clearing MILP failed: {res.message}")
         x = np.rint(res.x[self.nlev : self.nlev + self.nb]).astype(np.int64).tolist()

@@ -92,7 +92,7 @@ def _solve_flows(
     res = milp(
         c, integrality=np.ones(c.size), bounds=Bounds(np.zeros(c.size), ub),
         constraints=LinearConstraint(mat, lo_c, hi_c),
-        options={"mip_rel_gap": 0.0, "presolve": True},
+        options={"mip_rel_gap": 0.0, "presolve": False},
     )  # fmt: skip
     if res.status != 0 or res.x is None:  # pragma: no cover - x = 0 is always feasible
         raise RuntimeError(f"lossy zonal MILP failed: {res.message}")
