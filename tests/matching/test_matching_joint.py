@@ -260,6 +260,10 @@ def test_paradoxically_accepted_bundle_is_removed() -> None:
                                                               1)], "also an order id"),
         ({"A": ([], Rules(links=(Link("X", "Y"),)))}, [], "single-zone"),
         ({"A": ([], Rules())}, [Bundle("b", "buy", [BundleLeg("A", 1)], 1)] * 2, "duplicate"),
+        ({"A": ([], Rules())}, [Bundle("b", "buy", [BundleLeg("A", 2**49 + 1)], 1)],
+         "exceeds"),
+        ({"A": ([Order("s", "sell", 2**53, 1), Order("t", "sell", 1, 1)], Rules())},
+         [Bundle("b", "buy", [BundleLeg("A", 1)], 1)], "too many for bundles"),
     ],
 )  # fmt: skip
 def test_invalid_joint_books(markets: Markets, bundles: list[Bundle], needle: str) -> None:
@@ -301,3 +305,11 @@ def test_removal_rounds_leave_no_paradox(book: tuple[Markets, list[Bundle]]) -> 
     accepted = {r.id for r in res.bundles if r.accepted}
     assert not any(paradoxical(b, prices) for b in bundles if b.id in accepted)
     assert joint_surplus(markets, bundles, res) <= best_valid(markets, bundles)
+
+
+def test_huge_market_without_bundles_clears_as_clear() -> None:
+    orders = [Order("s", "sell", 2**62 - 1, 10), Order("b", "buy", 2**62 - 1, 12)]
+    res = clear_joint({"A": (orders, Rules()), "B": ([], Rules())},
+                      [Bundle("x", "buy", [BundleLeg("B", 1)], 5)])  # fmt: skip
+    assert res.market("A") == clear(orders, Rules())
+    assert not res.bundles[0].accepted  # nothing to buy in B
