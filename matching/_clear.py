@@ -32,6 +32,9 @@ from ._types import (
 )
 from ._zonal import clear_zonal
 
+#: Largest total of a book, in lots, when links carry losses (the MILP works in floats).
+MAX_LOSSY_LOTS = 2**53
+
 
 @dataclass(frozen=True, eq=False)
 class Book:
@@ -223,6 +226,9 @@ def clear_book(book: Book, rules: Rules, *, validated: bool = False) -> ArrayRes
         fill_price = np.where(filled != 0, price if price is not None else 0, 0).astype(np.int64)
         return ArrayResult(price, None, vol, filled, fill_price, ())
     assert book.zone is not None
+    if any(lk.loss for lk in rules.links) and int(q.sum()) // rules.lot > MAX_LOSSY_LOTS:
+        raise InvalidBook(f"book: more than {MAX_LOSSY_LOTS} lots in all, too many for links "
+                          "with losses", field="quantity")  # fmt: skip
     zone = np.asarray(book.zone, dtype=np.int64)
     names = book.zone_names
     index = {z: i for i, z in enumerate(names)}

@@ -242,3 +242,10 @@ def test_loss_changes_book_hash() -> None:
 def test_invalid_loss(loss: object) -> None:
     with pytest.raises(InvalidBook, match="loss"):
         Link("A", "B", 5, loss)  # type: ignore[arg-type]
+
+
+def test_too_large_for_the_lossy_solver() -> None:
+    book = [o("s", "sell", 2**62 - 1, 1, "A"), o("b", "buy", 2**62 - 1, 5, "B")]
+    with pytest.raises(InvalidBook, match="too many for links with losses"):
+        clear(book, Rules(links=(Link("A", "B", None, 1),)))
+    assert clear(book, Rules(links=(Link("A", "B", None, 0),))).volume == 2**62 - 1
