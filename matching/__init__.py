@@ -1,9 +1,11 @@
-"""Pure matching engine: uniform-price call auctions and zonal clearing with transfer limits.
+"""Pure matching engine: uniform-price call auctions, zonal clearing with transfer limits and
+losses, and joint clearing of several markets with bundle orders.
 
 No I/O, no clock, no randomness: the same book and rules give the same result, bit for bit.
 See docs/matching.md for the rules.
 """
 
+from ._bundle import Bundle, BundleLeg, BundleResult, JointResult
 from ._canon import (
     book_hash,
     book_to_json,
@@ -13,7 +15,10 @@ from ._canon import (
     rules_to_json,
 )
 from ._clear import ArrayResult, Book, clear, clear_book, curves, validate, validate_book
+from ._joint import clear_joint, joint_surplus
+from ._joint_io import joint_book_hash, joint_book_to_json, joint_result_hash, joint_result_to_json
 from ._types import (
+    MAX_LOSS,
     MAX_PRICE,
     MAX_QUANTITY,
     ClearingResult,
@@ -28,15 +33,20 @@ from ._types import (
 )
 
 __all__ = [
+    "MAX_LOSS",
     "MAX_PRICE",
     "MAX_QUANTITY",
     "ArrayResult",
     "Book",
+    "Bundle",
+    "BundleLeg",
+    "BundleResult",
     "ClearingResult",
     "Curves",
     "Fill",
     "Flow",
     "InvalidBook",
+    "JointResult",
     "Link",
     "Order",
     "Rules",
@@ -46,7 +56,13 @@ __all__ = [
     "canonical_bytes",
     "clear",
     "clear_book",
+    "clear_joint",
     "curves",
+    "joint_book_hash",
+    "joint_book_to_json",
+    "joint_result_hash",
+    "joint_result_to_json",
+    "joint_surplus",
     "result_hash",
     "result_to_json",
     "rules_to_json",

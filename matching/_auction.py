@@ -57,7 +57,7 @@ def demand_supply(
     return d, s
 
 
-def determine_price(
+def segments(
     bl: I64,
     bq: IntArray,
     sl: I64,
@@ -66,16 +66,11 @@ def determine_price(
     floor: int,
     ceiling: int | None,
     tick: int,
-    reference: int | None,
     extra_demand: int = 0,
     extra_supply: int = 0,
-) -> tuple[int | None, int]:
-    """Return (price, volume) of the auction, or (None, 0) if nothing can execute.
-
-    ``bl``/``sl`` are ascending distinct buy/sell limit prices with quantities ``bq``/``sq``.
-    ``extra_demand``/``extra_supply`` are price-taking quantities (fixed exports/imports of a
-    zone group in zonal clearing).
-    """
+) -> tuple[I64, I64, IntArray, IntArray]:
+    """Candidate price segments (lo, hi, demand, supply): each distinct limit in [floor,
+    ceiling], the floor, the ceiling, and each open gap between them holding a tick price."""
     pts = [bl, sl, np.array([floor], dtype=np.int64)]
     if ceiling is not None:
         pts.append(np.array([ceiling], dtype=np.int64))
@@ -96,6 +91,32 @@ def determine_price(
     seg_hi = np.concatenate((p, p[g + 1] - tick))
     seg_d = np.concatenate((d, d[g + 1]))
     seg_s = np.concatenate((s, s[g]))
+    return seg_lo, seg_hi, seg_d, seg_s
+
+
+def determine_price(
+    bl: I64,
+    bq: IntArray,
+    sl: I64,
+    sq: IntArray,
+    *,
+    floor: int,
+    ceiling: int | None,
+    tick: int,
+    reference: int | None,
+    extra_demand: int = 0,
+    extra_supply: int = 0,
+) -> tuple[int | None, int]:
+    """Return (price, volume) of the auction, or (None, 0) if nothing can execute.
+
+    ``bl``/``sl`` are ascending distinct buy/sell limit prices with quantities ``bq``/``sq``.
+    ``extra_demand``/``extra_supply`` are price-taking quantities (fixed exports/imports of a
+    zone group in zonal clearing).
+    """
+    seg_lo, seg_hi, seg_d, seg_s = segments(
+        bl, bq, sl, sq, floor=floor, ceiling=ceiling, tick=tick,
+        extra_demand=extra_demand, extra_supply=extra_supply,
+    )  # fmt: skip
     vol = np.minimum(seg_d, seg_s)
     vmax = int(vol.max())
     if vmax <= 0:
@@ -195,3 +216,35 @@ def id_tiekey(ids: list[str] | None) -> TieKey:
         return rank
 
     return key
+
+
+def auction_rows(
+    q: IntArray,
+    pr: I64,
+    seq: I64,
+    is_buy: NDArray[np.bool_],
+    rows: I64,
+    tiekey: TieKey,
+    *,
+    floor: int,
+    ceiling: int | None,
+    tick: int,
+    reference: int | None,
+) -> tuple[int | None, int, IntArray]:
+    """Single-zone auction over ``rows``: (price, volume, fills aligned with rows)."""
+    out = np.zeros(rows.size, dtype=q.dtype)
+    sel = is_buy[rows]
+    rb = rows[sel]
+    rs = rows[~sel]
+    bl, bq = levels(pr[rb], q[rb])
+    sl, sq = levels(pr[rs], q[rs])
+    price, vol = determine_price(
+        bl, bq, sl, sq, floor=floor, ceiling=ceiling, tick=tick, reference=reference
+    )
+    if price is None:
+        return None, 0, out
+    d, s = demand_supply(bl, bq, sl, sq, np.array([price], dtype=np.int64))
+    vol = min(int(d[0]), int(s[0]))
+    out[sel] = allocate_side(q, pr, seq, rb, buy=True, price=price, budget=vol, tiekey=tiekey)
+    out[~sel] = allocate_side(q, pr, seq, rs, buy=False, price=price, budget=vol, tiekey=tiekey)
+    return price, vol, out

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ._types import ClearingResult, Order, Rules
+from ._types import ClearingResult, Flow, Link, Order, Rules
 
 
 def rules_to_json(rules: Rules) -> dict[str, Any]:
@@ -27,11 +27,25 @@ def rules_to_json(rules: Rules) -> dict[str, Any]:
     }
     if rules.zonal:
         out["links"] = [
-            {"from": lk.from_zone, "to": lk.to_zone, "capacity": lk.capacity}
+            _link_to_json(lk)
             for lk in sorted(rules.links, key=lambda lk: (lk.from_zone, lk.to_zone))
         ]
     if rules.zones is not None:
         out["zones"] = sorted(rules.zones)
+    return out
+
+
+def _link_to_json(lk: Link) -> dict[str, Any]:
+    out: dict[str, Any] = {"from": lk.from_zone, "to": lk.to_zone, "capacity": lk.capacity}
+    if lk.loss:  # absent when 0: books without losses keep their hashes
+        out["loss"] = lk.loss
+    return out
+
+
+def _flow_to_json(f: Flow) -> dict[str, Any]:
+    out: dict[str, Any] = {"from": f.from_zone, "to": f.to_zone, "quantity": f.quantity}
+    if f.received is not None:  # only on links with a loss
+        out["received"] = f.received
     return out
 
 
@@ -61,9 +75,7 @@ def result_to_json(result: ClearingResult) -> dict[str, Any]:
         out["zone_prices"] = dict(result.zone_prices)
     out["volume"] = result.volume
     out["fills"] = [{"id": f.id, "quantity": f.quantity, "price": f.price} for f in result.fills]
-    out["flows"] = [
-        {"from": f.from_zone, "to": f.to_zone, "quantity": f.quantity} for f in result.flows
-    ]
+    out["flows"] = [_flow_to_json(f) for f in result.flows]
     return out
 
 

@@ -12,10 +12,8 @@ from numpy.typing import NDArray
 from ._auction import (
     I64,
     IntArray,
-    TieKey,
-    allocate_side,
+    auction_rows,
     demand_supply,
-    determine_price,
     id_tiekey,
     levels,
     merge_levels,
@@ -33,6 +31,9 @@ from ._types import (
     Side,
 )
 from ._zonal import clear_zonal
+
+#: Largest total of a book, in lots, when links carry losses (the MILP works in floats).
+MAX_LOSSY_LOTS = 2**53
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,38 +206,6 @@ def _exact_dtype(q: NDArray[np.int64]) -> IntArray:
     return q.astype(np.int64, copy=False)
 
 
-def auction_rows(
-    q: IntArray,
-    pr: I64,
-    seq: I64,
-    is_buy: NDArray[np.bool_],
-    rows: I64,
-    tiekey: TieKey,
-    *,
-    floor: int,
-    ceiling: int | None,
-    tick: int,
-    reference: int | None,
-) -> tuple[int | None, int, IntArray]:
-    """Single-zone auction over ``rows``: (price, volume, fills aligned with rows)."""
-    out = np.zeros(rows.size, dtype=q.dtype)
-    sel = is_buy[rows]
-    rb = rows[sel]
-    rs = rows[~sel]
-    bl, bq = levels(pr[rb], q[rb])
-    sl, sq = levels(pr[rs], q[rs])
-    price, vol = determine_price(
-        bl, bq, sl, sq, floor=floor, ceiling=ceiling, tick=tick, reference=reference
-    )
-    if price is None:
-        return None, 0, out
-    d, s = demand_supply(bl, bq, sl, sq, np.array([price], dtype=np.int64))
-    vol = min(int(d[0]), int(s[0]))
-    out[sel] = allocate_side(q, pr, seq, rb, buy=True, price=price, budget=vol, tiekey=tiekey)
-    out[~sel] = allocate_side(q, pr, seq, rs, buy=False, price=price, budget=vol, tiekey=tiekey)
-    return price, vol, out
-
-
 def clear_book(book: Book, rules: Rules, *, validated: bool = False) -> ArrayResult:
     """Clear a columnar book. Validates it first unless ``validated``."""
     if not validated:
@@ -257,22 +226,29 @@ def clear_book(book: Book, rules: Rules, *, validated: bool = False) -> ArrayRes
         fill_price = np.where(filled != 0, price if price is not None else 0, 0).astype(np.int64)
         return ArrayResult(price, None, vol, filled, fill_price, ())
     assert book.zone is not None
+    if any(lk.loss for lk in rules.links) and int(q.sum()) // rules.lot > MAX_LOSSY_LOTS:
+        raise InvalidBook(f"book: more than {MAX_LOSSY_LOTS} lots in all, too many for links "
+                          "with losses", field="quantity")  # fmt: skip
     zone = np.asarray(book.zone, dtype=np.int64)
     names = book.zone_names
     index = {z: i for i, z in enumerate(names)}
-    links = sorted((index[lk.from_zone], index[lk.to_zone], lk.capacity) for lk in rules.links)
+    ordered = sorted(rules.links, key=lambda lk: (index[lk.from_zone], index[lk.to_zone]))
+    links = [(index[lk.from_zone], index[lk.to_zone], lk.capacity) for lk in ordered]
+    losses = [lk.loss for lk in ordered]
     out = clear_zonal(
         q, pr, seq, is_buy, zone, len(names), links,
         lot=rules.lot, tick=rules.tick, floor=rules.price_floor, ceiling=rules.price_ceiling,
-        reference=rules.reference_price, tiekey=tiekey,
+        reference=rules.reference_price, tiekey=tiekey, losses=losses,
     )  # fmt: skip
     zp = np.array([p if p is not None else 0 for p in out.zone_price], dtype=np.int64)
     filled = out.filled
     fill_price = np.where(filled != 0, zp[zone] if n else 0, 0).astype(np.int64)
     flows = tuple(
-        Flow(names[a], names[b], f) for (a, b, _), f in zip(links, out.flow, strict=True) if f
+        Flow(names[a], names[b], f, r if lo else None)
+        for (a, b, _), f, r, lo in zip(links, out.flow, out.received, losses, strict=True)
+        if f
     )
-    _check_zonal(q, pr, is_buy, zone, filled, out.zone_price, links, out.flow)
+    _check_zonal(q, pr, is_buy, zone, filled, out.zone_price, links, out.flow, out.received)
     prices = set(out.zone_price)
     common = next(iter(prices)) if len(prices) == 1 else None
     volume = int(filled[is_buy].sum())
@@ -289,6 +265,7 @@ def _check_zonal(
     zprice: list[int | None],
     links: list[tuple[int, int, int | None]],
     flow: list[int],
+    received: list[int],
 ) -> None:
     """Exact invariants of a zonal result; a failure is a bug, never a property of the book."""
     nz = len(zprice)
@@ -296,11 +273,11 @@ def _check_zonal(
     for z in range(nz):
         sel = zone == z
         net[z] = int(filled[sel & is_buy].sum()) - int(filled[sel & ~is_buy].sum())
-    for (a, b, cap), f in zip(links, flow, strict=True):
-        if f < 0 or (cap is not None and f > cap):
+    for (a, b, cap), f, r in zip(links, flow, received, strict=True):
+        if f < 0 or (cap is not None and f > cap) or not 0 <= r <= f:
             raise RuntimeError("zonal clearing: flow outside link capacity")
         net[a] += f
-        net[b] -= f
+        net[b] -= r
     if any(net):
         raise RuntimeError("zonal clearing: quantity not conserved")
     if ((filled < 0) | (filled > q)).any():

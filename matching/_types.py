@@ -9,6 +9,8 @@ from enum import StrEnum
 #: computed with exact Python ints where int64 could overflow (see ``docs/matching.md``).
 MAX_QUANTITY = 2**62 - 1
 MAX_PRICE = 2**52
+#: Largest conveyance loss of a link, per mille.
+MAX_LOSS = 999
 
 
 class InvalidBook(ValueError):
@@ -100,11 +102,14 @@ class Order:
 @dataclass(frozen=True, slots=True)
 class Link:
     """A directed transfer limit: at most ``capacity`` units may flow from ``from_zone`` to
-    ``to_zone`` (``None`` = unbounded). A two-way link is two links."""
+    ``to_zone`` (``None`` = unbounded). A two-way link is two links. ``loss`` is the
+    conveyance loss in per mille (0-999): of ``f`` units sent, ``f * (1000 - loss) / 1000``
+    arrive, rounded down to whole lots (see docs/matching.md, "Conveyance losses")."""
 
     from_zone: str
     to_zone: str
     capacity: int | None = None
+    loss: int = 0
 
     def __post_init__(self) -> None:
         what = f"link {self.from_zone!r}->{self.to_zone!r}"
@@ -123,6 +128,12 @@ class Link:
                 )
             if self.capacity > MAX_QUANTITY:
                 raise InvalidBook(f"{what}: capacity too large", field="links.capacity")
+        _check_int(self.loss, what, None, "links.loss")
+        if not 0 <= self.loss <= MAX_LOSS:
+            raise InvalidBook(
+                f"{what}: loss must be 0..{MAX_LOSS} per mille, got {self.loss}",
+                field="links.loss",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +219,13 @@ class Fill:
 
 @dataclass(frozen=True, slots=True)
 class Flow:
+    """Units sent over a link; ``received`` is what arrives on a link with a loss (``None``:
+    no loss, everything sent arrives)."""
+
     from_zone: str
     to_zone: str
     quantity: int
+    received: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +30,14 @@ from ._auction import (
     IntArray,
     TieKey,
     allocate_side,
+    auction_rows,
     demand_supply,
     determine_price,
     levels,
     merge_levels,
 )
+from ._graph import max_flow, scc, toposort
+from ._lossy import clear_lossy_island
 
 INF = float("inf")
 NDArrayBool = Any
@@ -45,7 +47,8 @@ NDArrayBool = Any
 class ZonalOutcome:
     zone_price: list[int | None]
     filled: IntArray
-    flow: list[int]  # per link, units
+    flow: list[int]  # per link, units sent
+    received: list[int]  # per link, units arriving (= sent on a link without loss)
 
 
 @dataclass
@@ -70,14 +73,16 @@ def clear_zonal(
     ceiling: int | None,
     reference: int | None,
     tiekey: TieKey,
+    losses: list[int] | None = None,
 ) -> ZonalOutcome:
-    from ._clear import auction_rows  # local import: _clear imports this module
-
+    """Clear a zonal book; ``losses`` (per mille) are aligned with ``links``."""
+    loss = losses if losses is not None else [0] * len(links)
     filled = np.zeros(q.size, dtype=q.dtype)
     zprice: list[int | None] = [None] * nzones
     # capacities floored to whole lots
     caps: list[int | None] = [None if c is None else (c // lot) * lot for _, _, c in links]
     flow = [0] * len(links)
+    received = [0] * len(links)
 
     order = np.argsort(zone, kind="stable")
     bounds = np.searchsorted(zone[order], np.arange(nzones + 1))
@@ -112,12 +117,22 @@ def clear_zonal(
             continue
         mset = set(members)
         ilinks = [k for k, (a, b, _) in enumerate(links) if a in mset and caps[k] != 0]
+        if any(loss[k] for k in ilinks):
+            clear_lossy_island(
+                q, pr, seq, is_buy, members, zrows, links, loss, ilinks,
+                lot=lot, tick=tick, floor=floor, ceiling=ceiling, reference=reference,
+                tiekey=tiekey, zprice=zprice, filled=filled, flow=flow, received=received,
+            )  # fmt: skip
+            continue
         _clear_island(
             q, pr, seq, is_buy, zone, members, zrows, links, caps, ilinks,
             lot=lot, tick=tick, floor=floor, ceiling=ceiling, reference=reference,
             tiekey=tiekey, zprice=zprice, filled=filled, flow=flow,
         )  # fmt: skip
-    return ZonalOutcome(zprice, filled, flow)
+    for k in range(len(links)):
+        if not loss[k]:
+            received[k] = flow[k]
+    return ZonalOutcome(zprice, filled, flow, received)
 
 
 def _clear_island(
@@ -219,7 +234,7 @@ def _clear_island(
             edges.add((b, a))
         if xf[j] > 0:
             edges.add((a, b))
-    comp = _scc(nloc, edges)
+    comp = scc(nloc, edges)
     ng = max(comp) + 1
     gmembers: list[list[int]] = [[] for _ in range(ng)]
     for i, g in enumerate(comp):
@@ -230,7 +245,7 @@ def _clear_island(
     for u, v in gedges:
         preds[v].append(u)
         succs[u].append(v)
-    topo = _toposort(ng, preds, succs)
+    topo = toposort(ng, preds, succs)
     glo = [max(lo[i] for i in gmembers[g]) for g in range(ng)]
     ghi = [min(hi[i] for i in gmembers[g]) for g in range(ng)]
     for g in topo:
@@ -347,7 +362,7 @@ def _route(
     for k in internal:
         cap = caps[k]
         arcs.append((loc[links[k][0]], loc[links[k][1]], total if cap is None else cap // lot))
-    value, fl = _max_flow(arcs, src, snk)
+    value, fl = max_flow(arcs, src, snk)
     if value != total:
         return None
     out = {k: fl[len(arcs) - len(internal) + j] * lot for j, k in enumerate(internal)}
@@ -403,91 +418,3 @@ def _lp_allocation(
         if comp[loc[links[k][0]]] == g and comp[loc[links[k][1]]] == g:
             routed[k] = int(xf[j]) * lot
     return fb, fs, routed
-
-
-def _max_flow(arcs: list[tuple[int, int, int]], src: int, snk: int) -> tuple[int, list[int]]:
-    """Edmonds-Karp on a small graph with exact integer capacities. Returns (value, flows)."""
-    adj: dict[int, list[int]] = {}
-    to: list[int] = []
-    cap: list[int] = []
-    for u, v, c in arcs:
-        adj.setdefault(u, []).append(len(to))
-        to.append(v)
-        cap.append(c)
-        adj.setdefault(v, []).append(len(to))
-        to.append(u)
-        cap.append(0)
-    orig = list(cap)
-    value = 0
-    while True:
-        prev: dict[int, int] = {src: -1}
-        dq = deque([src])
-        while dq and snk not in prev:
-            u = dq.popleft()
-            for e in adj.get(u, []):
-                if cap[e] > 0 and to[e] not in prev:
-                    prev[to[e]] = e
-                    dq.append(to[e])
-        if snk not in prev:
-            break
-        push = None
-        v = snk
-        while v != src:
-            e = prev[v]
-            push = cap[e] if push is None else min(push, cap[e])
-            v = to[e ^ 1]
-        assert push is not None
-        v = snk
-        while v != src:
-            e = prev[v]
-            cap[e] -= push
-            cap[e ^ 1] += push
-            v = to[e ^ 1]
-        value += push
-    flows = [orig[2 * i] - cap[2 * i] for i in range(len(arcs))]
-    return value, flows
-
-
-def _scc(n: int, edges: set[tuple[int, int]]) -> list[int]:
-    """Strongly connected components numbered by their smallest member, ascending."""
-    out: list[set[int]] = [set() for _ in range(n)]
-    for u, v in edges:
-        out[u].add(v)
-    reach = []
-    for s in range(n):
-        seen = {s}
-        stack = [s]
-        while stack:
-            u = stack.pop()
-            for v in out[u]:
-                if v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        reach.append(seen)
-    comp = [-1] * n
-    nxt = 0
-    for s in range(n):
-        if comp[s] >= 0:
-            continue
-        for t in range(s, n):
-            if comp[t] < 0 and t in reach[s] and s in reach[t]:
-                comp[t] = nxt
-        nxt += 1
-    return comp
-
-
-def _toposort(ng: int, preds: list[list[int]], succs: list[list[int]]) -> list[int]:
-    indeg = [len(p) for p in preds]
-    ready = sorted(g for g in range(ng) if indeg[g] == 0)
-    out: list[int] = []
-    while ready:
-        g = ready.pop(0)
-        out.append(g)
-        for h in sorted(succs[g]):
-            indeg[h] -= 1
-            if indeg[h] == 0:
-                ready.append(h)
-                ready.sort()
-    if len(out) != ng:  # pragma: no cover - condensation of SCCs is acyclic
-        raise RuntimeError("zonal clearing: cyclic price constraints")
-    return out

@@ -1,4 +1,5 @@
-"""Command line: ``python -m matching clear BOOK.json`` (``-`` reads standard input).
+"""Command line: ``python -m matching clear BOOK.json`` (``-`` reads standard input) and
+``python -m matching clear-joint BOOKS.json`` (markets with bundle orders).
 
 Prints the clearing result as JSON on standard output. Invalid input: a message on standard
 error and exit status 2. The formats are documented in docs/matching.md.
@@ -14,6 +15,8 @@ from typing import Any, NoReturn
 
 from ._canon import result_to_json
 from ._clear import clear
+from ._joint import clear_joint
+from ._joint_io import joint_result_to_json, parse_joint
 from ._types import InvalidBook, Link, Order, Rules
 
 EXIT_INVALID = 2
@@ -49,7 +52,8 @@ def parse_book(doc: Any) -> tuple[list[Order], Rules]:
             for key in ("from", "to"):
                 if key not in ld:
                     raise InvalidBook(f"rules.links[{i}]: missing {key!r}", field=f"links.{key}")
-            links.append(Link(ld["from"], ld["to"], ld.get("capacity")))
+            loss = 0 if ld.get("loss") is None else ld["loss"]
+            links.append(Link(ld["from"], ld["to"], ld.get("capacity"), loss))
     zones_doc = rules_doc.get("zones")
     if zones_doc is not None and not isinstance(zones_doc, list):
         raise InvalidBook("rules.zones must be a list of zone names", field="rules.zones")
@@ -94,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_clear = sub.add_parser("clear", help="clear BOOK.json and print the result as JSON")
     p_clear.add_argument("book", help="path of the book (JSON), or - for standard input")
+    p_joint = sub.add_parser(
+        "clear-joint", help="clear several markets with bundle orders jointly (BOOKS.json)"
+    )
+    p_joint.add_argument("book", help="path of the joint book (JSON), or - for standard input")
     args = parser.parse_args(argv)
 
     try:
@@ -111,11 +119,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except json.JSONDecodeError as exc:
         _fail(f"invalid JSON: {exc}")
     try:
-        orders, rules = parse_book(doc)
-        result = clear(orders, rules)
+        if args.command == "clear-joint":
+            markets, bundles = parse_joint(doc, parse_book)
+            out = joint_result_to_json(clear_joint(markets, bundles))
+        else:
+            orders, rules = parse_book(doc)
+            out = result_to_json(clear(orders, rules))
     except InvalidBook as exc:
         _fail(exc.message)
     except RecursionError:
         _fail("the book is nested too deeply")
-    sys.stdout.write(json.dumps(result_to_json(result)) + "\n")
+    sys.stdout.write(json.dumps(out) + "\n")
     return 0

@@ -2,7 +2,8 @@
 
 ``ref_clear`` tries every tick price in the allowed range and applies the Xetra T7 11.1.1
 steps literally, then allocates by price, time (seq) and order-id priority.
-``lp_surplus`` solves the zonal problem as an order-level LP (no aggregation).
+``lp_surplus`` solves the zonal problem as an order-level LP (no aggregation; continuous flows,
+so with losses it bounds the integer optimum from above).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def lp_surplus(orders: list[Order], rules: Rules, zones: list[str]) -> float:
         ub.append(float(o.quantity))
     for k, lk in enumerate(rules.links):
         a[zi[lk.from_zone], n + k] = 1.0  # ... + exported - imported = 0
-        a[zi[lk.to_zone], n + k] = -1.0
+        a[zi[lk.to_zone], n + k] = -(1000 - lk.loss) / 1000  # what arrives
         ub.append(None if lk.capacity is None else float(lk.capacity))
     res = linprog(c, A_eq=a, b_eq=np.zeros(len(zones)), bounds=[(0, u) for u in ub],
                   method="highs")  # fmt: skip

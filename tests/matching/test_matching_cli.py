@@ -112,3 +112,25 @@ def test_malformed_json_and_missing_file(tmp_path: Path) -> None:
     assert p.returncode == 2 and "cannot read" in p.stderr
     p = run(["frobnicate"])
     assert p.returncode == 2
+
+
+def test_loss_on_links() -> None:
+    doc = {
+        "rules": {"links": [{"from": "A", "to": "B", "capacity": None, "loss": 100}]},
+        "orders": [{"id": "s", "side": "sell", "zone": "A", "quantity": 10, "price": 50},
+                   {"id": "b", "side": "buy", "zone": "B", "quantity": 20, "price": 100}],
+    }  # fmt: skip
+    p = clear_doc(doc)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["flows"] == [{"from": "A", "to": "B", "quantity": 10, "received": 9}]
+    assert {f["id"]: f["quantity"] for f in out["fills"]} == {"s": 10, "b": 9}
+    assert out["volume"] == 9
+
+
+@pytest.mark.parametrize("loss", [-1, 1000, 2.5, "5", True])
+def test_invalid_loss_exit_2(loss: Any) -> None:
+    doc = {"rules": {"links": [{"from": "A", "to": "B", "loss": loss}]},
+           "orders": [order(zone="A")]}  # fmt: skip
+    p = clear_doc(doc)
+    assert p.returncode == 2 and "loss" in p.stderr and p.stdout == ""
