@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, pre_load, validate
 
 from exchange.api.schemas import MAX_PRICE, MAX_QUANTITY, strict_int
+from exchange.checkpointing import run_checkpoint_of
 from exchange.models.trading import OrderStatus, RunStatus, RunTrigger, Side, Validity
 
 CLIENT_ORDER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -139,6 +140,11 @@ class ClearingRunSchema(Schema):
     result_hash = fields.String(allow_none=True)
     engine = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     failure_reason = fields.String(allow_none=True)
+    checkpoint = fields.Function(
+        lambda run: run_checkpoint_of(run),
+        allow_none=True,
+        metadata={"type": "object", "description": "Signed ledger checkpoint covering the run"},
+    )
 
 
 class RunTriggerSchema(Schema):
