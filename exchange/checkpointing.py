@@ -38,6 +38,7 @@ from exchange.scheduler import job_installer
 from ledger import checkpoints as ledger_checkpoints
 from ledger.checkpoint_models import Checkpoint
 from ledger.signing import SignedCheckpoint, public_key_text
+from ledger.verify import VerifyReport
 
 KEY_FILE = "signing-key.pem"
 INFO_KEY = "exchange.signing"
@@ -241,3 +242,71 @@ def run_checkpoint_of(run: Any) -> Any:
     from exchange.extensions import db
 
     return run_checkpoint(db.session, run.id, run.finished_at)
+
+
+def read_public_key(text: str) -> str:
+    """A public key given as PEM (SubjectPublicKeyInfo) or base64 raw bytes -> base64 raw."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from ledger.signing import key_id_of
+
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        try:
+            key = load_pem_public_key(text.encode("ascii"))
+        except ValueError as exc:
+            raise SigningKeyError(f"not a PEM public key: {exc}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise SigningKeyError("not an Ed25519 public key")
+        return public_key_text(key)
+    try:
+        key_id_of(text)
+    except ValueError:
+        raise SigningKeyError("a public key is PEM or base64 of 32 raw bytes") from None
+    return text
+
+
+def verify_against(
+    session: Session,
+    checkpoint: SignedCheckpoint | None,
+    *,
+    anchors: list[str] | None = None,
+    progress: Any = None,
+) -> VerifyReport:
+    """``ledger.verify`` plus the checks against ``checkpoint``, in one snapshot."""
+    import ledger
+    from exchange.services import ledger_ops
+
+    ledger_ops.snapshot(session)
+    try:
+        report = ledger.verify(session, progress=progress)
+        if checkpoint is not None:
+            for violation in check(session, checkpoint, trust_anchors(session, anchors)):
+                report.add(violation)
+        return report
+    finally:
+        session.rollback()
+
+
+def load_checkpoint_args(
+    checkpoint_file: Any, public_key_files: Any
+) -> tuple[SignedCheckpoint | None, list[str]]:
+    """Parse ``--checkpoint FILE`` and ``--public-key FILE`` options (ClickException if bad)."""
+    import json
+
+    import click
+
+    from ledger.signing import checkpoint_from_json
+
+    checkpoint = None
+    if checkpoint_file is not None:
+        try:
+            checkpoint = checkpoint_from_json(json.loads(checkpoint_file.read()))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise click.BadParameter(str(exc), param_hint="--checkpoint") from None
+    try:
+        anchors = [read_public_key(f.read()) for f in public_key_files]
+    except SigningKeyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-key") from None
+    return checkpoint, anchors

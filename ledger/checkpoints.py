@@ -200,7 +200,9 @@ def check_against_ledger(
                 select(Journal.chain, func.max(Journal.seq))
                 .where(Journal.chain.in_(names[start : start + 500]))
                 .group_by(Journal.chain)
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         rows = session.execute(
             select(Journal.chain, Journal.seq, Journal.hash).where(

@@ -20,7 +20,7 @@ from exchange.checkpointing import key_ring, to_json
 from exchange.errors import NotFound
 from exchange.extensions import db
 from ledger import checkpoints as ledger_checkpoints
-from ledger.signing import public_key_text, trusted_keys
+from ledger.signing import key_id_of, public_key_text, trusted_keys
 
 MAX_SEQ = 2**63 - 1
 
@@ -129,7 +129,7 @@ class PublicKeys(MethodView):
             key = key_ring(_app()).load()
         except Exception:  # a broken key file is the operator's problem, not the reader's
             key = None
-        current = None if key is None else ledger_checkpoints.key_id_of(public_key_text(key))
+        current = None if key is None else key_id_of(public_key_text(key))
         return {
             "current": current,
             "keys": [
