@@ -113,9 +113,7 @@ def register_key(
         return existing
     created = format_timestamp(now or datetime.now(UTC))
     old_public = (
-        public_key_text(predecessor)
-        if isinstance(predecessor, Ed25519PrivateKey)
-        else predecessor
+        public_key_text(predecessor) if isinstance(predecessor, Ed25519PrivateKey) else predecessor
     )
     statement = key_statement(public, created, old_public)
     row = SigningKey(
@@ -254,9 +252,6 @@ def compare_heads(
 def first_after(session: Session, moment: datetime) -> Checkpoint | None:
     """The first checkpoint made at or after ``moment``."""
     query = (
-        select(Checkpoint)
-        .where(Checkpoint.created_at >= moment)
-        .order_by(Checkpoint.seq)
-        .limit(1)
+        select(Checkpoint).where(Checkpoint.created_at >= moment).order_by(Checkpoint.seq).limit(1)
     )
     return session.scalar(query)

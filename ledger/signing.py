@@ -256,9 +256,7 @@ def parse_statement(text: str) -> CheckpointStatement:
     for line in lines:
         name, seq, head = line.rsplit("|", 2)
         heads.append(ChainHead(name, _int(seq), head))
-    return CheckpointStatement(
-        _int(parts[1]), parts[2], parts[3], parts[4], parts[5], tuple(heads)
-    )
+    return CheckpointStatement(_int(parts[1]), parts[2], parts[3], parts[4], parts[5], tuple(heads))
 
 
 def checkpoint_from_json(data: Any) -> SignedCheckpoint:
@@ -269,9 +267,7 @@ def checkpoint_from_json(data: Any) -> SignedCheckpoint:
         chains = data["chains"]
         if not isinstance(chains, list):
             raise ValueError("chains: a list")
-        heads = tuple(
-            ChainHead(_str(c["name"]), _int(c["seq"]), _hex64(c["head"])) for c in chains
-        )
+        heads = tuple(ChainHead(_str(c["name"]), _int(c["seq"]), _hex64(c["head"])) for c in chains)
         statement = CheckpointStatement(
             seq=_int(data["seq"]),
             created_at=_str(data["created_at"]),

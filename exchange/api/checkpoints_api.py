@@ -139,9 +139,7 @@ class PublicKeys(MethodView):
                     "public_key": r.public_key,
                     "public_key_pem": _pem(r.public_key),
                     "valid_from": r.statement.split("|")[3],
-                    "valid_until": validity[r.key_id].valid_until
-                    if r.key_id in validity
-                    else None,
+                    "valid_until": validity[r.key_id].valid_until if r.key_id in validity else None,
                     "current": r.key_id == current,
                     "predecessor": r.predecessor,
                     "statement": r.statement,

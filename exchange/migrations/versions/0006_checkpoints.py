@@ -74,8 +74,7 @@ def downgrade() -> None:
         names = ("append_only", "no_truncate") if postgresql else ("no_update", "no_delete")
         for name in names:
             op.execute(
-                f"DROP TRIGGER IF EXISTS {table}_{name}"
-                + (f" ON {table}" if postgresql else "")
+                f"DROP TRIGGER IF EXISTS {table}_{name}" + (f" ON {table}" if postgresql else "")
             )
     op.drop_table("ledger_signing_keys")
     op.drop_table("ledger_checkpoints")
