@@ -44,8 +44,8 @@ CHECKPOINT_CHECKS = ("checkpoint_signature", "checkpoint_behind", "checkpoint_he
 
 def chain_heads(session: Session) -> tuple[ChainHead, ...]:
     """The stored head of every chain, by name."""
-    rows = session.execute(select(Chain.name, Chain.seq, Chain.head_hash).order_by(Chain.name))
-    return tuple(ChainHead(name, seq, head) for name, seq, head in rows if seq > 0)
+    rows = session.execute(select(Chain.name, Chain.seq, Chain.head_hash))
+    return tuple(sorted(ChainHead(name, seq, head) for name, seq, head in rows if seq > 0))
 
 
 def signed(row: Checkpoint, public_key: str | None = None) -> SignedCheckpoint:
@@ -148,7 +148,7 @@ def create_checkpoint(
     if (
         only_if_changed
         and previous is not None
-        and parse_statement(previous.statement).heads == heads
+        and set(parse_statement(previous.statement).heads) == set(heads)
     ):
         return None
     public = public_key_text(private_key)
@@ -193,15 +193,12 @@ def check_against_ledger(
     hash_at: dict[tuple[str, int], str] = {}
     for start in range(0, len(heads), 500):
         part = heads[start : start + 500]
-        last_seq.update(
-            session.execute(
-                select(Journal.chain, func.max(Journal.seq))
-                .where(Journal.chain.in_(names[start : start + 500]))
-                .group_by(Journal.chain)
-            )
-            .tuples()
-            .all()
+        maxima = session.execute(
+            select(Journal.chain, func.max(Journal.seq))
+            .where(Journal.chain.in_(names[start : start + 500]))
+            .group_by(Journal.chain)
         )
+        last_seq.update((chain, int(seq)) for chain, seq in maxima)
         rows = session.execute(
             select(Journal.chain, Journal.seq, Journal.hash).where(
                 tuple_(Journal.chain, Journal.seq).in_([(h.name, h.seq) for h in part])

@@ -37,7 +37,7 @@ KEY_VERSION = "key-v1"
 HEX64 = frozenset("0123456789abcdef")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class ChainHead:
     """The last journal of one chain: its sequence number and hash."""
 
@@ -256,7 +256,9 @@ def parse_statement(text: str) -> CheckpointStatement:
     for line in lines:
         name, seq, head = line.rsplit("|", 2)
         heads.append(ChainHead(name, _int(seq), head))
-    return CheckpointStatement(_int(parts[1]), parts[2], parts[3], parts[4], parts[5], tuple(heads))
+    return CheckpointStatement(
+        _int(parts[1]), parts[2], parts[3], parts[4], parts[5], tuple(sorted(heads))
+    )
 
 
 def checkpoint_from_json(data: Any) -> SignedCheckpoint:
@@ -267,9 +269,13 @@ def checkpoint_from_json(data: Any) -> SignedCheckpoint:
         chains = data["chains"]
         if not isinstance(chains, list):
             raise ValueError("chains: a list")
-        heads = tuple(ChainHead(_str(c["name"]), _int(c["seq"]), _hex64(c["head"])) for c in chains)
+        heads = tuple(
+            sorted(
+                ChainHead(_str(c["name"]), _json_int(c["seq"]), _hex64(c["head"])) for c in chains
+            )
+        )
         statement = CheckpointStatement(
-            seq=_int(data["seq"]),
+            seq=_json_int(data["seq"]),
             created_at=_str(data["created_at"]),
             reference=_str(data["reference"]),
             prev_hash=_hex64(data["prev_hash"]),
@@ -332,6 +338,12 @@ def _int(value: Any) -> int:
     if not isinstance(value, int) or value < 0:
         raise ValueError("expected a non-negative integer")
     return value
+
+
+def _json_int(value: Any) -> int:
+    if isinstance(value, str):
+        raise ValueError("expected a JSON integer, not a string")
+    return _int(value)
 
 
 def _str(value: Any) -> str:
