@@ -145,10 +145,8 @@ def create_checkpoint(
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     previous = latest(session)
     heads = chain_heads(session)
-    if (
-        only_if_changed
-        and previous is not None
-        and set(parse_statement(previous.statement).heads) == set(heads)
+    if only_if_changed and set(heads) == (
+        set() if previous is None else set(parse_statement(previous.statement).heads)
     ):
         return None
     public = public_key_text(private_key)
