@@ -302,10 +302,11 @@ def test_key_rotation_keeps_old_and_new_checkpoints_verifiable(
 
 
 def test_init_db_creates_a_private_key_file(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key_file = tmp_path / "keys" / "signing.pem"
-    monkeypatch.setenv("DATABASE_URL", database_url)
+    # a fresh SQLite file (init-db keeps its engine to the end of the process)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     monkeypatch.setenv("EXCHANGE_SIGNING_KEY", str(key_file))
     result = cli("init-db")
     assert result.exit_code == 0, result.output
