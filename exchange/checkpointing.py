@@ -310,3 +310,59 @@ def load_checkpoint_args(
     except SigningKeyError as exc:
         raise click.BadParameter(str(exc), param_hint="--public-key") from None
     return checkpoint, anchors
+
+
+CHECKPOINT_PREFIX = "checkpoint_"
+
+
+def job_checkpoint(session: Session, param: Any) -> SignedCheckpoint | None:
+    """The checkpoint a verification job checks against: ``"latest"`` stored, or an upload."""
+    from ledger.signing import checkpoint_from_json
+
+    if param is None:
+        return None
+    if param == "latest":
+        row = ledger_checkpoints.latest(session)
+        session.rollback()
+        if row is None:
+            return None
+        return ledger_checkpoints.signed(
+            row, ledger_checkpoints.public_keys(session).get(row.key_id)
+        )
+    return checkpoint_from_json(param)
+
+
+def job_result(checkpoint: SignedCheckpoint | None, report: VerifyReport, source: Any) -> Any:
+    """The checkpoint part of a verification job's result (None when there was none)."""
+    if checkpoint is None:
+        return None if source is None else {"source": source, "seq": None, "ok": True}
+    found = [v.to_dict() for v in report.violations if v.check.startswith(CHECKPOINT_PREFIX)]
+    return {
+        "source": "latest" if source == "latest" else "uploaded",
+        "seq": checkpoint.statement.seq,
+        "hash": checkpoint.hash,
+        "key_id": checkpoint.statement.key_id,
+        "created_at": checkpoint.statement.created_at,
+        "ok": not found,
+        "violations": found[:100],
+        "count": len(found),
+    }
+
+
+def uploaded_checkpoint(upload: Any) -> tuple[Any, str | None]:
+    """A checkpoint file from a form: ("latest", None) if none, (JSON, None) or (None, why)."""
+    import json
+
+    from ledger.signing import checkpoint_from_json
+
+    if upload is None or not upload.filename:
+        return "latest", None
+    raw = upload.read(2 * 1024 * 1024 + 1)
+    if len(raw) > 2 * 1024 * 1024:
+        return None, "the checkpoint file is larger than 2 MiB"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        checkpoint_from_json(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, f"not a checkpoint as the API returns it: {exc}"
+    return data, None

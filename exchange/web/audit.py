@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.ledger_api import JOURNAL_KINDS
+from exchange.checkpointing import uploaded_checkpoint
 from exchange.extensions import db
 from exchange.services import ledger_ops, registry
 from exchange.web import jobs, queries
@@ -130,9 +131,19 @@ def verify_page(actor: Actor) -> str:
 
 @audit.post("/verify")
 @pages_for(Role.AUDITOR, Role.REGULATOR)
-def verify_start(actor: Actor) -> BaseResponse:
-    """Run verify and the replay of recent runs in the background."""
-    job_id = jobs.start(db.session, "verify", actor=actor.username, params={"replay_runs": 20})
+def verify_start(actor: Actor) -> BaseResponse | tuple[str, int]:
+    """Run verify (against the latest or an uploaded checkpoint) and replays in the background."""
+    checkpoint, problem = uploaded_checkpoint(request.files.get("checkpoint"))
+    if problem is not None:
+        page = render_template(
+            "audit/verify.html",
+            form=CsrfOnlyForm(formdata=None),
+            recent=jobs.recent(db.session, VERIFY_KINDS, limit=10),
+            checkpoint_error=problem,
+        )
+        return page, 422
+    params = {"replay_runs": 20, "checkpoint": checkpoint}
+    job_id = jobs.start(db.session, "verify", actor=actor.username, params=params)
     return redirect(url_for("audit.verify_job", job_id=job_id))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 import ledger
+from exchange import checkpointing
 from exchange.errors import InvalidInput
 from exchange.models import BackgroundJob, ClearingRun, Market
 from exchange.services import ledger_ops, replay
@@ -111,7 +112,9 @@ def verify(ctx: JobContext) -> dict[str, Any]:
         total = ledger.count_postings(session)
         session.rollback()
         ctx.set_total(total + replay_count)
-        report = ledger_ops.verify(session, progress=ctx.progress)
+        source = ctx.params.get("checkpoint")
+        checkpoint = checkpointing.job_checkpoint(session, source)
+        report = checkpointing.verify_against(session, checkpoint, progress=ctx.progress)
         ctx.done = total
         run_rows = session.execute(
             select(ClearingRun.id, Market.code)
@@ -136,8 +139,10 @@ def verify(ctx: JobContext) -> dict[str, Any]:
         session.close()
     by_check: dict[str, list[dict[str, Any]]] = {c: [] for c in CHECKS}
     for violation in report.violations:
-        by_check.setdefault(violation.check, []).append(violation.to_dict())
+        if not violation.check.startswith(checkpointing.CHECKPOINT_PREFIX):
+            by_check.setdefault(violation.check, []).append(violation.to_dict())
     return {
+        "checkpoint": checkpointing.job_result(checkpoint, report, source),
         "ok": report.ok and all(r["ok"] for r in replays),
         "ledger_ok": report.ok,
         "checks": [

@@ -6,6 +6,7 @@ venv's Python and must give the same verdict as ``exchange verify-ledger``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -28,8 +29,10 @@ from exchange import create_app
 from exchange.checkpointing import interval_checkpoint, parse_private_key, write_key_file
 from exchange.cli import main
 from exchange.extensions import db
+from exchange.models import Role
 from ledger.models import Journal
 from ledger.signing import key_id_of, public_key_text, sign
+from tests.exchange.page_helpers import csrf_token, login, make_user
 from tests.exchange.trading_helpers import fund, market_id
 from tests.ledger.helpers import as_attacker
 
@@ -328,3 +331,33 @@ def test_a_bad_checkpoint_file_is_a_usage_error(
     export = tmp_path / "empty.jsonl"
     export.write_text("")
     assert tool(export, bad).returncode == 2
+
+
+def verify_page(client: FlaskClient, upload: tuple[bytes, str] | None = None) -> Any:
+    data: dict[str, Any] = {"csrf_token": csrf_token(client, "/audit/verify")}
+    if upload is not None:
+        data["checkpoint"] = (io.BytesIO(upload[0]), upload[1])
+    return client.post("/audit/verify", data=data, content_type="multipart/form-data")
+
+
+def test_the_audit_page_checks_the_latest_or_an_uploaded_checkpoint(
+    traded: dict[str, Any], demo_registry: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    demo_registry.config["WEB_JOBS_INLINE"] = True
+    make_user(demo_registry, "abe", Role.AUDITOR)
+    login(client, "abe")
+    checkpoint = published(client, tmp_path).read_bytes()
+    seq = json.loads(checkpoint)["seq"]
+    started = verify_page(client)
+    assert started.status_code == 302
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert f'class="summary ok" data-checkpoint="{seq}"' in page and "Latest stored" in page
+    refused = verify_page(client, (b'{"seq": 1}', "cp.json"))
+    assert refused.status_code == 422
+    assert "not a checkpoint as the API returns it" in refused.get_data(as_text=True)
+    data = json.loads(checkpoint)
+    data["chains"][0]["seq"] += 1
+    started = verify_page(client, (json.dumps(data).encode(), "cp.json"))
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert f'class="summary bad" data-checkpoint="{seq}"' in page and "Uploaded" in page
+    assert "checkpoint_signature" in page and "checkpoint_behind" in page
