@@ -250,3 +250,16 @@ def first_after(session: Session, moment: datetime) -> Checkpoint | None:
         select(Checkpoint).where(Checkpoint.created_at >= moment).order_by(Checkpoint.seq).limit(1)
     )
     return session.scalar(query)
+
+
+def list_checkpoints_after(
+    session: Session, moment: datetime, *, limit: int = 100
+) -> list[Checkpoint]:
+    """Checkpoints made after ``moment``, oldest first."""
+    query = (
+        select(Checkpoint)
+        .where(Checkpoint.created_at > moment)
+        .order_by(Checkpoint.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

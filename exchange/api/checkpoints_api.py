@@ -8,6 +8,7 @@ numbers and hashes only: no amounts, accounts or references of journals.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -17,7 +18,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from exchange.checkpointing import key_ring, to_json
-from exchange.errors import NotFound
+from exchange.errors import InvalidInput, NotFound
 from exchange.extensions import db
 from ledger import checkpoints as ledger_checkpoints
 from ledger.signing import key_id_of, public_key_text, trusted_keys
@@ -30,12 +31,29 @@ blp = Blueprint(
 
 
 class CheckpointQuerySchema(Schema):
-    since = fields.Integer(
-        load_default=0,
-        validate=validate.Range(0, MAX_SEQ),
-        metadata={"description": "Only checkpoints with a higher sequence number."},
+    since = fields.String(
+        load_default="0",
+        validate=validate.Length(1, 40),
+        metadata={
+            "description": "A sequence number (checkpoints after it) or an ISO 8601 time "
+            "(checkpoints made after it; UTC if no offset).",
+            "example": "12",
+        },
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+def parse_since(raw: str) -> int | datetime:
+    """``since`` as a sequence number or an aware time; 422 naming the field otherwise."""
+    if raw.isascii() and raw.isdigit():
+        if int(raw) > MAX_SEQ:
+            raise InvalidInput(f"since: at most {MAX_SEQ}", field="since")
+        return int(raw)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("since: a sequence number or an ISO 8601 time", field="since") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class ChainHeadSchema(Schema):
@@ -88,9 +106,11 @@ class Checkpoints(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Signed checkpoints, oldest first (public)."""
         session = db.session
-        rows = ledger_checkpoints.list_checkpoints(
-            session, since=query["since"], limit=query["limit"]
-        )
+        since = parse_since(query["since"])
+        if isinstance(since, datetime):
+            rows = ledger_checkpoints.list_checkpoints_after(session, since, limit=query["limit"])
+        else:
+            rows = ledger_checkpoints.list_checkpoints(session, since=since, limit=query["limit"])
         return {"checkpoints": [to_json(row, session) for row in rows]}
 
 

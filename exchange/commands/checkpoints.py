@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
 def checkpoint(latest: bool, reference: str, output: IO[str]) -> None:
     """Sign a checkpoint of every chain head now and print it (JSON, as the API returns it)."""
-    from exchange.checkpointing import checkpoint_now, to_json
+    from exchange.checkpointing import SigningKeyError, checkpoint_now, to_json
     from exchange.commands.ledger import _with_session
     from exchange.db import transaction
     from ledger import checkpoints as ledger_checkpoints
@@ -33,8 +33,11 @@ def checkpoint(latest: bool, reference: str, output: IO[str]) -> None:
             if row is None:
                 raise click.ClickException("no checkpoint yet")
         else:
-            with transaction(session):
-                row = checkpoint_now(session, reference=reference)
+            try:
+                with transaction(session):
+                    row = checkpoint_now(session, reference=reference)
+            except SigningKeyError as exc:
+                raise click.ClickException(str(exc)) from None
             if row is None:
                 raise click.ClickException(
                     "no signing key: run `exchange init-db` or set EXCHANGE_SIGNING_KEY"

@@ -127,6 +127,11 @@ def test_a_clearing_run_carries_the_public_checkpoint_that_covers_it(
     assert market_chain in {c["name"] for c in body["chains"]}
     listed = client.get(f"/api/v1/ledger/checkpoints?since={body['seq'] - 1}").get_json()
     assert [c["seq"] for c in listed["checkpoints"]] == [body["seq"]]
+    before = body["created_at"].replace("Z", "")[:19]  # naive: UTC; to the second
+    by_time = client.get(f"/api/v1/ledger/checkpoints?since={before}").get_json()
+    assert body["seq"] in [c["seq"] for c in by_time["checkpoints"]]
+    after = client.get("/api/v1/ledger/checkpoints?since=2999-01-01T00:00:00Z").get_json()
+    assert after == {"checkpoints": []}
     assert client.get(f"/api/v1/ledger/checkpoints/{body['seq']}").get_json() == body
     keys = client.get("/api/v1/ledger/public-key").get_json()
     assert keys["current"] == body["key_id"]
@@ -137,7 +142,10 @@ def test_a_clearing_run_carries_the_public_checkpoint_that_covers_it(
     assert listing[0]["checkpoint"] == covering
 
 
-@pytest.mark.parametrize("query", ["since=-1", "since=x", "limit=0", "limit=5000"])
+@pytest.mark.parametrize(
+    "query",
+    ["since=-1", "since=x", "since=", "since=99999999999999999999", "limit=0", "limit=5000"],
+)
 def test_bad_checkpoint_queries_are_422(client: FlaskClient, query: str) -> None:
     response = client.get(f"/api/v1/ledger/checkpoints?{query}")
     assert response.status_code == 422
