@@ -313,7 +313,7 @@ def check_state(
     sums: dict[Key, int],
     hold_sums: dict[int, int],
 ) -> None:
-    """Stored balances and holds against the postings; conservation per asset."""
+    """Stored balances and holds against the postings, then conservation."""
     for key, account in sorted(accounts.items(), key=lambda kv: kv[1]["id"]):
         aid, balance = account["id"], account["balance"]
         kind, owner, asset = key
@@ -368,6 +368,11 @@ def check_state(
                 expected=open_by_escrow.get(key, 0),
                 found=account["balance"],
             )
+    check_conservation(report, accounts)
+
+
+def check_conservation(report: Report, accounts: dict[Key, dict[str, Any]]) -> None:
+    """Per asset: issued (minus the issuance balance) = what every other account holds."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (kind, _owner, asset), account in accounts.items():
         totals[asset][kind] += account["balance"]
