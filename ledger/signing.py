@@ -265,6 +265,11 @@ def checkpoint_from_json(data: Any) -> SignedCheckpoint:
     """A checkpoint as the API returns it (a mapping); ValueError naming what is wrong."""
     if not isinstance(data, Mapping):
         raise ValueError("a checkpoint is a JSON object")
+    listed = data.get("checkpoints")
+    if "seq" not in data and isinstance(listed, list) and listed:
+        data = listed[-1]  # a page of GET /ledger/checkpoints: its newest
+        if not isinstance(data, Mapping):
+            raise ValueError("a checkpoint is a JSON object")
     try:
         chains = data["chains"]
         if not isinstance(chains, list):

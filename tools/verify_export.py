@@ -559,6 +559,15 @@ def main(argv: list[str] | None = None) -> int:
             parts = read_export(handle)
         with open(args.checkpoint, encoding="utf-8") as handle:
             cp = json.load(handle)
+        if isinstance(cp, dict) and "seq" not in cp and cp.get("checkpoints"):
+            cp = cp["checkpoints"][-1]  # a page of GET /ledger/checkpoints: its newest
+        if not isinstance(cp, dict):
+            raise ValueError("checkpoint: a JSON object")
+        if parts.get("journal") and not parts.get("account"):
+            raise ValueError(
+                "the export has no account, hold or chain lines (an older export-ledger?): "
+                "export again with exchange export-ledger --format jsonl"
+            )
         anchors = []
         for path in args.public_key:
             with open(path, encoding="utf-8") as handle:

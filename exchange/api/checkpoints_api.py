@@ -95,7 +95,8 @@ class KeySchema(Schema):
 
 
 class KeysSchema(Schema):
-    current = fields.String(allow_none=True)
+    current = fields.String(allow_none=True, metadata={"description": "key id signing now"})
+    current_public_key = fields.String(allow_none=True, metadata={"description": "base64"})
     keys = fields.List(fields.Nested(KeySchema))
 
 
@@ -152,6 +153,7 @@ class PublicKeys(MethodView):
         current = None if key is None else key_id_of(public_key_text(key))
         return {
             "current": current,
+            "current_public_key": None if key is None else public_key_text(key),
             "keys": [
                 {
                     "key_id": r.key_id,

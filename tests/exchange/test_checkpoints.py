@@ -134,7 +134,7 @@ def test_a_clearing_run_carries_the_public_checkpoint_that_covers_it(
     assert after == {"checkpoints": []}
     assert client.get(f"/api/v1/ledger/checkpoints/{body['seq']}").get_json() == body
     keys = client.get("/api/v1/ledger/public-key").get_json()
-    assert keys["current"] == body["key_id"]
+    assert keys["current"] == body["key_id"] and keys["current_public_key"] == body["public_key"]
     [key] = keys["keys"]
     assert key["public_key"] == body["public_key"] and key["valid_until"] is None
     assert key["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
@@ -185,6 +185,15 @@ def test_product_and_independent_verifier_agree_on_a_clean_ledger(
     assert same_findings(product, independent) == set()
     text = tool(tmp_path / "export.jsonl", checkpoint)
     assert text.returncode == 0 and "ledger OK" in text.stdout and "): OK" in text.stdout
+    page = tmp_path / "page.json"  # a page of the list works too: its newest checkpoint
+    page.write_text(client.get("/api/v1/ledger/checkpoints").get_data(as_text=True))
+    assert tool(tmp_path / "export.jsonl", page).returncode == 0
+    assert cli("verify-ledger", "--checkpoint", str(page)).exit_code == 0
+    journals_only = tmp_path / "journals.jsonl"  # an export without the state rows
+    lines = (tmp_path / "export.jsonl").read_text().splitlines()
+    journals_only.write_text("\n".join(line for line in lines if '"record"' not in line))
+    refused = tool(journals_only, checkpoint)
+    assert refused.returncode == 2 and "no account, hold or chain lines" in refused.stderr
 
 
 def test_truncation_is_caught_by_both_verifiers(
