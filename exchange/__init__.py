@@ -55,6 +55,9 @@ def _register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     init_identity(app)
+    from exchange.checkpointing import init_checkpoints
+
+    init_checkpoints(app)
 
 
 def _register_blueprints(app: Flask) -> None:

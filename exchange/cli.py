@@ -106,6 +106,11 @@ def _migrate(app: Flask) -> None:
 
     with app.app_context():
         upgrade_engine(db.engine)
+    from exchange.checkpointing import ensure_signing_key
+
+    path, created = ensure_signing_key(app)
+    if created:
+        click.echo(f"checkpoint signing key created: {path} (mode 0600; back it up apart)")
 
 
 def _seed(app: Flask) -> None:

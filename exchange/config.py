@@ -39,6 +39,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
                           default ``<instance>/demo-credentials.json``.
     ``EXCHANGE_MAX_BODY_BYTES`` the largest request body accepted (``MAX_CONTENT_LENGTH``);
                           default 1 MiB; a larger one is refused with 413.
+    ``EXCHANGE_SIGNING_KEY`` the Ed25519 key that signs ledger checkpoints: PEM text or the
+                          path of a PEM file; default ``<instance>/signing-key.pem``
+                          (created by ``exchange init-db``). Never stored in the database.
+    ``EXCHANGE_CHECKPOINT_INTERVAL_SECONDS`` how often the scheduler checkpoints the ledger
+                          when anything changed; default 300.
     """
     return {
         "DATABASE_URL": normalise_database_url(
@@ -56,6 +61,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
             os.environ.get("EXCHANGE_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
         ),
         "JSON_SORT_KEYS": False,
+        "SIGNING_KEY": os.environ.get("EXCHANGE_SIGNING_KEY") or None,
+        "CHECKPOINT_INTERVAL_SECONDS": _positive_int(
+            os.environ.get("EXCHANGE_CHECKPOINT_INTERVAL_SECONDS"), 300
+        ),
     }
 
 

@@ -5,6 +5,7 @@ It imports nothing from ``exchange`` or Flask, takes the caller's SQLAlchemy
 sign convention, the canonical hash form and the audit.
 """
 
+from ledger import checkpoints, signing
 from ledger.core import (
     CASH,
     EXCHANGE,
@@ -92,6 +93,7 @@ __all__ = [
     "Violation",
     "balance_of",
     "balances",
+    "checkpoints",
     "clearing_account",
     "congestion_account",
     "count_postings",
@@ -117,6 +119,7 @@ __all__ = [
     "retire",
     "retirement_account",
     "settle_fills",
+    "signing",
     "statement",
     "transfer",
     "verify",

@@ -47,6 +47,20 @@ def _admin(url: str) -> Engine:
     return make_engine(url, isolation_level="AUTOCOMMIT")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every app of the run signs checkpoints with one throw-away key (never instance/)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from exchange.checkpointing import write_key_file
+
+    path = tmp_path_factory.mktemp("keys") / "signing-key.pem"
+    write_key_file(path, Ed25519PrivateKey.generate())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXCHANGE_SIGNING_KEY", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database at head: a SQLite template file, or this run's PostgreSQL database."""

@@ -153,6 +153,10 @@ class ClearingRunSchema(Schema):
     result_hash = fields.String(allow_none=True)
     engine = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     failure_reason = fields.String(allow_none=True)
+    checkpoint = fields.Dict(
+        allow_none=True,
+        metadata={"type": "object", "description": "Signed ledger checkpoint covering the run"},
+    )
 
 
 class RunTriggerSchema(Schema):

@@ -59,15 +59,27 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 @click.command("verify-ledger")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def verify_ledger(as_json: bool) -> None:
+@click.option(
+    "--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), default=None,
+    help="Also check against this checkpoint (JSON as the API returns it).",
+)  # fmt: skip
+@click.option(
+    "--public-key", "public_keys", type=click.File("r"), multiple=True,
+    help="Trust this public key (PEM or base64) for the checkpoint; default: the exchange's.",
+)  # fmt: skip
+def verify_ledger(
+    as_json: bool, checkpoint_file: IO[str] | None, public_keys: tuple[IO[str], ...]
+) -> None:
     """Audit the ledger; exits 1 and lists every violation when one is found."""
     import ledger
-    from exchange.services import ledger_ops
+    from exchange.checkpointing import load_checkpoint_args, verify_against
+
+    checkpoint, anchors = load_checkpoint_args(checkpoint_file, public_keys)
 
     def run(session: Session) -> ledger.VerifyReport:
         total = ledger.count_postings(session) if _interactive() else 0
         with _progress(total, "verifying postings") as update:
-            return ledger_ops.verify(session, progress=update)
+            return verify_against(session, checkpoint, anchors=anchors, progress=update)
 
     report = _with_session(run)
     if as_json:
@@ -86,6 +98,12 @@ def verify_ledger(as_json: bool) -> None:
         )
         for chain, head in sorted(report.chains.items()):
             click.echo(f"  chain {chain}: #{head['seq']} {head['head']}")
+        if checkpoint is not None:
+            found = [v for v in report.violations if v.check.startswith("checkpoint_")]
+            click.echo(
+                f"checkpoint {checkpoint.statement.seq} ({checkpoint.hash}): "
+                + ("OK" if not found else f"FAILED: {len(found)} violation(s)")
+            )
     if not report.ok:
         sys.exit(1)
 
@@ -117,8 +135,8 @@ def export_ledger(fmt: str, output: IO[str]) -> None:
             else:
                 for item in ledger_ops.export_journals(session):
                     output.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
-                    written += 1
-                    update(len(item["postings"]))
+                    written += "record" not in item  # state rows follow the journals
+                    update(len(item.get("postings", ())))
         session.rollback()
         return written
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import ledger
 import matching
+from exchange.checkpointing import checkpoint_after_settlement
 from exchange.db import close_quietly, transaction
 from exchange.errors import NotFound
 from exchange.models import Market
@@ -102,7 +103,10 @@ def run_clearing(
     try:
         try:
             with transaction(session):
-                return _clear(session, market_id, window, trigger, actor)
+                outcome = _clear(session, market_id, window, trigger, actor)
+            if outcome.created:  # sign the ledger's new state (never raises)
+                checkpoint_after_settlement(factory, f"clearing_run:{outcome.run_id}")
+            return outcome
         except IntegrityError:
             session.rollback()
             existing = _existing_run(session, market_id, window)

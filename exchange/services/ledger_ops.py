@@ -375,7 +375,7 @@ def export_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def export_journals(session: Session) -> Iterator[dict[str, Any]]:
-    """Every journal with its postings as nested mappings (JSON Lines export)."""
+    """Every journal with its postings (JSON Lines export), then the stored state rows."""
     for journal in ledger.iter_journals(session):
         yield {
             "id": journal.id,
@@ -398,6 +398,10 @@ def export_journals(session: Session) -> Iterator[dict[str, Any]]:
                 for p in journal.postings
             ],
         }
+    # then the stored state (accounts, holds, chain heads, keys): lines with a "record" field
+    from ledger.export import state_records
+
+    yield from state_records(session)
 
 
 def read_allocations_csv(lines: Iterable[str]) -> list[Allocation]:

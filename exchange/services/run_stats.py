@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from exchange import checkpointing
 from exchange.models.trading import LIVE_STATUSES, ClearingRun, ClearingSnapshot, Order, Side
 from exchange.services import visibility
 
@@ -78,4 +79,5 @@ def run_view(session: Session, run: ClearingRun, actor: Actor) -> dict[str, Any]
     ):
         curves = run.curves
     view["curves"] = curves
+    view["checkpoint"] = checkpointing.run_checkpoint(session, run.id, run.finished_at)
     return view

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.ledger_api import JOURNAL_KINDS
+from exchange.checkpointing import uploaded_checkpoint
 from exchange.csv_safe import SafeDictWriter
 from exchange.extensions import db
 from exchange.services import ledger_ops, registry
@@ -129,9 +130,21 @@ def verify_page(actor: Actor) -> str:
 
 @audit.post("/verify")
 @pages_for(Role.AUDITOR, Role.REGULATOR)
-def verify_start(actor: Actor) -> BaseResponse:
-    """Run verify and the replay of recent runs in the background (one at a time)."""
-    job_id, started = start_verification(db.session, actor=actor.username, replay_runs=20)
+def verify_start(actor: Actor) -> BaseResponse | tuple[str, int]:
+    """Run verify (against the latest or an uploaded checkpoint) and the replay of recent
+    runs in the background (one at a time)."""
+    checkpoint, problem = uploaded_checkpoint(request.files.get("checkpoint"))
+    if problem is not None:
+        page = render_template(
+            "audit/verify.html",
+            form=CsrfOnlyForm(formdata=None),
+            recent=jobs.recent(db.session, VERIFY_KINDS, limit=10),
+            checkpoint_error=problem,
+        )
+        return page, 422
+    job_id, started = start_verification(
+        db.session, actor=actor.username, replay_runs=20, checkpoint=checkpoint
+    )
     if not started:
         flash(t("verify_already_running", id=job_id), "info")
     return redirect(url_for("audit.verify_job", job_id=job_id))

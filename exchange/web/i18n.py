@@ -287,6 +287,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "账本 JSON Lines（每行一个凭证）",
     ),
     "recent_verifications": ("Recent verifications", "近期核验"),
+    "checkpoint_section": ("Signed checkpoint", "签名检查点"),
+    "checkpoint_upload": ("Checkpoint file (optional)", "检查点文件（可选）"),
+    "checkpoint_upload_help": (
+        "A checkpoint as GET /api/v1/ledger/checkpoints/latest returns it; without one, the "
+        "ledger is checked against the latest stored checkpoint.",
+        "即 GET /api/v1/ledger/checkpoints/latest 返回的检查点；不上传时，按最新存储的检查点核验。",
+    ),
+    "checkpoint_latest": ("Latest stored checkpoint {seq}", "最新存储的检查点 {seq}"),
+    "checkpoint_uploaded": ("Uploaded checkpoint {seq}", "上传的检查点 {seq}"),
+    "checkpoint_ok": (
+        "signature valid; every chain reaches its head",
+        "签名有效；每条链都包含其链头",
+    ),
+    "checkpoint_none": ("No checkpoint stored yet.", "尚无检查点。"),
     "error_title": ("Error {status}", "错误 {status}"),
     "error_forbidden": ("You may not open this page.", "您无权访问此页面。"),
     "back_home": ("Back to the markets", "返回市场"),

@@ -9,6 +9,7 @@ a job left running by a process that died is given up after ``STALE_AFTER``.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +30,11 @@ def _active(session: Session) -> BackgroundJob | None:
     )
 
 
-def start_verification(session: Session, *, actor: str, replay_runs: int) -> tuple[int, bool]:
-    """``(job id, started)``: a new verification, or the one already queued or running."""
+def start_verification(
+    session: Session, *, actor: str, replay_runs: int, checkpoint: dict[str, Any] | None = None
+) -> tuple[int, bool]:
+    """``(job id, started)``: a new verification (against ``checkpoint`` if given, else the
+    latest stored one), or the one already queued or running."""
     active = _active(session)
     if active is not None and active.created_at < utcnow() - STALE_AFTER:
         with transaction(session):
@@ -41,7 +45,8 @@ def start_verification(session: Session, *, actor: str, replay_runs: int) -> tup
     if active is not None:
         return active.id, False
     try:
-        return jobs.start(session, KIND, actor=actor, params={"replay_runs": replay_runs}), True
+        params = {"replay_runs": replay_runs, "checkpoint": checkpoint}
+        return jobs.start(session, KIND, actor=actor, params=params), True
     except IntegrityError:  # another request started one just now
         session.rollback()
         active = _active(session)

@@ -173,6 +173,15 @@ RULES: dict[tuple[str, str], Rule] = {
         "/api/v1/ledger/journals", only("regulator", "auditor")
     ),
     ("GET", "/api/v1/ledger/verify"): Rule("/api/v1/ledger/verify", only("regulator", "auditor")),
+    # Signed checkpoints and their keys are public: chain names, sequence numbers, hashes.
+    ("GET", "/api/v1/ledger/checkpoints"): Rule("/api/v1/ledger/checkpoints", everyone()),
+    ("GET", "/api/v1/ledger/checkpoints/latest"): Rule(
+        "/api/v1/ledger/checkpoints/latest", everyone()
+    ),
+    ("GET", "/api/v1/ledger/checkpoints/<int:seq>"): Rule(
+        "/api/v1/ledger/checkpoints/1", everyone()
+    ),
+    ("GET", "/api/v1/ledger/public-key"): Rule("/api/v1/ledger/public-key", everyone()),
     # Trading: leagues enter and cancel their own orders (sealed until cleared);
     # the regulator sees every order and triggers runs; run results are public.
     ("POST", "/api/v1/orders"): Rule(
