@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -209,10 +210,8 @@ def test_restore_gives_the_same_book(case: Case) -> None:
     book = OrderBook(case.rules)
     replay_book = replay(case.commands, case.rules)
     for cmd in case.commands:
-        try:
+        with contextlib.suppress(InvalidOrder):
             book.submit(cmd) if isinstance(cmd, LimitOrder) else book.cancel(cmd.id)
-        except InvalidOrder:
-            pass
     copy = OrderBook.restore(case.rules, book.orders(), last_seq=book.last_seq,
                              trade_count=book.trade_count)  # fmt: skip
     copy.verify()
