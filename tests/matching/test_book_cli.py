@@ -91,7 +91,7 @@ def test_refused_command_exits_2_or_is_listed_with_keep_going() -> None:
         ({"commands": [sub("x", "p", "buy", 2.5, 100)]}, "quantity must be an integer"),
         ({"commands": [sub("x", "p", "buy", "5", 100)]}, "quantity must be an integer"),
         ({"commands": [sub("x", "p", "buy", 5, 101)], "rules": {"tick": 5}}, "tick grid"),
-        ({"commands": [sub("x", "p", "buy", 15, 100)], "rules": {"lot": 10}}, "multiple of the lot"),
+        ({"commands": [sub("x", "p", "buy", 15, 100)], "rules": {"lot": 10}}, "of the lot"),
         ({"commands": [sub("x", "p", "bid", 5, 100)]}, "side must be 'buy' or 'sell'"),
         ({"commands": [sub("x", "p", "buy", 1, 100), sub("x", "p", "buy", 1, 90)]}, "already used"),
         ({"commands": [sub("x", "p", "buy", 1, 100, seq=5), sub("y", "p", "buy", 1, 90, seq=5)]},
