@@ -41,6 +41,8 @@ class ReplayResult:
     cancelled: tuple[Cancelled, ...]
     rejected: tuple[Rejection, ...]
     depth: Depth
+    best_bid: int | None
+    best_ask: int | None
     state_hash: str
 
     def to_json(self) -> dict[str, Any]:
@@ -51,7 +53,11 @@ class ReplayResult:
                 {"index": r.index, "id": r.id, "code": r.code, "message": r.message}
                 for r in self.rejected
             ],
-            "depth": depth_to_json(self.depth),
+            "depth": {
+                "best_bid": self.best_bid,
+                "best_ask": self.best_ask,
+                **depth_to_json(self.depth),
+            },
             "state_hash": self.state_hash,
         }
 
@@ -89,9 +95,8 @@ def replay(
             if stop_on_reject:
                 raise
             rejected.append(Rejection(i, cmd.id, exc.code, exc.message))
-    return ReplayResult(
-        tuple(trades), tuple(cancelled), tuple(rejected), book.depth(depth), book.state_hash()
-    )
+    return ReplayResult(tuple(trades), tuple(cancelled), tuple(rejected), book.depth(depth),
+                        book.best_bid(), book.best_ask(), book.state_hash())  # fmt: skip
 
 
 def trade_to_json(t: Trade) -> dict[str, Any]:
@@ -125,12 +130,7 @@ def _levels(levels: tuple[Level, ...]) -> list[dict[str, int]]:
 
 
 def depth_to_json(d: Depth) -> dict[str, Any]:
-    return {
-        "best_bid": d.bids[0].price if d.bids else None,
-        "best_ask": d.asks[0].price if d.asks else None,
-        "bids": _levels(d.bids),
-        "asks": _levels(d.asks),
-    }
+    return {"bids": _levels(d.bids), "asks": _levels(d.asks)}
 
 
 def rejection_detail(exc: InvalidOrder) -> dict[str, Any]:

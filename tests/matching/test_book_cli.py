@@ -67,6 +67,8 @@ def test_depth_option() -> None:
     out = json.loads(book_doc(doc, "--depth", "2").stdout)
     assert [lv["price"] for lv in out["depth"]["bids"]] == [107, 106]
     assert len(json.loads(book_doc(doc).stdout)["depth"]["bids"]) == 5
+    out = json.loads(book_doc(doc, "--depth", "0").stdout)
+    assert out["depth"] == {"best_bid": 107, "best_ask": None, "bids": [], "asks": []}
 
 
 def test_refused_command_exits_2_or_is_listed_with_keep_going() -> None:

@@ -201,6 +201,7 @@ def test_invariants(case: Case) -> None:
     assert again.cancelled == tuple(events)
     assert again.state_hash == book.state_hash()
     assert again.depth == book.depth(None)
+    assert (again.best_bid, again.best_ask) == (book.best_bid(), book.best_ask())
     assert again.result_hash() == replay(case.commands, case.rules, depth=None).result_hash()
 
 
