@@ -65,7 +65,7 @@ def flow(n: int, preload: int = 0, seed: int = 16) -> tuple[Flow, Flow, dict[str
     ``NEAR`` near-touch orders they become cancels, so the book stays about that deep),
     25 % cancels of an order drawn uniformly from every live order (preloaded ones
     included), 15 % crossing limit orders priced 60 fen through the mid (they take the
-    best one or two orders and rest any remainder); quantities 1-1000 t, 500 participants.
+    best orders up to their quantity and rest the rest); quantities 1-1000 t, 500 participants.
     Live orders are tracked with an OrderBook while generating."""
     rnd = random.Random(seed)
     book = OrderBook(BookRules(band=BAND))
