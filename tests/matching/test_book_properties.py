@@ -217,3 +217,31 @@ def test_restore_gives_the_same_book(case: Case) -> None:
                              trade_count=book.trade_count)  # fmt: skip
     copy.verify()
     assert copy.state_hash() == book.state_hash() == replay_book.state_hash
+
+
+@SETTINGS
+@given(cases(), st.integers(0, 40))
+def test_restored_book_continues_like_the_original(case: Case, cut: int) -> None:
+    """A shell that reloads the book from its stored orders between two commands gets the
+    same results as one that kept the book in memory."""
+    live = OrderBook(case.rules)
+    used: list[str] = []
+    restored: OrderBook | None = None
+    for i, cmd in enumerate(case.commands):
+        if i == cut:
+            restored = OrderBook.restore(case.rules, live.orders(), last_seq=live.last_seq,
+                                         trade_count=live.trade_count, used_ids=used)  # fmt: skip
+        outcomes = []
+        for book in (live, restored) if restored is not None else (live,):
+            try:
+                if isinstance(cmd, LimitOrder):
+                    outcomes.append(book.submit(cmd))
+                else:
+                    outcomes.append(book.cancel(cmd.id))
+            except InvalidOrder as exc:
+                outcomes.append(exc.code)
+        assert all(o == outcomes[0] for o in outcomes)
+        if isinstance(cmd, LimitOrder) and not isinstance(outcomes[0], str):
+            used.append(cmd.id)
+    if restored is not None:
+        assert restored.state_hash() == live.state_hash()
