@@ -1,5 +1,6 @@
-"""Command line: ``python -m matching clear BOOK.json`` (``-`` reads standard input) and
-``python -m matching clear-joint BOOKS.json`` (markets with bundle orders).
+"""Command line: ``python -m matching clear BOOK.json`` (``-`` reads standard input),
+``python -m matching clear-joint BOOKS.json`` (markets with bundle orders) and
+``python -m matching book COMMANDS.json`` (see :mod:`matching.continuous._cli`).
 
 Prints the clearing result as JSON on standard output. Invalid input: a message on standard
 error and exit status 2. The formats are documented in docs/matching.md.
@@ -102,7 +103,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "clear-joint", help="clear several markets with bundle orders jointly (BOOKS.json)"
     )
     p_joint.add_argument("book", help="path of the joint book (JSON), or - for standard input")
+    p_book = sub.add_parser(
+        "book", help="replay commands through a continuous order book and print the result"
+    )
+    p_book.add_argument("file", help="path of the commands (JSON), or - for standard input")
+    p_book.add_argument("--depth", type=int, default=5, help="price levels per side (5)")
+    p_book.add_argument(
+        "--keep-going", action="store_true", help="list refused commands instead of failing"
+    )
     args = parser.parse_args(argv)
+    if args.command == "book":
+        from .continuous._cli import run_book
+
+        if args.depth < 0:
+            _fail("--depth must be >= 0")
+        return run_book(args.file, keep_going=args.keep_going, depth=args.depth)
 
     try:
         if args.book == "-":
