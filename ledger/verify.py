@@ -31,11 +31,29 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import AccountKind
 from ledger.hashing import GENESIS, VERSION, format_timestamp
+from ledger.keys import AccountKind
 from ledger.models import JOURNALS, POSTINGS, Account, Chain, Hold, Posting
 
 MAX_VIOLATIONS = 10_000
+CHECKS = (
+    "journal_hash",
+    "chain_link",
+    "chain_gap",
+    "chain_duplicate",
+    "chain_head",
+    "orphan_posting",
+    "unknown_account",
+    "empty_journal",
+    "unbalanced_journal",
+    "balance",
+    "negative_balance",
+    "hold",
+    "escrow",
+    "conservation",
+    "clearing_not_flat",
+)
+"""Every check of :func:`verify` (the ``check`` of a :class:`Violation`), in display order."""
 J = JOURNALS.c
 P = POSTINGS.c
 _BATCH = 20_000

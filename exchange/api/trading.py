@@ -23,9 +23,10 @@ from exchange.api.trading_schemas import (
 )
 from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
+from exchange.mechanisms.call_auction import run as clearing
 from exchange.models.base import utcnow
 from exchange.models.trading import ClearingRun, Order, OrderStatus, RunTrigger
-from exchange.services import clearing, order_batches, orders, registry, replay
+from exchange.services import order_batches, orders, registry, replay
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
 

@@ -38,7 +38,7 @@ def clear_command(market: str, window: datetime | None) -> None:
     from exchange import create_app
     from exchange.errors import NotFound
     from exchange.extensions import db
-    from exchange.services.clearing import get_run, run_clearing
+    from exchange.mechanisms.call_auction.run import get_run, run_clearing
 
     app = create_app()
     try:

@@ -30,7 +30,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from exchange.api.access import READ_METHODS
+from exchange.identity.actor import READ_METHODS
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

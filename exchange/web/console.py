@@ -11,8 +11,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from exchange.api.access import Actor, Role
 from exchange.errors import ExchangeError, InvalidInput
 from exchange.extensions import db
+from exchange.mechanisms.call_auction import run as clearing
 from exchange.models import OrderStatus, RunTrigger, utcnow
-from exchange.services import clearing, ledger_ops, registry
+from exchange.services import ledger_ops, registry
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors

@@ -11,31 +11,13 @@ from exchange.errors import InvalidInput
 from exchange.models import BackgroundJob, ClearingRun, Market
 from exchange.services import ledger_ops, replay
 from exchange.web import queries
-from exchange.web.jobs import JobContext, job_kind
+from exchange.web.jobs import JobContext
 
-# Every check of ``ledger.verify`` (see ledger/verify.py), in the order shown.
-CHECKS = (
-    "journal_hash",
-    "chain_link",
-    "chain_gap",
-    "chain_duplicate",
-    "chain_head",
-    "orphan_posting",
-    "unknown_account",
-    "empty_journal",
-    "unbalanced_journal",
-    "balance",
-    "negative_balance",
-    "hold",
-    "escrow",
-    "conservation",
-    "clearing_not_flat",
-)
+CHECKS = ledger.VERIFY_CHECKS
 SHOWN_VIOLATIONS = 100
 SHOWN_REJECTED = 2000
 
 
-@job_kind("allocation_preview")
 def allocation_preview(ctx: JobContext) -> dict[str, Any]:
     """Check every row of an uploaded CSV; accepted rows are kept for the import."""
     text: str = ctx.params["text"]
@@ -61,7 +43,6 @@ def allocation_preview(ctx: JobContext) -> dict[str, Any]:
     }
 
 
-@job_kind("allocation_import")
 def allocation_import(ctx: JobContext) -> dict[str, Any]:
     """Allocate the accepted rows of a checked upload in one transaction (all or none)."""
     session = ctx.sessions()
@@ -102,7 +83,6 @@ def allocation_import(ctx: JobContext) -> dict[str, Any]:
     }
 
 
-@job_kind("verify")
 def verify(ctx: JobContext) -> dict[str, Any]:
     """``ledger.verify`` over the whole ledger, then the replay of the latest runs."""
     replay_count = int(ctx.params.get("replay_runs", 20))

@@ -101,8 +101,10 @@ def test_allocate_from_csv_is_all_or_nothing(
     upgrade_engine(engine)
     session = make_session_factory(engine)()
     from exchange.services.demo import seed_registry
+    from exchange.uow import unit_of_work
 
-    seed_registry(session)
+    with unit_of_work(session):
+        seed_registry(session)
     session.close()
     engine.dispose()
     good = tmp_path / "good.csv"
