@@ -57,8 +57,9 @@ from ledger.queries import (
     list_journals,
     statement,
 )
-from ledger.verify import CHECKS as VERIFY_CHECKS
-from ledger.verify import VerifyReport, Violation, count_postings, verify
+from ledger.verify import count_postings, verify
+from ledger.verify_report import CHECKS as VERIFY_CHECKS
+from ledger.verify_report import VerifyReport, Violation
 
 __all__ = [
     "CASH",

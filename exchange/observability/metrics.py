@@ -194,11 +194,8 @@ class DatabaseCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from sqlalchemy import and_, func, select
-
-        from exchange.models import Market, MarketStatus
         from exchange.models.base import utcnow
-        from exchange.models.trading import ClearingRun, RunStatus
+        from exchange.models.trading import RunStatus
         from exchange.schedule import latest_window
 
         up = GaugeMetricFamily("exchange_database_up", "1 if the database answered the scrape.")
@@ -220,34 +217,7 @@ class DatabaseCollector(Collector):
         factory = self.app.extensions["exchange.db"]["read_sessions"]
         session = factory()
         try:
-            markets = session.execute(
-                select(Market.id, Market.clearing_schedule).where(
-                    Market.status == MarketStatus.OPEN
-                )
-            ).all()
-            latest = dict(
-                session.execute(
-                    select(ClearingRun.market_id, func.max(ClearingRun.window)).group_by(
-                        ClearingRun.market_id
-                    )
-                ).all()
-            )
-            newest = (
-                select(ClearingRun.market_id, func.max(ClearingRun.window).label("window"))
-                .group_by(ClearingRun.market_id)
-                .subquery()
-            )
-            statuses = dict(
-                session.execute(
-                    select(ClearingRun.market_id, ClearingRun.status).join(
-                        newest,
-                        and_(
-                            ClearingRun.market_id == newest.c.market_id,
-                            ClearingRun.window == newest.c.window,
-                        ),
-                    )
-                ).all()
-            )
+            markets, latest, statuses = _clearing_state(session)
             now = utcnow()
             for market_id, schedule in markets:
                 label = [str(market_id)]
@@ -274,6 +244,42 @@ class DatabaseCollector(Collector):
         yield last
         yield missed
         yield failed
+
+
+def _clearing_state(session: Any) -> tuple[list[Any], dict[int, Any], dict[int, Any]]:
+    """Open markets (id, schedule), each market's latest window and that run's status."""
+    from sqlalchemy import and_, func, select
+
+    from exchange.models import Market, MarketStatus
+    from exchange.models.trading import ClearingRun
+
+    markets = session.execute(
+        select(Market.id, Market.clearing_schedule).where(Market.status == MarketStatus.OPEN)
+    ).all()
+    latest = dict(
+        session.execute(
+            select(ClearingRun.market_id, func.max(ClearingRun.window)).group_by(
+                ClearingRun.market_id
+            )
+        ).all()
+    )
+    newest = (
+        select(ClearingRun.market_id, func.max(ClearingRun.window).label("window"))
+        .group_by(ClearingRun.market_id)
+        .subquery()
+    )
+    statuses = dict(
+        session.execute(
+            select(ClearingRun.market_id, ClearingRun.status).join(
+                newest,
+                and_(
+                    ClearingRun.market_id == newest.c.market_id,
+                    ClearingRun.window == newest.c.window,
+                ),
+            )
+        ).all()
+    )
+    return list(markets), latest, statuses
 
 
 class PoolCollector(Collector):

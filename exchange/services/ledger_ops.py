@@ -124,39 +124,7 @@ def allocate_many(
         raise InvalidInput("no allocations given")
     results: list[dict[str, Any]] = []
     with transaction(session):
-        leagues = set(session.scalars(select(League.code)))
-        markets: dict[str, Market] = {}
-        eligible: dict[int, set[str]] = {}
-        by_market: dict[str, list[tuple[int, Allocation, str]]] = defaultdict(list)
-        for index, item in enumerate(allocations):
-            where = f"allocation {index + 1}: " if len(allocations) > 1 else ""
-            if item.league not in leagues:
-                raise InvalidInput(f"{where}unknown league {item.league!r}", field="league")
-            market = markets.get(item.market)
-            if market is None:
-                market = session.scalar(select(Market).where(Market.code == item.market))
-                if market is None:
-                    raise InvalidInput(f"{where}unknown market {item.market!r}", field="market")
-                markets[item.market] = market
-                eligible[market.id] = set(
-                    session.scalars(
-                        select(MarketLeague.league_code).where(MarketLeague.market_id == market.id)
-                    )
-                )
-            if item.league not in eligible[market.id]:
-                raise InvalidInput(
-                    f"{where}league {item.league!r} is not eligible for {market.code}",
-                    field="league",
-                )
-            if type(item.quantity) is not int or item.quantity <= 0:
-                raise InvalidInput(f"{where}quantity must be a positive integer", field="quantity")
-            if item.quantity % market.lot:
-                raise InvalidInput(
-                    f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
-                    field="quantity",
-                )
-            reference = _reference(item.reference, f"allocation:{market.code}:{item.league}")
-            by_market[market.code].append((index, item, reference))
+        markets, by_market = _group_allocations(session, allocations)
         journal_ids: dict[int, int] = {}
         for code in sorted(by_market):
             market = markets[code]
@@ -193,6 +161,46 @@ def allocate_many(
                 }
             )
     return results
+
+
+def _group_allocations(
+    session: Session, allocations: Sequence[Allocation]
+) -> tuple[dict[str, Market], dict[str, list[tuple[int, Allocation, str]]]]:
+    """Check every allocation (league, market, eligibility, lot); group them by market."""
+    leagues = set(session.scalars(select(League.code)))
+    markets: dict[str, Market] = {}
+    eligible: dict[int, set[str]] = {}
+    by_market: dict[str, list[tuple[int, Allocation, str]]] = defaultdict(list)
+    for index, item in enumerate(allocations):
+        where = f"allocation {index + 1}: " if len(allocations) > 1 else ""
+        if item.league not in leagues:
+            raise InvalidInput(f"{where}unknown league {item.league!r}", field="league")
+        market = markets.get(item.market)
+        if market is None:
+            market = session.scalar(select(Market).where(Market.code == item.market))
+            if market is None:
+                raise InvalidInput(f"{where}unknown market {item.market!r}", field="market")
+            markets[item.market] = market
+            eligible[market.id] = set(
+                session.scalars(
+                    select(MarketLeague.league_code).where(MarketLeague.market_id == market.id)
+                )
+            )
+        if item.league not in eligible[market.id]:
+            raise InvalidInput(
+                f"{where}league {item.league!r} is not eligible for {market.code}",
+                field="league",
+            )
+        if type(item.quantity) is not int or item.quantity <= 0:
+            raise InvalidInput(f"{where}quantity must be a positive integer", field="quantity")
+        if item.quantity % market.lot:
+            raise InvalidInput(
+                f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
+                field="quantity",
+            )
+        reference = _reference(item.reference, f"allocation:{market.code}:{item.league}")
+        by_market[market.code].append((index, item, reference))
+    return markets, by_market
 
 
 def deposit(
