@@ -64,4 +64,4 @@ def test_no_function_over_80_lines() -> None:
 
 
 def test_every_exception_is_still_needed() -> None:
-    assert EXCEPTIONS <= set(_long_functions()), "remove the exceptions that are fixed"
+    assert set(_long_functions()) >= EXCEPTIONS, "remove the exceptions that are fixed"

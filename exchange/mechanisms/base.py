@@ -25,12 +25,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     import ledger
     from exchange.identity.actor import Actor
-    from exchange.models import Market
+    from exchange.models import Market, Order
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,8 @@ class OrderView:
     """What visibility needs to know about an order."""
 
     league_code: str
-    market_id: int
     live: bool
-    """Still in the book (not yet traded out, cancelled or expired)."""
-    cleared: bool
-    """A trading step that included it has happened (e.g. a clearing run exists)."""
+    """Still able to trade (open or partially filled): its price and size are sealed."""
 
 
 class Mechanism(abc.ABC):
@@ -102,6 +100,10 @@ class Mechanism(abc.ABC):
     @abc.abstractmethod
     def order_visible(self, viewer: Actor, order: OrderView) -> bool:
         """May ``viewer`` see this order now?"""
+
+    @abc.abstractmethod
+    def restrict_orders(self, query: Select[tuple[Order]], viewer: Actor) -> Select[tuple[Order]]:
+        """``query`` over orders limited, in SQL, to those ``viewer`` may see now."""
 
     @abc.abstractmethod
     def settlement_specs(

@@ -46,7 +46,7 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
     done = []
     if seed_registry(session):
         done.append("registry: 5 basins, 12 leagues, 8 markets")
-    from exchange.services.ledger_ops import seed_demo_ledger
+    from exchange.services.demo_ledger import seed_demo_ledger
 
     if allocations := seed_demo_ledger(session):
         done.append(allocations)

@@ -21,6 +21,7 @@ import ledger
 from exchange.db import transaction
 from exchange.errors import Conflict, ExchangeError, InvalidInput, NotFound
 from exchange.models import League, Market, MarketLeague
+from exchange.references import user_reference_error
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
@@ -76,11 +77,15 @@ def _market(session: Session, code: str) -> Market:
 
 
 def _reference(value: str | None, default: str) -> str:
+    """A user's ``value`` (never in a system namespace) or the system's ``default``."""
     reference = value or default
     if not REFERENCE.match(reference):
         raise InvalidInput(
             "reference: 1-100 characters without '|' or control characters", field="reference"
         )
+    reserved = user_reference_error(value) if value else None
+    if reserved is not None:
+        raise InvalidInput(reserved, field="reference")
     return reference
 
 
@@ -113,8 +118,11 @@ def allocate_many(
     *,
     actor: str,
     progress: Callable[[int], None] | None = None,
+    system: bool = False,
 ) -> list[dict[str, Any]]:
     """Issue many allocations in one transaction: all of them, or none.
+
+    ``system``: the references are the system's own (the demo seed), not a user's.
 
     Every league must exist and be eligible for the market; each market's cap
     holds for the sum of what was issued before and what is issued now (the
@@ -124,7 +132,7 @@ def allocate_many(
         raise InvalidInput("no allocations given")
     results: list[dict[str, Any]] = []
     with transaction(session):
-        markets, by_market = _group_allocations(session, allocations)
+        markets, by_market = _group_allocations(session, allocations, system=system)
         journal_ids: dict[int, int] = {}
         for code in sorted(by_market):
             market = markets[code]
@@ -164,9 +172,13 @@ def allocate_many(
 
 
 def _group_allocations(
-    session: Session, allocations: Sequence[Allocation]
+    session: Session, allocations: Sequence[Allocation], *, system: bool = False
 ) -> tuple[dict[str, Market], dict[str, list[tuple[int, Allocation, str]]]]:
-    """Check every allocation (league, market, eligibility, lot); group them by market."""
+    """Check every allocation (league, market, eligibility, lot); group them by market.
+
+    ``system``: the caller is the system itself (the demo), which may use the
+    reserved reference namespaces (``exchange.references``).
+    """
     leagues = set(session.scalars(select(League.code)))
     markets: dict[str, Market] = {}
     eligible: dict[int, set[str]] = {}
@@ -198,7 +210,8 @@ def _group_allocations(
                 f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
                 field="quantity",
             )
-        reference = _reference(item.reference, f"allocation:{market.code}:{item.league}")
+        default = f"allocation:{market.code}:{item.league}"
+        reference = item.reference or default if system else _reference(item.reference, default)
         by_market[market.code].append((index, item, reference))
     return markets, by_market
 
@@ -428,68 +441,3 @@ def read_allocations_csv(lines: Iterable[str]) -> list[Allocation]:
             )
         )
     return result
-
-
-# --------------------------------------------------------------------------- demo
-
-# Synthetic weights (no public per-league split is used): the Yellow River quota
-# follows the rough order of irrigated area and industry along the river, Hetao
-# (Bayannur) first; every other market splits evenly between its eligible leagues.
-DEMO_WEIGHTS: dict[str, dict[str, int]] = {
-    "YR-WATER-2027": {
-        "bayannur": 40, "ordos": 20, "baotou": 12, "hohhot": 10, "wuhai": 6, "alxa": 6,
-        "ulanqab": 6,
-    },
-}  # fmt: skip
-DEMO_SHARE_OF_CAP = {"YR-WATER-2027": (1, 1)}  # the whole 5.86e9 m3; others 4/5 of the cap
-DEMO_CASH_FEN = 5_000_000_000  # 50 million yuan per league (synthetic)
-
-
-def split_lots(total: int, lot: int, weights: dict[str, int]) -> dict[str, int]:
-    """Split ``total`` (a multiple of ``lot``) by weight in whole lots, largest remainder.
-
-    The parts add up to ``total`` exactly; ties go to the league code first in order.
-    """
-    lots, weight_sum = total // lot, sum(weights.values())
-    base = {k: lots * w // weight_sum for k, w in weights.items()}
-    rest = lots - sum(base.values())
-    by_remainder = sorted(weights, key=lambda k: (-(lots * weights[k] % weight_sum), k))
-    for code in by_remainder[:rest]:
-        base[code] += 1
-    return {k: v * lot for k, v in base.items() if v}
-
-
-def seed_demo_ledger(session: Session) -> str | None:
-    """Allocate each demo market to its eligible leagues and give each league cash.
-
-    Runs once (when the ledger is empty); returns what was done, for the CLI.
-    """
-    from ledger.models import Journal
-
-    if session.scalar(select(Journal.id).limit(1)) is not None:
-        return None
-    markets = list(session.scalars(select(Market).order_by(Market.id)))
-    if not markets:
-        return None
-    allocations: list[Allocation] = []
-    for market in markets:
-        eligible = [e.league_code for e in market.eligibility]
-        weights = DEMO_WEIGHTS.get(market.code) or dict.fromkeys(eligible, 1)
-        weights = {k: w for k, w in weights.items() if k in eligible}
-        num, den = DEMO_SHARE_OF_CAP.get(market.code, (4, 5))
-        total = market.cap * num // den // market.lot * market.lot
-        for league, quantity in sorted(split_lots(total, market.lot, weights).items()):
-            allocations.append(
-                Allocation(league, market.code, quantity, f"allocation:demo:{market.code}")
-            )
-    allocate_many(session, allocations, actor="demo")
-    leagues = list(session.scalars(select(League.code).order_by(League.code)))
-    with transaction(session):
-        for league in leagues:
-            ledger.deposit_cash(
-                session, league=league, amount=DEMO_CASH_FEN, reference="deposit:demo", actor="demo"
-            )
-    return (
-        f"ledger: {len(allocations)} allocations in {len(markets)} markets, "
-        f"{DEMO_CASH_FEN // 100:,} yuan to each of {len(leagues)} leagues"
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    flash,
     redirect,
     render_template,
     request,
@@ -22,13 +22,17 @@ from werkzeug.wrappers import Response as BaseResponse
 
 import ledger
 from exchange.api.access import Actor, Role
+from exchange.csv_safe import SafeDictWriter
 from exchange.extensions import db
 from exchange.services import ledger_ops, registry
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
 from exchange.web.forms import CsrfOnlyForm
+from exchange.web.i18n import t
+from exchange.web.query_args import page_arg
 from exchange.web.tasks import CHECKS
+from exchange.web.verify_jobs import start_verification
 
 audit = Blueprint("audit", __name__, url_prefix="/audit")
 html_errors(audit)
@@ -81,12 +85,7 @@ def journals(actor: Actor) -> str:
                 problems.append(f"{name}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
             else:
                 filters[name] = parsed
-    raw_page = args.get("page", "1")
-    page = (
-        int(raw_page)
-        if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 10**9
-        else 1
-    )
+    page = page_arg()
     from exchange.errors import ExchangeError
 
     try:
@@ -131,8 +130,10 @@ def verify_page(actor: Actor) -> str:
 @audit.post("/verify")
 @pages_for(Role.AUDITOR, Role.REGULATOR)
 def verify_start(actor: Actor) -> BaseResponse:
-    """Run verify and the replay of recent runs in the background."""
-    job_id = jobs.start(db.session, "verify", actor=actor.username, params={"replay_runs": 20})
+    """Run verify and the replay of recent runs in the background (one at a time)."""
+    job_id, started = start_verification(db.session, actor=actor.username, replay_runs=20)
+    if not started:
+        flash(t("verify_already_running", id=job_id), "info")
     return redirect(url_for("audit.verify_job", job_id=job_id))
 
 
@@ -153,7 +154,7 @@ def export_csv(actor: Actor) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+        writer = SafeDictWriter(out, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         for count, row in enumerate(ledger_ops.export_rows(db.session), 1):
             writer.writerow(row)

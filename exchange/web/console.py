@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
-from exchange.errors import ExchangeError, InvalidInput
+from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.extensions import db
 from exchange.mechanisms.call_auction import run as clearing
+from exchange.mechanisms.call_auction import visibility as auction_visibility
 from exchange.models import OrderStatus, RunTrigger, utcnow
-from exchange.services import ledger_ops, registry
+from exchange.services import ledger_ops, registry, visibility
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
@@ -21,6 +22,8 @@ from exchange.web.formatting import parse_quantity, parse_yuan, yuan
 from exchange.web.forms import AllocationForm, CsrfOnlyForm, DepositForm, UploadForm, choices
 from exchange.web.i18n import t
 from exchange.web.public import curves_svg
+from exchange.web.query_args import id_arg, page_arg
+from exchange.web.tasks import ALREADY_IMPORTED
 
 console = Blueprint("console", __name__)
 html_errors(console)
@@ -194,6 +197,8 @@ def upload_job(job_id: int, actor: Actor) -> str:
 def confirm_upload(job_id: int, actor: Actor) -> BaseResponse:
     """Allocate the accepted rows of a checked upload, in the background, all or nothing."""
     job = jobs.get(db.session, job_id, UPLOAD_KINDS)
+    if job.consumed_by is not None:
+        raise Conflict(f"{ALREADY_IMPORTED} (import {job.consumed_by})", field="job_id")
     accepted = (job.result or {}).get("accepted") or []
     if not accepted:
         raise InvalidInput("this upload has no row that can be allocated")
@@ -235,10 +240,8 @@ def runs(actor: Actor) -> str:
     """Clearing runs of every market (or one), with status and timings, paged."""
     session = db.session
     markets = registry.list_markets(session)
-    raw_market = request.args.get("market", "")
-    market_id = int(raw_market) if raw_market.isascii() and raw_market.isdigit() else None
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    market_id = id_arg("market")
+    page = page_arg()
     total, rows = queries.recent_runs(session, market_id=market_id, page=page, per_page=RUNS_PAGE)
     return render_template(
         "console/runs.html",
@@ -268,16 +271,17 @@ def run(run_id: int, actor: Actor) -> str:
     states = queries.order_states(session, [int(o["id"]) for o in book_orders])
     for item in book_orders:
         league, status = states.get(int(item["id"]), ("?", OrderStatus.OPEN))
-        if actor.role is Role.AUDITOR and status is OrderStatus.OPEN:
-            sealed += 1  # never traded and still open: a sealed bid (as in the API)
+        if not visibility.may_see_order(actor, league, status):
+            sealed += 1  # still live: a sealed bid (exchange.services.visibility)
             continue
         snapshot.append({**item, "league": league, "status": status.value})
+    show_curves = auction_visibility.curves_visible(actor, lambda: sealed)
     journals = ledger_ops.journals(session, reference=f"run:{run_id}/", per_page=500)
     return render_template(
         "console/run.html",
         run=found,
         market=market,
-        curves_svg=curves_svg(market, found),
+        curves_svg=curves_svg(market, found) if show_curves else None,
         snapshot=snapshot,
         sealed=sealed,
         fills=queries.fills(session, run_id=run_id, limit=1000),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.trading_schemas import OrderCreateSchema
+from exchange.csv_safe import SafeWriter
 from exchange.errors import ExchangeError
 from exchange.extensions import db
 from exchange.models import Market, MarketLeague, OrderStatus
@@ -34,6 +34,7 @@ from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_quantity, parse_yuan
 from exchange.web.forms import CsrfOnlyForm, OrderForm, RetireForm, choices
 from exchange.web.i18n import language, t
+from exchange.web.query_args import page_arg
 
 desk = Blueprint("desk", __name__, url_prefix="/desk")
 html_errors(desk)
@@ -216,9 +217,7 @@ def _statement_args() -> tuple[str, str, int]:
     account = request.args.get("account", "available")
     if account not in ("available", "held"):
         account = "available"
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
-    return asset, account, page
+    return asset, account, page_arg()
 
 
 @desk.get("/statement")
@@ -262,7 +261,7 @@ def statement_csv(actor: Actor) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeWriter(out)
         writer.writerow(
             ["journal_id", "created_at", "kind", "reference", "actor", "amount", "balance",
              "hold_id", "chain", "seq"]

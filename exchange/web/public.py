@@ -31,7 +31,11 @@ def home() -> str:
 
 @pages.get("/markets/<code>")
 def market(code: str) -> str:
-    """A market: terms, price and volume history, the last run's supply and demand."""
+    """A market: terms, price and volume history, the last run's auction results.
+
+    No supply and demand curves here: they reveal the sealed bids of live orders
+    (``exchange.services.visibility``); the public gets what ``run_stats`` publishes.
+    """
     session = db.session
     found = registry.get_market_by_code(session, code)
     history = queries.price_history(session, found.id)
@@ -44,7 +48,6 @@ def market(code: str) -> str:
         history=history,
         history_svg=history_svg(found, history),
         last=last,
-        curves_svg=curves_svg(found, last) if last is not None else None,
         runs=runs,
         run_total=total,
     )

@@ -26,6 +26,7 @@ from exchange.models import (
     Trade,
     utcnow,
 )
+from exchange.references import user_reference_error
 from exchange.schedule import next_run
 from exchange.services import ledger_ops
 
@@ -265,4 +266,6 @@ def _check_row(
         return f"quantity {item.quantity} is not a multiple of the lot {market.lot}", None
     if item.reference is not None and not ledger_ops.REFERENCE.match(item.reference):
         return "reference: 1-100 characters without '|' or control characters", None
+    if item.reference is not None and (reserved := user_reference_error(item.reference)):
+        return reserved, None
     return None, item

@@ -14,7 +14,7 @@ import ledger
 from exchange.cli import main
 from exchange.db import make_engine, make_session_factory
 from exchange.migrate import upgrade_engine
-from exchange.services.ledger_ops import split_lots
+from exchange.services.demo_ledger import split_lots
 from tests.ledger.helpers import as_attacker
 
 

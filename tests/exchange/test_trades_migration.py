@@ -50,7 +50,7 @@ def test_fills_round_trip_to_trades_and_every_run_replays(app: Flask, tmp_path: 
         assert before, "the demo history has trades"
         assert {b for _i, b, s in trades} | {s for _i, b, s in trades} >= {ledger.EXCHANGE}
 
-        _migrate(app, "0005", down=True)
+        _migrate(app, "0006_security", down=True)
         try:
             with db.engine.connect() as conn:
                 fills = conn.execute(

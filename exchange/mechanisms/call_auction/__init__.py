@@ -14,19 +14,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 import ledger
 from exchange.mechanisms.base import FormTrades, JobSpec, Mechanism, OrderView, TradeOutcome
-from exchange.mechanisms.call_auction import jobs, settlement
+from exchange.mechanisms.call_auction import jobs, settlement, visibility
 from exchange.mechanisms.call_auction.run import MECHANISM, clear_in_session
-from exchange.models.identity import Role
 from exchange.models.trading import RunTrigger
 from exchange.schedule import parse_schedule
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
-    from exchange.models import Market
+    from exchange.models import Market, Order
 
 
 class CallAuction(Mechanism):
@@ -73,14 +73,12 @@ class CallAuction(Mechanism):
         return TradeOutcome(outcome.run_id, outcome.created)
 
     def order_visible(self, viewer: Actor, order: OrderView) -> bool:
-        """Sealed bids: the owner and the regulator always; an auditor once cleared."""
-        if viewer.role is Role.REGULATOR:
-            return True
-        if viewer.role is Role.LEAGUE:
-            return viewer.league_code == order.league_code
-        if viewer.role is Role.AUDITOR:
-            return order.cleared
-        return False
+        """Sealed bids (:mod:`.visibility`): owner and regulator; auditors once not live."""
+        return visibility.may_see(viewer, order.league_code, live=order.live)
+
+    def restrict_orders(self, query: Select[tuple[Order]], viewer: Actor) -> Select[tuple[Order]]:
+        """The sealed-bid rule in SQL (:func:`.visibility.restrict_orders`)."""
+        return visibility.restrict_orders(query, viewer)
 
     def settlement_specs(
         self,

@@ -25,6 +25,7 @@ import ledger
 import matching
 from exchange.db import close_quietly, transaction
 from exchange.errors import NotFound
+from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
 from exchange.models import Market
 from exchange.models.base import utcnow
@@ -201,6 +202,7 @@ def clear_in_session(
 
     fills = {int(f.id): f for f in result.fills}
     by_id = {r[0]: r for r in rows}
+    run.auction_stats = run_stats.auction_stats(session, market_id)  # before orders change
     settlement = settle_fills(
         session,
         asset=ledger.market_asset(market_id),

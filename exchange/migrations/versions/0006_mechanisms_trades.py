@@ -8,7 +8,7 @@ replay reads changes: journals reference ``run:<id>/order:<id>``, runs keep thei
 snapshots and hashes.
 
 Revision ID: 0006_mechanisms_trades
-Revises: 0005
+Revises: 0006_security
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_mechanisms_trades"
-down_revision = "0005"
+down_revision = "0006_security"
 branch_labels = None
 depends_on = None
 
