@@ -77,6 +77,6 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_jobs(app: Flask) -> None:
-    from exchange.scheduler import init_scheduler
+    from exchange import composition
 
-    init_scheduler(app)
+    composition.register(app)

@@ -34,11 +34,10 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.db import close_quietly, transaction
-from exchange.scheduler import job_installer
 from ledger import checkpoints as ledger_checkpoints
 from ledger.checkpoint_models import Checkpoint
 from ledger.signing import SignedCheckpoint, public_key_text
-from ledger.verify import VerifyReport
+from ledger.verify_report import VerifyReport
 
 KEY_FILE = "signing-key.pem"
 INFO_KEY = "exchange.signing"
@@ -227,7 +226,6 @@ def interval_checkpoint(factory: sessionmaker[Session]) -> int | None:
     return checkpoint_after_settlement(factory, "schedule", only_if_changed=True)
 
 
-@job_installer
 def install_checkpoint_job(app: Flask, scheduler: BaseScheduler) -> None:
     """Every ``CHECKPOINT_INTERVAL_SECONDS``: a checkpoint if anything changed."""
     scheduler.add_job(
@@ -262,28 +260,6 @@ def read_public_key(text: str) -> str:
     except ValueError:
         raise SigningKeyError("a public key is PEM or base64 of 32 raw bytes") from None
     return text
-
-
-def verify_against(
-    session: Session,
-    checkpoint: SignedCheckpoint | None,
-    *,
-    anchors: list[str] | None = None,
-    progress: Any = None,
-) -> VerifyReport:
-    """``ledger.verify`` plus the checks against ``checkpoint``, in one snapshot."""
-    import ledger
-    from exchange.services import ledger_ops
-
-    ledger_ops.snapshot(session)
-    try:
-        report = ledger.verify(session, progress=progress)
-        if checkpoint is not None:
-            for violation in check(session, checkpoint, trust_anchors(session, anchors)):
-                report.add(violation)
-        return report
-    finally:
-        session.rollback()
 
 
 def load_checkpoint_args(

@@ -44,10 +44,11 @@ def seed_demo() -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 def demo(host: str, port: int) -> None:
     """Migrate, seed demo data if absent, start the scheduler and serve pages and API."""
-    app = _app(SCHEDULER_ENABLED=True, DEMO_ORDER_FLOW=True)
+    app = _app(DEMO_ORDER_FLOW=True)
     _migrate(app)
     _seed(app)
-    from exchange.scheduler import start_scheduler, stop_scheduler
+    from exchange.composition import start_scheduler
+    from exchange.scheduler import stop_scheduler
 
     start_scheduler(app)
     click.echo(f"Exchange demo on http://{host}:{port}/  (API docs: /api/docs)")
@@ -73,9 +74,10 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool) ->
 @main.command("scheduler")
 def scheduler() -> None:
     """Run the clearing scheduler alone (one per deployment, beside the web workers)."""
-    from exchange.scheduler import start_scheduler, stop_scheduler
+    from exchange.composition import start_scheduler
+    from exchange.scheduler import stop_scheduler
 
-    app = _app(SCHEDULER_ENABLED=True)
+    app = _app()
     start_scheduler(app)
     stopping = False
 
@@ -116,13 +118,11 @@ def _migrate(app: Flask) -> None:
 def _seed(app: Flask) -> None:
     from exchange.extensions import db
     from exchange.services.demo import seed_demo
+    from exchange.uow import new_unit_of_work
 
     with app.app_context():
-        session = db.session_factory()
-        try:
+        with new_unit_of_work(db.session_factory) as session:
             done = seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
-        finally:
-            session.close()
         from exchange.services.demo_trading import seed_history
 
         history = seed_history(db.session_factory)

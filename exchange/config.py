@@ -12,7 +12,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 def env_flag(name: str, default: bool = False) -> bool:
-    """Read a boolean flag such as ``EXCHANGE_SCHEDULER=1`` from the environment."""
+    """Read a boolean flag such as ``EXCHANGE_SECURE_COOKIES=1`` from the environment."""
     value = os.environ.get(name)
     if value is None:
         return default
@@ -30,7 +30,6 @@ def load_config(instance_path: str) -> dict[str, Any]:
     ``DATABASE_URL``      SQLAlchemy URL; default ``sqlite:///<instance>/exchange.sqlite3``.
                           ``postgresql://`` URLs are rewritten to the psycopg 3 driver.
     ``SECRET_KEY``        session signing key; a random one per process if unset (dev only).
-    ``EXCHANGE_SCHEDULER``  ``1`` to run the clearing scheduler inside this process.
     ``EXCHANGE_SECURE_COOKIES`` ``1`` marks the session cookie ``Secure`` (HTTPS only);
                           set it in production. It is always ``HttpOnly`` and ``SameSite=Lax``.
     ``RATELIMIT_STORAGE_URI`` where rate-limit counters live; default ``memory://`` (one
@@ -50,7 +49,6 @@ def load_config(instance_path: str) -> dict[str, Any]:
             os.environ.get("DATABASE_URL") or default_database_url(instance_path)
         ),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
-        "SCHEDULER_ENABLED": env_flag("EXCHANGE_SCHEDULER"),
         "SESSION_COOKIE_SECURE": env_flag("EXCHANGE_SECURE_COOKIES"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exchange.db import close_quietly, make_engine, make_session_factory
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""HTTP methods that change nothing (stated once: sessions, CSRF, the action log)."""
 
 
 class Database:

@@ -6,44 +6,7 @@ sign convention, the canonical hash form and the audit.
 """
 
 from ledger import checkpoints, signing
-from ledger.core import (
-    CASH,
-    EXCHANGE,
-    REGULATOR,
-    AccountKey,
-    AccountKind,
-    Fill,
-    HoldRequest,
-    HoldView,
-    JournalKind,
-    JournalSpec,
-    PostingSpec,
-    Settlement,
-    balance_of,
-    clearing_account,
-    congestion_account,
-    deposit_cash,
-    ensure_accounts,
-    escrow_account,
-    get_hold,
-    issuance_account,
-    issue,
-    issue_many,
-    issued_total,
-    league_account,
-    lock_accounts,
-    market_asset,
-    order_chain,
-    place_hold,
-    place_holds,
-    post_journal,
-    post_journals,
-    release_hold,
-    retire,
-    retirement_account,
-    settle_fills,
-    transfer,
-)
+from ledger.accounts import balance_of, ensure_accounts, lock_accounts
 from ledger.errors import (
     CapExceeded,
     HoldExceeded,
@@ -52,6 +15,38 @@ from ledger.errors import (
     InvalidPosting,
     LedgerError,
 )
+from ledger.holds import (
+    HoldRequest,
+    HoldView,
+    get_hold,
+    hold_owners,
+    lock_holds,
+    place_hold,
+    place_holds,
+    release_hold,
+)
+from ledger.journals import default_chain, post_journal, post_journals, validate_spec
+from ledger.keys import (
+    CASH,
+    EXCHANGE,
+    JOURNAL_KINDS,
+    MAX_AMOUNT,
+    REGULATOR,
+    AccountKey,
+    AccountKind,
+    JournalKind,
+    JournalSpec,
+    PostingSpec,
+    clearing_account,
+    congestion_account,
+    escrow_account,
+    issuance_account,
+    league_account,
+    market_asset,
+    order_chain,
+    retirement_account,
+)
+from ledger.operations import deposit_cash, issue, issue_many, issued_total, retire, transfer
 from ledger.queries import (
     BalanceView,
     JournalView,
@@ -63,17 +58,21 @@ from ledger.queries import (
     list_journals,
     statement,
 )
-from ledger.verify import VerifyReport, Violation, count_postings, verify
+from ledger.verify import count_postings, verify
+from ledger.verify_report import CHECKS as VERIFY_CHECKS
+from ledger.verify_report import VerifyReport, Violation
 
 __all__ = [
     "CASH",
     "EXCHANGE",
+    "JOURNAL_KINDS",
+    "MAX_AMOUNT",
     "REGULATOR",
+    "VERIFY_CHECKS",
     "AccountKey",
     "AccountKind",
     "BalanceView",
     "CapExceeded",
-    "Fill",
     "HoldExceeded",
     "HoldNotFound",
     "HoldRequest",
@@ -86,7 +85,6 @@ __all__ = [
     "LedgerError",
     "PostingSpec",
     "PostingView",
-    "Settlement",
     "Statement",
     "StatementLine",
     "VerifyReport",
@@ -97,10 +95,12 @@ __all__ = [
     "clearing_account",
     "congestion_account",
     "count_postings",
+    "default_chain",
     "deposit_cash",
     "ensure_accounts",
     "escrow_account",
     "get_hold",
+    "hold_owners",
     "issuance_account",
     "issue",
     "issue_many",
@@ -109,6 +109,7 @@ __all__ = [
     "league_account",
     "list_journals",
     "lock_accounts",
+    "lock_holds",
     "market_asset",
     "order_chain",
     "place_hold",
@@ -118,9 +119,9 @@ __all__ = [
     "release_hold",
     "retire",
     "retirement_account",
-    "settle_fills",
     "signing",
     "statement",
     "transfer",
+    "validate_spec",
     "verify",
 ]

@@ -35,7 +35,7 @@ from ledger.signing import (
     sign,
     signature_problems,
 )
-from ledger.verify import Violation
+from ledger.verify_report import Violation
 
 # Serialises checkpoint writers on PostgreSQL (SQLite writers are serialised anyway).
 _LOCK_KEY = 0x4C45444745524350  # "LEDGERCP"

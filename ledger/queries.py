@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.core import AccountKind
+from ledger.keys import AccountKind
 from ledger.models import Account, Journal, Posting
 
 

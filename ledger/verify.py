@@ -25,80 +25,20 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.core import AccountKind
 from ledger.hashing import GENESIS, VERSION, format_timestamp
+from ledger.keys import AccountKind
 from ledger.models import JOURNALS, POSTINGS, Account, Chain, Hold, Posting
+from ledger.verify_report import VerifyReport, Violation
 
-MAX_VIOLATIONS = 10_000
 J = JOURNALS.c
 P = POSTINGS.c
 _BATCH = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One finding of the audit: which check, where, expected versus found."""
-
-    check: str
-    message: str
-    journal_id: int | None = None
-    account_id: int | None = None
-    hold_id: int | None = None
-    chain: str | None = None
-    asset: str | None = None
-    expected: str | int | None = None
-    found: str | int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The violation as a JSON-ready mapping (None fields left out)."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-
-@dataclass(slots=True)
-class VerifyReport:
-    """The result of :func:`verify`."""
-
-    violations: list[Violation] = field(default_factory=list)
-    journals: int = 0
-    postings: int = 0
-    accounts: int = 0
-    holds: int = 0
-    chains: dict[str, dict[str, Any]] = field(default_factory=dict)
-    assets: dict[str, dict[str, int]] = field(default_factory=dict)
-    truncated: bool = False
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True when no violation was found."""
-        return not self.violations
-
-    def add(self, violation: Violation) -> None:
-        if len(self.violations) < MAX_VIOLATIONS:
-            self.violations.append(violation)
-        else:
-            self.truncated = True
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as a JSON-ready mapping."""
-        return {
-            "ok": self.ok,
-            "violations": [v.to_dict() for v in self.violations],
-            "truncated": self.truncated,
-            "journals": self.journals,
-            "postings": self.postings,
-            "accounts": self.accounts,
-            "holds": self.holds,
-            "chains": self.chains,
-            "assets": self.assets,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def verify(session: Session, *, progress: Callable[[int], None] | None = None) -> VerifyReport:
@@ -120,88 +60,95 @@ def verify(session: Session, *, progress: Callable[[int], None] | None = None) -
         )
     }
     report.accounts, report.holds = len(accounts), len(holds)
-    account_lines = {i: (a[2], f"|{a[0]}|{a[1]}|") for i, a in accounts.items()}
-
-    sums: dict[int, int] = defaultdict(int)
-    hold_sums: dict[int, int] = defaultdict(int)
-    went_negative: set[int] = set()
     issuance = {i for i, a in accounts.items() if a[0] == AccountKind.ISSUANCE}
     # Clearing accounts may be short inside a run; their end state is checked below.
     exempt = issuance | {i for i, a in accounts.items() if a[0] == AccountKind.CLEARING}
-    links: list[tuple[str, int, int, str, str]] = []
+    scan = _Scan(
+        report,
+        {i: (a[2], f"|{a[0]}|{a[1]}|") for i, a in accounts.items()},
+        holds,
+        exempt,
+    )
+    _scan_journals(session, scan, progress)
+    _check_chains(session, report, scan.links)
+    _check_balances(report, accounts, scan.sums, issuance)
+    _check_holds(report, accounts, holds, scan.hold_sums)
+    _check_conservation(report, accounts)
+    report.seconds = time.perf_counter() - started
+    return report
 
-    postings = _stream(
-        session,
-        select(P.journal_id, P.account_id, P.amount, P.hold_id).order_by(P.journal_id, P.id),
-    )
-    pending = next(postings, None)
-    journals = _stream(
-        session,
-        select(
-            J.id, J.chain, J.seq, J.kind, J.reference, J.actor, J.created_at, J.prev_hash, J.hash
-        ).order_by(J.id),
-    )
-    sha256 = hashlib.sha256
-    count = 0
-    for jid, chain, seq, kind, reference, actor, created_at, prev_hash, stored in journals:
-        report.journals += 1
-        # Postings of journals that do not exist (a deleted journal row).
-        while pending is not None and pending[0] < jid:
-            _orphan(report, pending)
-            pending = next(postings, None)
-        lines: list[str] = []
-        per_asset: dict[str, int] = defaultdict(int)
-        while pending is not None and pending[0] == jid:
-            _j, account_id, amount, hold_id = pending
-            count += 1
-            known = account_lines.get(account_id)
-            if known is None:
-                report.add(
+
+@dataclass
+class _Scan:
+    """What one pass over the journals and postings accumulates."""
+
+    report: VerifyReport
+    account_lines: dict[int, tuple[str, str]]
+    holds: dict[int, tuple[int, int, int, int]]
+    exempt: set[int]
+    sums: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    hold_sums: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    went_negative: set[int] = field(default_factory=set)
+    links: list[tuple[str, int, int, str, str]] = field(default_factory=list)
+
+    def posting(
+        self,
+        jid: int,
+        account_id: int,
+        amount: int,
+        hold_id: int | None,
+        lines: list[str],
+        per_asset: dict[str, int],
+    ) -> None:
+        """Add one posting of journal ``jid`` to the running sums and its canonical lines."""
+        known = self.account_lines.get(account_id)
+        if known is None:
+            self.report.add(
+                Violation(
+                    "unknown_account",
+                    f"journal {jid}: posting on unknown account {account_id}",
+                    journal_id=jid,
+                    account_id=account_id,
+                )
+            )
+            return
+        asset, middle = known
+        lines.append(f"{asset}{middle}{amount}|{'' if hold_id is None else hold_id}")
+        per_asset[asset] += amount
+        balance = self.sums[account_id] + amount
+        self.sums[account_id] = balance
+        if balance < 0 and account_id not in self.exempt and account_id not in self.went_negative:
+            self.went_negative.add(account_id)
+            self.report.add(
+                Violation(
+                    "negative_balance",
+                    f"account {account_id} went below zero at journal {jid}",
+                    journal_id=jid,
+                    account_id=account_id,
+                    expected=0,
+                    found=balance,
+                )
+            )
+        if hold_id is not None:
+            hold = self.holds.get(hold_id)
+            if hold is None or hold[1] != account_id:
+                self.report.add(
                     Violation(
-                        "unknown_account",
-                        f"journal {jid}: posting on unknown account {account_id}",
+                        "hold",
+                        f"journal {jid}: posting names hold {hold_id}, which is not "
+                        f"a hold on account {account_id}",
                         journal_id=jid,
+                        hold_id=hold_id,
                         account_id=account_id,
                     )
                 )
             else:
-                asset, middle = known
-                lines.append(f"{asset}{middle}{amount}|{'' if hold_id is None else hold_id}")
-                per_asset[asset] += amount
-                balance = sums[account_id] + amount
-                sums[account_id] = balance
-                if balance < 0 and account_id not in exempt and account_id not in went_negative:
-                    went_negative.add(account_id)
-                    report.add(
-                        Violation(
-                            "negative_balance",
-                            f"account {account_id} went below zero at journal {jid}",
-                            journal_id=jid,
-                            account_id=account_id,
-                            expected=0,
-                            found=balance,
-                        )
-                    )
-                if hold_id is not None:
-                    hold = holds.get(hold_id)
-                    if hold is None or hold[1] != account_id:
-                        report.add(
-                            Violation(
-                                "hold",
-                                f"journal {jid}: posting names hold {hold_id}, which is not "
-                                f"a hold on account {account_id}",
-                                journal_id=jid,
-                                hold_id=hold_id,
-                                account_id=account_id,
-                            )
-                        )
-                    else:
-                        hold_sums[hold_id] += amount
-            pending = next(postings, None)
-        if progress is not None and count >= _BATCH:
-            progress(count)
-            report.postings += count
-            count = 0
+                self.hold_sums[hold_id] += amount
+
+    def journal(self, row: Any, lines: list[str], per_asset: dict[str, int]) -> None:
+        """Check a journal once its postings are read: not empty, balanced, hash matches."""
+        jid, chain, seq, kind, reference, actor, created_at, prev_hash, stored = row
+        report = self.report
         if not lines:
             report.add(Violation("empty_journal", f"journal {jid} has no postings", journal_id=jid))
         for asset, total in per_asset.items():
@@ -221,7 +168,7 @@ def verify(session: Session, *, progress: Callable[[int], None] | None = None) -
             f"{VERSION}|{chain}|{seq}|{prev_hash}|{kind}|{reference}|{actor}|"
             f"{format_timestamp(created_at)}"
         )
-        computed = sha256("\n".join([header, *lines]).encode("utf-8")).hexdigest()
+        computed = hashlib.sha256("\n".join([header, *lines]).encode("utf-8")).hexdigest()
         if computed != stored:
             report.add(
                 Violation(
@@ -233,7 +180,42 @@ def verify(session: Session, *, progress: Callable[[int], None] | None = None) -
                     found=stored,
                 )
             )
-        links.append((chain, seq, jid, prev_hash, stored))
+        self.links.append((chain, seq, jid, prev_hash, stored))
+
+
+def _scan_journals(session: Session, scan: _Scan, progress: Callable[[int], None] | None) -> None:
+    """Stream journals and postings side by side (both in journal order), once."""
+    report = scan.report
+    postings = _stream(
+        session,
+        select(P.journal_id, P.account_id, P.amount, P.hold_id).order_by(P.journal_id, P.id),
+    )
+    pending = next(postings, None)
+    journals = _stream(
+        session,
+        select(
+            J.id, J.chain, J.seq, J.kind, J.reference, J.actor, J.created_at, J.prev_hash, J.hash
+        ).order_by(J.id),
+    )
+    count = 0
+    for row in journals:
+        jid = row[0]
+        report.journals += 1
+        # Postings of journals that do not exist (a deleted journal row).
+        while pending is not None and pending[0] < jid:
+            _orphan(report, pending)
+            pending = next(postings, None)
+        lines: list[str] = []
+        per_asset: dict[str, int] = defaultdict(int)
+        while pending is not None and pending[0] == jid:
+            scan.posting(jid, pending[1], pending[2], pending[3], lines, per_asset)
+            count += 1
+            pending = next(postings, None)
+        if progress is not None and count >= _BATCH:
+            progress(count)
+            report.postings += count
+            count = 0
+        scan.journal(row, lines, per_asset)
     while pending is not None:
         _orphan(report, pending)
         pending = next(postings, None)
@@ -241,13 +223,6 @@ def verify(session: Session, *, progress: Callable[[int], None] | None = None) -
     report.postings += count
     if progress is not None and count:
         progress(count)
-
-    _check_chains(session, report, links)
-    _check_balances(report, accounts, sums, issuance)
-    _check_holds(report, accounts, holds, hold_sums)
-    _check_conservation(report, accounts)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def count_postings(session: Session) -> int:

@@ -136,11 +136,13 @@ def session(app: Flask) -> Iterator[Session]:
 def demo_registry(app: Flask) -> Flask:
     """The app with the demo basins, leagues and markets seeded."""
     from exchange.services.demo import seed_registry
+    from exchange.uow import unit_of_work
 
     with app.app_context():
         s = db.session_factory()
         try:
-            seed_registry(s)
+            with unit_of_work(s):
+                seed_registry(s)
         finally:
             s.close()
     return app

@@ -196,16 +196,16 @@ def settlement(engine: Engine, fills: int) -> dict[str, float]:
             )[0]
         )
         batch = [
-            ledger.Fill(hold, 10, 45, f"order:s{i}", release_rest=True)
+            settlement.Fill(hold, 10, 45, f"order:s{i}", release_rest=True)
             for i, hold in enumerate(holds[:half])
         ] + [
             # two zones: half of the buyers pay the dearer zone's price (congestion rent)
-            ledger.Fill(hold, 10, 45 + (i % 2) * 5, f"order:b{i}", limit=60, release_rest=True)
+            settlement.Fill(hold, 10, 45 + (i % 2) * 5, f"order:b{i}", limit=60, release_rest=True)
             for i, hold in enumerate(holds[half:])
         ]
 
-        def run() -> ledger.Settlement:
-            result = ledger.settle_fills(
+        def run() -> settlement.Settlement:
+            result = settlement.settle_fills(
                 session, asset=WATER, fills=batch, reference="run:1", actor="clearing"
             )
             session.commit()

@@ -26,11 +26,11 @@ from bench.load.workload import CID_PREFIX, ClearLog, LeagueLog
 from exchange.models.trading import (
     LIVE_STATUSES,
     ClearingRun,
-    Fill,
     Order,
     OrderStatus,
     RunStatus,
     Side,
+    Trade,
 )
 from exchange.services.replay import replay_run
 from ledger.models import Account, Hold
@@ -69,8 +69,8 @@ def audit(
 
     fills: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for order_id, quantity, amount in session.execute(
-        select(Fill.order_id, func.sum(Fill.quantity), func.sum(Fill.amount)).group_by(
-            Fill.order_id
+        select(Trade.order_id, func.sum(Trade.quantity), func.sum(Trade.amount)).group_by(
+            Trade.order_id
         )
     ):
         fills[order_id] = [int(quantity), int(amount)]

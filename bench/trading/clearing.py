@@ -27,11 +27,11 @@ import ledger
 from exchange import create_app
 from exchange.db import transaction
 from exchange.extensions import db
+from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.migrate import upgrade_engine
 from exchange.models import ClearingRun, Market, Order, RunTrigger
-from exchange.services.clearing import run_clearing
 from exchange.services.demo import seed_registry
-from exchange.services.ledger_ops import seed_demo_ledger
+from exchange.services.demo_ledger import seed_demo_ledger
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.common import fresh_database

@@ -40,12 +40,11 @@ results of past runs, never orders or curves. The rule is stated once, in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flask import request
 
-from flask import g, request
-
-from exchange.errors import ExchangeError, Forbidden
-from exchange.models.identity import Role
+from exchange.errors import Forbidden
+from exchange.identity.actor import ANONYMOUS, READ_METHODS, Actor, Role, Unauthorized
+from exchange.identity.authn import current_actor
 
 __all__ = [
     "ANONYMOUS",
@@ -58,46 +57,6 @@ __all__ = [
     "require_league_access",
     "require_roles",
 ]
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The user behind the current request (or an anonymous visitor)."""
-
-    username: str
-    role: Role | None = None
-    league_code: str | None = None
-    user_id: int | None = None
-    auth: str | None = None  # "token", "session" or None (anonymous)
-    token_id: int | None = None
-
-    @property
-    def authenticated(self) -> bool:
-        """True for a logged-in user or a valid API token."""
-        return self.role is not None
-
-
-ANONYMOUS = Actor(username="anonymous")
-
-
-class Unauthorized(ExchangeError):
-    """No valid credentials were given."""
-
-    status = 401
-    code = "unauthorized"
-
-
-def current_actor() -> Actor:
-    """The actor of the current request (401 if it presents bad credentials)."""
-    actor: Actor | None = g.get("actor")
-    if actor is None:
-        from exchange.identity.authn import authenticate_request
-
-        actor = authenticate_request()
-        g.actor = actor
-    return actor
 
 
 def _login_needed() -> Unauthorized:

@@ -17,6 +17,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 from werkzeug.wrappers import Response
 
+import ledger
 from exchange.api.access import Role, require_league_access, require_roles
 from exchange.api.schemas import MAX_QUANTITY, strict_int
 from exchange.extensions import db
@@ -25,16 +26,7 @@ from exchange.services import ledger_ops
 MAX_CASH = 10**15
 REFERENCE = validate.Regexp(r"^[^|\x00-\x1f\x7f]{1,100}$", error="1-100 characters, no '|'")
 CODE = validate.Length(1, 64)
-JOURNAL_KINDS = [
-    "issuance",
-    "deposit",
-    "transfer",
-    "trade_settlement",
-    "retirement",
-    "hold",
-    "release",
-    "correction",
-]
+JOURNAL_KINDS = list(ledger.JOURNAL_KINDS)
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Ledger: rights and cash")
 

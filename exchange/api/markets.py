@@ -18,6 +18,8 @@ from exchange.api.schemas import (
 from exchange.extensions import db
 from exchange.models import UNITS, Market, Pollutant, RightType
 from exchange.services import registry
+from exchange.services.commands import CreateMarket
+from exchange.uow import unit_of_work
 
 blp = Blueprint("markets", __name__, url_prefix="/api/v1", description="Markets (instruments)")
 blp.before_request(guard_writes)
@@ -37,7 +39,8 @@ class Markets(MethodView):
     @blp.alt_response(409, description="A market with this code exists")
     def post(self, data: dict[str, Any]) -> Market:
         """Register a market (regulator)."""
-        return registry.create_market(db.session, data)
+        with unit_of_work(db.session) as session:
+            return registry.create_market(session, CreateMarket.from_data(data))
 
 
 @blp.route("/markets/<int:market_id>")

@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from exchange import mechanisms
 from exchange.models import UNITS, MarketStatus, Pollutant, Region, RightType
+from exchange.models.registry import DEFAULT_MECHANISM
 from exchange.schedule import parse_schedule
 
 # Bounds keep every value inside a signed 64-bit column and every product of
@@ -81,6 +83,11 @@ class MarketCreateSchema(Schema):
         validate=validate.Length(1, 120),
         metadata={"description": "Crontab (5 fields) in Beijing time.", "example": "0 10 * * 1"},
     )
+    mechanism = fields.String(
+        load_default=DEFAULT_MECHANISM,
+        validate=validate.OneOf(mechanisms.names()),
+        metadata={"description": "How the market trades (see docs/architecture.md)."},
+    )
     status = fields.Enum(MarketStatus, by_value=True, load_default=MarketStatus.OPEN)
     description = fields.String(load_default="", validate=validate.Length(0, 2000))
     eligible_leagues = fields.List(
@@ -151,6 +158,7 @@ class MarketSchema(Schema):
     price_ceiling = fields.Integer(allow_none=True, metadata={"description": "Fen per unit."})
     cap = fields.Integer()
     clearing_schedule = fields.String()
+    mechanism = fields.String(metadata={"example": DEFAULT_MECHANISM})
     status = fields.Enum(MarketStatus, by_value=True)
     description = fields.String()
     zonal = fields.Boolean()

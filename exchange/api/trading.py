@@ -23,15 +23,15 @@ from exchange.api.trading_schemas import (
 )
 from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
+from exchange.mechanisms.call_auction import run as clearing
+from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.models.base import utcnow
 from exchange.models.trading import Order, RunTrigger
 from exchange.services import (
-    clearing,
     order_batches,
     orders,
     registry,
     replay,
-    run_stats,
     visibility,
     windows,
 )

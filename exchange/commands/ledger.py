@@ -72,7 +72,8 @@ def verify_ledger(
 ) -> None:
     """Audit the ledger; exits 1 and lists every violation when one is found."""
     import ledger
-    from exchange.checkpointing import load_checkpoint_args, verify_against
+    from exchange.checkpointing import load_checkpoint_args
+    from exchange.services.verification import verify_against
 
     checkpoint, anchors = load_checkpoint_args(checkpoint_file, public_keys)
 

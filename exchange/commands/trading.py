@@ -38,8 +38,8 @@ def clear_command(market: str, window: datetime | None) -> None:
     from exchange import create_app
     from exchange.errors import InvalidInput, NotFound
     from exchange.extensions import db
+    from exchange.mechanisms.call_auction.run import get_run, run_clearing
     from exchange.services import registry, windows
-    from exchange.services.clearing import get_run, run_clearing
 
     app = create_app()
     try:

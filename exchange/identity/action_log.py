@@ -20,8 +20,8 @@ from flask.wrappers import Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.api.access import ANONYMOUS, READ_METHODS, Actor
 from exchange.identity import service
+from exchange.identity.actor import ANONYMOUS, READ_METHODS, Actor
 from exchange.identity.security import anonymous_log_allowed
 from exchange.models import utcnow
 from exchange.observability import metrics

@@ -15,11 +15,20 @@ from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.api.access import ANONYMOUS, Actor, Unauthorized, current_actor
 from exchange.identity import service, sessions
+from exchange.identity.actor import ANONYMOUS, Actor, Unauthorized
 from exchange.models import Role, User
 
 login_manager = LoginManager()
+
+
+def current_actor() -> Actor:
+    """The actor of the current request (401 if it presents bad credentials), cached in ``g``."""
+    actor: Actor | None = g.get("actor")
+    if actor is None:
+        actor = authenticate_request()
+        g.actor = actor
+    return actor
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from limits import parse_many
 
-from exchange.api.access import READ_METHODS
 from exchange.http_methods import RefuseUnknownMethods
+from exchange.identity.actor import READ_METHODS
 from exchange.observability import metrics
 
 csrf = CSRFProtect()

@@ -19,12 +19,12 @@ from exchange.models.registry import (
 from exchange.models.trading import (
     ClearingRun,
     ClearingSnapshot,
-    Fill,
     Order,
     OrderStatus,
     RunStatus,
     RunTrigger,
     Side,
+    Trade,
     Validity,
 )
 
@@ -37,7 +37,6 @@ __all__ = [
     "Basin",
     "ClearingRun",
     "ClearingSnapshot",
-    "Fill",
     "JobStatus",
     "League",
     "LeagueBasin",
@@ -53,6 +52,7 @@ __all__ = [
     "RunStatus",
     "RunTrigger",
     "Side",
+    "Trade",
     "TransferLimit",
     "User",
     "Validity",

@@ -114,6 +114,10 @@ class League(Base):
         return [b.code for b in self.basins]
 
 
+DEFAULT_MECHANISM = "call_auction"
+"""The mechanism of markets that name none (every market before mechanisms existed)."""
+
+
 class Market(Base):
     """One tradable instrument: a right type (and pollutant), a zone scope and a vintage."""
 
@@ -146,6 +150,10 @@ class Market(Base):
     price_ceiling: Mapped[int | None] = mapped_column(BigInteger)
     cap: Mapped[int] = mapped_column(BigInteger)
     clearing_schedule: Mapped[str] = mapped_column(String(120))
+    mechanism: Mapped[str] = mapped_column(
+        String(32), default=DEFAULT_MECHANISM, server_default=DEFAULT_MECHANISM
+    )
+    """How the market trades: a name registered in ``exchange.mechanisms``."""
     status: Mapped[MarketStatus] = mapped_column(
         _enum(MarketStatus, "market_status"), default=MarketStatus.OPEN
     )

@@ -1,4 +1,4 @@
-"""Trading: orders, clearing runs and the fills they produced."""
+"""Trading: orders, clearing runs and the trades they produced."""
 
 from __future__ import annotations
 
@@ -111,8 +111,8 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
 
-    fills: Mapped[list[Fill]] = relationship(
-        back_populates="order", order_by="Fill.id", lazy="selectin"
+    fills: Mapped[list[Trade]] = relationship(
+        back_populates="order", order_by="Trade.id", lazy="selectin"
     )
 
     @property
@@ -169,20 +169,35 @@ class ClearingSnapshot(Base):
     book: Mapped[str] = mapped_column(Text)
 
 
-class Fill(Base):
-    """What one order traded in one run, at that run's (zone) price."""
+class Trade(Base):
+    """A trade, whatever mechanism formed it: who bought from whom, how much, at what price.
 
-    __tablename__ = "fills"
+    A call auction's trades are its fills: each order trades with the exchange's
+    clearing house (the central counterparty), so one side is the league and the
+    other ``exchange``; ``run_id`` and ``order_id`` say where it came from. Trades
+    of other mechanisms (a negotiated transfer: a contract) leave those empty and
+    name their ``source``. Ids of fills migrated from the ``fills`` table are kept.
+    """
+
+    __tablename__ = "trades"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        Index("ix_fills_run", "run_id"),
+        CheckConstraint("price >= 0", name="price_non_negative"),
+        Index("ix_trades_run", "run_id"),
+        Index("ix_trades_market", "market_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("clearing_runs.id"))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
+    mechanism: Mapped[str] = mapped_column(String(32))
+    buyer: Mapped[str] = mapped_column(String(64))
+    seller: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(BigInteger)
     price: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(64))
+    """Where the trade came from: ``run:<id>``, ``contract:<id>``, ..."""
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("clearing_runs.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
 
-    order: Mapped[Order] = relationship(back_populates="fills")
+    order: Mapped[Order | None] = relationship(back_populates="fills")

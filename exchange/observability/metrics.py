@@ -6,9 +6,9 @@ Hooks (one line each at the call site, marked ``# metrics``):
 - order rejections are counted here, from the error code of every refused
   ``POST /api/v1/orders`` (so schema errors count too), by ``reason``;
 - ``clearing_run(market_id, outcome, seconds)``: a run completed or failed (in
-  ``services.clearing``);
+  the call auction's clearing run);
 - ``verify_finished(ok, violations, seconds)``: a ledger verification ended (the
-  periodic verify job below calls it; other callers may).
+  periodic verify job of ``exchange.services.verification`` calls it).
 
 Metrics of the state of the book of record are read from the database at scrape
 time, so they hold whichever process or host did the work: the last run per
@@ -212,11 +212,8 @@ class DatabaseCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from sqlalchemy import and_, func, select
-
-        from exchange.models import Market, MarketStatus
         from exchange.models.base import utcnow
-        from exchange.models.trading import ClearingRun, RunStatus
+        from exchange.models.trading import RunStatus
         from exchange.schedule import latest_window
 
         up = GaugeMetricFamily("exchange_database_up", "1 if the database answered the scrape.")
@@ -238,34 +235,7 @@ class DatabaseCollector(Collector):
         factory = self.app.extensions["exchange.db"]["read_sessions"]
         session = factory()
         try:
-            markets = session.execute(
-                select(Market.id, Market.clearing_schedule).where(
-                    Market.status == MarketStatus.OPEN
-                )
-            ).all()
-            latest = dict(
-                session.execute(
-                    select(ClearingRun.market_id, func.max(ClearingRun.window)).group_by(
-                        ClearingRun.market_id
-                    )
-                ).all()
-            )
-            newest = (
-                select(ClearingRun.market_id, func.max(ClearingRun.window).label("window"))
-                .group_by(ClearingRun.market_id)
-                .subquery()
-            )
-            statuses = dict(
-                session.execute(
-                    select(ClearingRun.market_id, ClearingRun.status).join(
-                        newest,
-                        and_(
-                            ClearingRun.market_id == newest.c.market_id,
-                            ClearingRun.window == newest.c.window,
-                        ),
-                    )
-                ).all()
-            )
+            markets, latest, statuses = _clearing_state(session)
             now = utcnow()
             for market_id, schedule in markets:
                 label = [str(market_id)]
@@ -292,6 +262,42 @@ class DatabaseCollector(Collector):
         yield last
         yield missed
         yield failed
+
+
+def _clearing_state(session: Any) -> tuple[list[Any], dict[int, Any], dict[int, Any]]:
+    """Open markets (id, schedule), each market's latest window and that run's status."""
+    from sqlalchemy import and_, func, select
+
+    from exchange.models import Market, MarketStatus
+    from exchange.models.trading import ClearingRun
+
+    markets = session.execute(
+        select(Market.id, Market.clearing_schedule).where(Market.status == MarketStatus.OPEN)
+    ).all()
+    latest = dict(
+        session.execute(
+            select(ClearingRun.market_id, func.max(ClearingRun.window)).group_by(
+                ClearingRun.market_id
+            )
+        ).all()
+    )
+    newest = (
+        select(ClearingRun.market_id, func.max(ClearingRun.window).label("window"))
+        .group_by(ClearingRun.market_id)
+        .subquery()
+    )
+    statuses = dict(
+        session.execute(
+            select(ClearingRun.market_id, ClearingRun.status).join(
+                newest,
+                and_(
+                    ClearingRun.market_id == newest.c.market_id,
+                    ClearingRun.window == newest.c.window,
+                ),
+            )
+        ).all()
+    )
+    return list(markets), latest, statuses
 
 
 class PoolCollector(Collector):
@@ -351,63 +357,15 @@ def metrics_view() -> Response:
     return response
 
 
-# --- periodic verification ----------------------------------------------------------
-
-VERIFY_INTERVAL_ENV = "EXCHANGE_VERIFY_INTERVAL_SECONDS"
-DEFAULT_VERIFY_INTERVAL = 900
-
-
-def run_verify(app: Flask) -> bool:
-    """Verify the ledger now and record the result in the metrics; True if clean."""
-    import ledger
-
-    started = time.perf_counter()
-    session = app.extensions["exchange.db"]["read_sessions"]()
-    try:
-        report = ledger.verify(session)
-    finally:
-        session.close()
-    verify_finished(report.ok, len(report.violations), time.perf_counter() - started)
-    return bool(report.ok)
-
-
-def _verify_job(app: Flask) -> None:
-    try:
-        run_verify(app)
-    except Exception:
-        log.exception("periodic ledger verify could not run")
-
-
-def install_verify_job(app: Flask, scheduler: Any) -> None:
-    """Every ``EXCHANGE_VERIFY_INTERVAL_SECONDS`` (default 900; 0: never), verify the ledger."""
-    raw = os.environ.get(VERIFY_INTERVAL_ENV, str(DEFAULT_VERIFY_INTERVAL)).strip()
-    seconds = int(raw) if raw.isdigit() else DEFAULT_VERIFY_INTERVAL
-    if seconds <= 0:
-        return
-    scheduler.add_job(
-        _verify_job,
-        "interval",
-        seconds=seconds,
-        id="verify-ledger",
-        kwargs={"app": app},
-        replace_existing=True,
-    )
-
-
 def init_metrics(app: Flask) -> None:
-    """``/metrics``, per-request counters, and the periodic verify job of schedulers."""
-    from exchange.scheduler import JOB_INSTALLERS
-
+    """``/metrics`` and per-request counters."""
     app.add_url_rule("/metrics", "observability.metrics", metrics_view, methods=["GET"])
     app.after_request(_observe_request)
-    if install_verify_job not in JOB_INSTALLERS:
-        JOB_INSTALLERS.append(install_verify_job)
 
 
 __all__ = [
     "clearing_run",
     "order_accepted",
     "order_rejected",
-    "run_verify",
     "verify_finished",
 ]

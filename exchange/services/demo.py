@@ -7,10 +7,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exchange.api.schemas import MarketCreateSchema
 from exchange.data import demo_registry
-from exchange.db import transaction
 from exchange.models import Basin, League, Market, Region
+from exchange.services.commands import CreateMarket
 from exchange.services.registry import create_market
 
 
@@ -18,24 +17,23 @@ def seed_registry(session: Session) -> bool:
     """Insert the demo basins, leagues and markets unless leagues exist; True if seeded."""
     if session.scalar(select(func.count()).select_from(League)):
         return False
-    with transaction(session):
-        session.add_all(Basin(**basin) for basin in demo_registry.BASINS)
-        session.flush()
-        basins = {b.code: b for b in session.scalars(select(Basin))}
-        for item in demo_registry.LEAGUES:
-            session.add(
-                League(
-                    code=item["code"],
-                    name_zh=item["name_zh"],
-                    name_en=item["name_en"],
-                    region=Region(item["region"]),
-                    basins=[basins[code] for code in item["basins"]],
-                )
+    session.add_all(Basin(**basin) for basin in demo_registry.BASINS)
+    session.flush()
+    basins = {b.code: b for b in session.scalars(select(Basin))}
+    for item in demo_registry.LEAGUES:
+        session.add(
+            League(
+                code=item["code"],
+                name_zh=item["name_zh"],
+                name_en=item["name_en"],
+                region=Region(item["region"]),
+                basins=[basins[code] for code in item["basins"]],
             )
-    schema = MarketCreateSchema()
+        )
+    session.flush()
     for item in demo_registry.MARKETS:
         if session.scalar(select(Market.id).where(Market.code == item["code"])) is None:
-            create_market(session, schema.load(item))
+            create_market(session, CreateMarket.from_data(item))
     return True
 
 
@@ -48,7 +46,7 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
     done = []
     if seed_registry(session):
         done.append("registry: 5 basins, 12 leagues, 8 markets")
-    from exchange.services.ledger_ops import seed_demo_ledger
+    from exchange.services.demo_ledger import seed_demo_ledger
 
     if allocations := seed_demo_ledger(session):
         done.append(allocations)

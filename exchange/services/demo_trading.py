@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import ledger
 from exchange.data.demo_trading import HISTORY_DAYS, ORDER_FLOW, ORDERS_PER_RUN
 from exchange.errors import ExchangeError
+from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.models import Market, MarketStatus
 from exchange.models.trading import ClearingRun, RunTrigger, Side
-from exchange.scheduler import job_installer
-from exchange.services.clearing import run_clearing
 from exchange.services.orders import place_order
 
 DEMO_ACTOR = "demo"
@@ -149,7 +148,6 @@ def demo_tick(app: Flask, rng: random.Random) -> int:
     return post_random_orders(factory, rng.choice(ids), rng, count=rng.randint(2, 5), tag="live")
 
 
-@job_installer
 def install_demo_order_flow(app: Flask, scheduler: BaseScheduler) -> None:
     """With ``DEMO_ORDER_FLOW`` on, leagues keep posting sample orders."""
     if not app.config.get("DEMO_ORDER_FLOW"):

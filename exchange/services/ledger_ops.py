@@ -132,40 +132,7 @@ def allocate_many(
         raise InvalidInput("no allocations given")
     results: list[dict[str, Any]] = []
     with transaction(session):
-        leagues = set(session.scalars(select(League.code)))
-        markets: dict[str, Market] = {}
-        eligible: dict[int, set[str]] = {}
-        by_market: dict[str, list[tuple[int, Allocation, str]]] = defaultdict(list)
-        for index, item in enumerate(allocations):
-            where = f"allocation {index + 1}: " if len(allocations) > 1 else ""
-            if item.league not in leagues:
-                raise InvalidInput(f"{where}unknown league {item.league!r}", field="league")
-            market = markets.get(item.market)
-            if market is None:
-                market = session.scalar(select(Market).where(Market.code == item.market))
-                if market is None:
-                    raise InvalidInput(f"{where}unknown market {item.market!r}", field="market")
-                markets[item.market] = market
-                eligible[market.id] = set(
-                    session.scalars(
-                        select(MarketLeague.league_code).where(MarketLeague.market_id == market.id)
-                    )
-                )
-            if item.league not in eligible[market.id]:
-                raise InvalidInput(
-                    f"{where}league {item.league!r} is not eligible for {market.code}",
-                    field="league",
-                )
-            if type(item.quantity) is not int or item.quantity <= 0:
-                raise InvalidInput(f"{where}quantity must be a positive integer", field="quantity")
-            if item.quantity % market.lot:
-                raise InvalidInput(
-                    f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
-                    field="quantity",
-                )
-            default = f"allocation:{market.code}:{item.league}"
-            reference = item.reference or default if system else _reference(item.reference, default)
-            by_market[market.code].append((index, item, reference))
+        markets, by_market = _group_allocations(session, allocations, system=system)
         journal_ids: dict[int, int] = {}
         for code in sorted(by_market):
             market = markets[code]
@@ -202,6 +169,51 @@ def allocate_many(
                 }
             )
     return results
+
+
+def _group_allocations(
+    session: Session, allocations: Sequence[Allocation], *, system: bool = False
+) -> tuple[dict[str, Market], dict[str, list[tuple[int, Allocation, str]]]]:
+    """Check every allocation (league, market, eligibility, lot); group them by market.
+
+    ``system``: the caller is the system itself (the demo), which may use the
+    reserved reference namespaces (``exchange.references``).
+    """
+    leagues = set(session.scalars(select(League.code)))
+    markets: dict[str, Market] = {}
+    eligible: dict[int, set[str]] = {}
+    by_market: dict[str, list[tuple[int, Allocation, str]]] = defaultdict(list)
+    for index, item in enumerate(allocations):
+        where = f"allocation {index + 1}: " if len(allocations) > 1 else ""
+        if item.league not in leagues:
+            raise InvalidInput(f"{where}unknown league {item.league!r}", field="league")
+        market = markets.get(item.market)
+        if market is None:
+            market = session.scalar(select(Market).where(Market.code == item.market))
+            if market is None:
+                raise InvalidInput(f"{where}unknown market {item.market!r}", field="market")
+            markets[item.market] = market
+            eligible[market.id] = set(
+                session.scalars(
+                    select(MarketLeague.league_code).where(MarketLeague.market_id == market.id)
+                )
+            )
+        if item.league not in eligible[market.id]:
+            raise InvalidInput(
+                f"{where}league {item.league!r} is not eligible for {market.code}",
+                field="league",
+            )
+        if type(item.quantity) is not int or item.quantity <= 0:
+            raise InvalidInput(f"{where}quantity must be a positive integer", field="quantity")
+        if item.quantity % market.lot:
+            raise InvalidInput(
+                f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
+                field="quantity",
+            )
+        default = f"allocation:{market.code}:{item.league}"
+        reference = item.reference or default if system else _reference(item.reference, default)
+        by_market[market.code].append((index, item, reference))
+    return markets, by_market
 
 
 def deposit(
@@ -433,68 +445,3 @@ def read_allocations_csv(lines: Iterable[str]) -> list[Allocation]:
             )
         )
     return result
-
-
-# --------------------------------------------------------------------------- demo
-
-# Synthetic weights (no public per-league split is used): the Yellow River quota
-# follows the rough order of irrigated area and industry along the river, Hetao
-# (Bayannur) first; every other market splits evenly between its eligible leagues.
-DEMO_WEIGHTS: dict[str, dict[str, int]] = {
-    "YR-WATER-2027": {
-        "bayannur": 40, "ordos": 20, "baotou": 12, "hohhot": 10, "wuhai": 6, "alxa": 6,
-        "ulanqab": 6,
-    },
-}  # fmt: skip
-DEMO_SHARE_OF_CAP = {"YR-WATER-2027": (1, 1)}  # the whole 5.86e9 m3; others 4/5 of the cap
-DEMO_CASH_FEN = 5_000_000_000  # 50 million yuan per league (synthetic)
-
-
-def split_lots(total: int, lot: int, weights: dict[str, int]) -> dict[str, int]:
-    """Split ``total`` (a multiple of ``lot``) by weight in whole lots, largest remainder.
-
-    The parts add up to ``total`` exactly; ties go to the league code first in order.
-    """
-    lots, weight_sum = total // lot, sum(weights.values())
-    base = {k: lots * w // weight_sum for k, w in weights.items()}
-    rest = lots - sum(base.values())
-    by_remainder = sorted(weights, key=lambda k: (-(lots * weights[k] % weight_sum), k))
-    for code in by_remainder[:rest]:
-        base[code] += 1
-    return {k: v * lot for k, v in base.items() if v}
-
-
-def seed_demo_ledger(session: Session) -> str | None:
-    """Allocate each demo market to its eligible leagues and give each league cash.
-
-    Runs once (when the ledger is empty); returns what was done, for the CLI.
-    """
-    from ledger.models import Journal
-
-    if session.scalar(select(Journal.id).limit(1)) is not None:
-        return None
-    markets = list(session.scalars(select(Market).order_by(Market.id)))
-    if not markets:
-        return None
-    allocations: list[Allocation] = []
-    for market in markets:
-        eligible = [e.league_code for e in market.eligibility]
-        weights = DEMO_WEIGHTS.get(market.code) or dict.fromkeys(eligible, 1)
-        weights = {k: w for k, w in weights.items() if k in eligible}
-        num, den = DEMO_SHARE_OF_CAP.get(market.code, (4, 5))
-        total = market.cap * num // den // market.lot * market.lot
-        for league, quantity in sorted(split_lots(total, market.lot, weights).items()):
-            allocations.append(
-                Allocation(league, market.code, quantity, f"allocation:demo:{market.code}")
-            )
-    allocate_many(session, allocations, actor="demo", system=True)
-    leagues = list(session.scalars(select(League.code).order_by(League.code)))
-    with transaction(session):
-        for league in leagues:
-            ledger.deposit_cash(
-                session, league=league, amount=DEMO_CASH_FEN, reference="deposit:demo", actor="demo"
-            )
-    return (
-        f"ledger: {len(allocations)} allocations in {len(markets)} markets, "
-        f"{DEMO_CASH_FEN // 100:,} yuan to each of {len(leagues)} leagues"
-    )

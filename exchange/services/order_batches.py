@@ -86,63 +86,7 @@ def _enter_all(
             ],
         )
 
-    created: dict[int, Order] = {}
-    if new:
-        now = utcnow()
-        rows = [
-            {
-                "market_id": item["market_id"],
-                "league_code": league,
-                "zone": terms[item["market_id"]].zone,
-                "side": item["side"],
-                "quantity": item["quantity"],
-                "limit_price": item["limit_price"],
-                "filled_quantity": 0,
-                "filled_amount": 0,
-                "status": OrderStatus.OPEN,
-                "validity": item.get("validity", Validity.GOOD_TILL_CANCELLED),
-                "client_order_id": item["client_order_id"],
-                "created_by": actor,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for _i, item in new
-        ]
-        ids = list(
-            session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows)
-        )
-        requests = [
-            ledger.HoldRequest(
-                league=league,
-                asset=order_asset(item["market_id"], item["side"]),
-                amount=amounts[index],
-                reference=f"order:{order_id}",
-                chain=ledger.market_asset(item["market_id"]),
-            )
-            for (index, item), order_id in zip(new, ids, strict=True)
-        ]
-        try:
-            holds = ledger.place_holds(session, requests, actor=actor)
-        except ledger.InsufficientFunds as exc:
-            raise InvalidInput(
-                f"not enough available rights or cash for the whole batch: {exc}",
-                field="orders",
-                code="insufficient_funds",
-            ) from exc
-        table = Order.__table__
-        session.connection().execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(hold_id=bindparam("b_hold")),
-            [{"b_id": o, "b_hold": h} for o, h in zip(ids, holds, strict=True)],
-        )
-        loaded = {
-            o.id: o
-            for o in session.scalars(
-                select(Order).where(Order.id.in_(ids)).execution_options(populate_existing=True)
-            )
-        }
-        created = {index: loaded[oid] for (index, _item), oid in zip(new, ids, strict=True)}
+    created = _insert_new(session, league, new, terms, amounts, actor) if new else {}
     for order in created.values():
         metrics.order_accepted(order.market_id)  # metrics
     return [
@@ -151,6 +95,71 @@ def _enter_all(
         else PlacedOrder(existing[item["client_order_id"]], False)
         for i, item in enumerate(items)
     ]
+
+
+def _insert_new(
+    session: Session,
+    league: str,
+    new: list[tuple[int, dict[str, Any]]],
+    terms: dict[int, Any],
+    amounts: dict[int, int],
+    actor: str,
+) -> dict[int, Order]:
+    """Insert the new orders and their holds, set-based; batch index -> order."""
+    now = utcnow()
+    rows = [
+        {
+            "market_id": item["market_id"],
+            "league_code": league,
+            "zone": terms[item["market_id"]].zone,
+            "side": item["side"],
+            "quantity": item["quantity"],
+            "limit_price": item["limit_price"],
+            "filled_quantity": 0,
+            "filled_amount": 0,
+            "status": OrderStatus.OPEN,
+            "validity": item.get("validity", Validity.GOOD_TILL_CANCELLED),
+            "client_order_id": item["client_order_id"],
+            "created_by": actor,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for _i, item in new
+    ]
+    ids = list(
+        session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows)
+    )
+    requests = [
+        ledger.HoldRequest(
+            league=league,
+            asset=order_asset(item["market_id"], item["side"]),
+            amount=amounts[index],
+            reference=f"order:{order_id}",
+            chain=ledger.market_asset(item["market_id"]),
+        )
+        for (index, item), order_id in zip(new, ids, strict=True)
+    ]
+    try:
+        holds = ledger.place_holds(session, requests, actor=actor)
+    except ledger.InsufficientFunds as exc:
+        raise InvalidInput(
+            f"not enough available rights or cash for the whole batch: {exc}",
+            field="orders",
+            code="insufficient_funds",
+        ) from exc
+    table = Order.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(hold_id=bindparam("b_hold")),
+        [{"b_id": o, "b_hold": h} for o, h in zip(ids, holds, strict=True)],
+    )
+    loaded = {
+        o.id: o
+        for o in session.scalars(
+            select(Order).where(Order.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    }
+    created = {index: loaded[oid] for (index, _item), oid in zip(new, ids, strict=True)}
+    return created
 
 
 def _batch_error(errors: dict[int, dict[str, list[str]]]) -> InvalidInput:

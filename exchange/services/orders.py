@@ -20,7 +20,7 @@ from exchange.observability import metrics
 from exchange.services import self_trade, visibility
 
 if TYPE_CHECKING:
-    from exchange.api.access import Actor
+    from exchange.identity.actor import Actor
 
 # The largest cash amount one order may reserve (limit x quantity), in fen; keeps
 # every amount of its settlement far inside a signed 64-bit integer.

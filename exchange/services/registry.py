@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange.db import transaction
+from exchange import mechanisms
 from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.models import (
     Basin,
@@ -20,6 +19,7 @@ from exchange.models import (
     RightType,
     TransferLimit,
 )
+from exchange.services.commands import CreateMarket, EligibleLeague, TransferLimitSpec
 
 
 def list_leagues(session: Session) -> Sequence[League]:
@@ -74,75 +74,76 @@ def get_market_by_code(session: Session, code: str) -> Market:
     return market
 
 
-def create_market(session: Session, data: dict[str, Any]) -> Market:
-    """Register a market from validated schema data; checks what needs the database.
+def create_market(session: Session, command: CreateMarket) -> Market:
+    """Register a market; checks what needs the database. Never commits.
 
     Eligible leagues default to the leagues of the market's basin (or all leagues);
     each league's zone defaults to its own code. Transfer limits must join zones
-    of eligible leagues.
+    of eligible leagues. The mechanism must be registered.
     """
-    with transaction(session):
-        if session.scalar(select(Market.id).where(Market.code == data["code"])) is not None:
-            raise Conflict(f"a market with code {data['code']!r} exists", field="code")
-        basin = data.get("basin")
-        if basin is not None and session.get(Basin, basin) is None:
-            raise InvalidInput(f"unknown basin {basin!r}", field="basin")
-
-        eligibility = _eligibility(session, data.get("eligible_leagues"), basin)
-        zones = {zone for _, zone in eligibility}
-        links = []
-        seen: set[tuple[str, str]] = set()
-        for index, link in enumerate(data.get("transfer_limits") or []):
-            for end in ("from_zone", "to_zone"):
-                if link[end] not in zones:
-                    raise InvalidInput(
-                        f"transfer_limits[{index}]: zone {link[end]!r} is not a zone of an "
-                        f"eligible league ({', '.join(sorted(zones))})",
-                        field="transfer_limits",
-                    )
-            key = (link["from_zone"], link["to_zone"])
-            if key[0] == key[1]:
-                raise InvalidInput(
-                    f"transfer_limits[{index}]: a link joins two different zones",
-                    field="transfer_limits",
-                )
-            if key in seen:
-                raise InvalidInput(
-                    f"transfer_limits[{index}]: link {key[0]}->{key[1]} given twice",
-                    field="transfer_limits",
-                )
-            seen.add(key)
-            links.append(
-                TransferLimit(from_zone=key[0], to_zone=key[1], capacity=link.get("capacity"))
-            )
-
-        market = Market(
-            code=data["code"],
-            name_zh=data["name_zh"],
-            name_en=data["name_en"],
-            right_type=data["right_type"],
-            pollutant=data.get("pollutant"),
-            basin_code=basin,
-            vintage=data["vintage"],
-            unit=data["unit"],
-            lot=data["lot"],
-            tick=data["tick"],
-            price_floor=data.get("price_floor", 0),
-            price_ceiling=data.get("price_ceiling"),
-            cap=data["cap"],
-            clearing_schedule=data["clearing_schedule"],
-            status=data.get("status", MarketStatus.OPEN),
-            description=data.get("description", ""),
-            eligibility=[MarketLeague(league_code=c, zone=z) for c, z in eligibility],
-            links=links,
-        )
-        session.add(market)
-        session.flush()
+    if command.mechanism not in mechanisms.names():
+        raise InvalidInput(f"unknown mechanism {command.mechanism!r}", field="mechanism")
+    if session.scalar(select(Market.id).where(Market.code == command.code)) is not None:
+        raise Conflict(f"a market with code {command.code!r} exists", field="code")
+    basin = command.basin
+    if basin is not None and session.get(Basin, basin) is None:
+        raise InvalidInput(f"unknown basin {basin!r}", field="basin")
+    eligibility = _eligibility(session, command.eligible_leagues, basin)
+    market = Market(
+        code=command.code,
+        name_zh=command.name_zh,
+        name_en=command.name_en,
+        right_type=command.right_type,
+        pollutant=command.pollutant,
+        basin_code=basin,
+        vintage=command.vintage,
+        unit=command.unit,
+        lot=command.lot,
+        tick=command.tick,
+        price_floor=command.price_floor,
+        price_ceiling=command.price_ceiling,
+        cap=command.cap,
+        clearing_schedule=command.clearing_schedule,
+        mechanism=command.mechanism,
+        status=command.status,
+        description=command.description,
+        eligibility=[MarketLeague(league_code=c, zone=z) for c, z in eligibility],
+        links=_links(command.transfer_limits, {zone for _, zone in eligibility}),
+    )
+    session.add(market)
+    session.flush()
     return market
 
 
+def _links(limits: Sequence[TransferLimitSpec], zones: set[str]) -> list[TransferLimit]:
+    links = []
+    seen: set[tuple[str, str]] = set()
+    for index, link in enumerate(limits):
+        for end in (link.from_zone, link.to_zone):
+            if end not in zones:
+                raise InvalidInput(
+                    f"transfer_limits[{index}]: zone {end!r} is not a zone of an "
+                    f"eligible league ({', '.join(sorted(zones))})",
+                    field="transfer_limits",
+                )
+        key = (link.from_zone, link.to_zone)
+        if key[0] == key[1]:
+            raise InvalidInput(
+                f"transfer_limits[{index}]: a link joins two different zones",
+                field="transfer_limits",
+            )
+        if key in seen:
+            raise InvalidInput(
+                f"transfer_limits[{index}]: link {key[0]}->{key[1]} given twice",
+                field="transfer_limits",
+            )
+        seen.add(key)
+        links.append(TransferLimit(from_zone=key[0], to_zone=key[1], capacity=link.capacity))
+    return links
+
+
 def _eligibility(
-    session: Session, requested: list[dict[str, str]] | None, basin: str | None
+    session: Session, requested: Sequence[EligibleLeague] | None, basin: str | None
 ) -> list[tuple[str, str]]:
     known = set(session.scalars(select(League.code)))
     if requested is None:
@@ -157,7 +158,7 @@ def _eligibility(
         return [(code, code) for code in codes]
     result: list[tuple[str, str]] = []
     for index, item in enumerate(requested):
-        code = item["league"]
+        code = item.league
         if code not in known:
             raise InvalidInput(
                 f"eligible_leagues[{index}]: unknown league {code!r}", field="eligible_leagues"
@@ -166,5 +167,5 @@ def _eligibility(
             raise InvalidInput(
                 f"eligible_leagues[{index}]: league {code!r} given twice", field="eligible_leagues"
             )
-        result.append((code, item.get("zone") or code))
+        result.append((code, item.zone or code))
     return result

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 import ledger
 import matching
-from exchange.models.trading import Fill, Order, RunStatus, Side
-from exchange.services.clearing import get_run, snapshot_book
+from exchange.mechanisms.call_auction.run import get_run, snapshot_book
+from exchange.models.trading import Order, RunStatus, Side, Trade
 from matching.cli import parse_book
 
 MAX_REPORTED = 50
@@ -96,7 +96,7 @@ def _compare_fills(
     recorded = {
         order_id: (quantity, price)
         for order_id, quantity, price in session.execute(
-            select(Fill.order_id, Fill.quantity, Fill.price).where(Fill.run_id == run_id)
+            select(Trade.order_id, Trade.quantity, Trade.price).where(Trade.run_id == run_id)
         )
     }
     for order_id in sorted(set(expected) | set(recorded)):

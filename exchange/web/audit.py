@@ -20,8 +20,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+import ledger
 from exchange.api.access import Actor, Role
-from exchange.api.ledger_api import JOURNAL_KINDS
 from exchange.checkpointing import uploaded_checkpoint
 from exchange.csv_safe import SafeDictWriter
 from exchange.extensions import db
@@ -75,7 +75,7 @@ def journals(actor: Actor) -> str:
         filters["league"] = league
     if market:
         filters["market"] = market
-    if kind in JOURNAL_KINDS:
+    if kind in ledger.JOURNAL_KINDS:
         filters["kind"] = kind
     if reference:
         filters["reference"] = reference
@@ -110,7 +110,7 @@ def journals(actor: Actor) -> str:
             "until": until_raw,
         },
         problems=problems,
-        kinds=JOURNAL_KINDS,
+        kinds=ledger.JOURNAL_KINDS,
         leagues=registry.list_leagues(session),
         markets=registry.list_markets(session),
         asset_names=queries.market_of_asset(session),

@@ -11,8 +11,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from exchange.api.access import Actor, Role
 from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.extensions import db
+from exchange.mechanisms.call_auction import run as clearing
+from exchange.mechanisms.call_auction import visibility as auction_visibility
 from exchange.models import OrderStatus, RunTrigger, utcnow
-from exchange.services import clearing, ledger_ops, registry, visibility
+from exchange.services import ledger_ops, registry, visibility
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
@@ -273,7 +275,7 @@ def run(run_id: int, actor: Actor) -> str:
             sealed += 1  # still live: a sealed bid (exchange.services.visibility)
             continue
         snapshot.append({**item, "league": league, "status": status.value})
-    show_curves = visibility.curves_visible(actor, lambda: sealed)
+    show_curves = auction_visibility.curves_visible(actor, lambda: sealed)
     journals = ledger_ops.journals(session, reference=f"run:{run_id}/", per_page=500)
     return render_template(
         "console/run.html",

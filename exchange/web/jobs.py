@@ -26,24 +26,13 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.db import transaction
 from exchange.errors import ExchangeError, NotFound
 from exchange.models import BackgroundJob, JobStatus, utcnow
+from exchange.uow import unit_of_work
 
 JobFunction = Callable[["JobContext"], dict[str, Any]]
-_REGISTRY: dict[str, JobFunction] = {}
 _threads: set[threading.Thread] = set()
 _live_progress: dict[int, int] = {}
-
-
-def job_kind(name: str) -> Callable[[JobFunction], JobFunction]:
-    """Decorator: register ``func(ctx) -> result`` as the work of jobs of kind ``name``."""
-
-    def register(func: JobFunction) -> JobFunction:
-        _REGISTRY[name] = func
-        return func
-
-    return register
 
 
 class JobContext:
@@ -82,7 +71,7 @@ class JobContext:
     def _update(self, **values: Any) -> None:
         session = self._sessions()
         try:
-            with transaction(session):
+            with unit_of_work(session):
                 job = session.get(BackgroundJob, self.job_id)
                 if job is not None:
                     for key, value in values.items():
@@ -93,11 +82,9 @@ class JobContext:
 
 def start(session: Session, kind: str, *, actor: str, params: dict[str, Any]) -> int:
     """Record a job of ``kind`` and start it (in a thread, or inline in tests); its id."""
-    if kind not in _REGISTRY:
+    if kind not in _kinds(current_app):
         raise ValueError(f"unknown job kind {kind!r}")
-    if session.in_transaction():
-        session.rollback()
-    with transaction(session):
+    with unit_of_work(session):
         job = BackgroundJob(
             kind=kind, status=JobStatus.QUEUED, created_by=actor, progress=0, params=params
         )
@@ -120,7 +107,7 @@ def run(app: Flask, job_id: int) -> None:
         factory: sessionmaker[Session] = app.extensions["exchange.db"]["sessions"]
         session = factory()
         try:
-            with transaction(session):
+            with unit_of_work(session):
                 job = session.get(BackgroundJob, job_id)
                 if job is None or job.status is not JobStatus.QUEUED:
                     return
@@ -129,7 +116,7 @@ def run(app: Flask, job_id: int) -> None:
                 kind, params = job.kind, dict(job.params or {})
             ctx = JobContext(app, job_id, params)
             try:
-                result = _REGISTRY[kind](ctx)
+                result = _kinds(app)[kind](ctx)
             except ExchangeError as exc:
                 _finish(session, job_id, JobStatus.FAILED, ctx.done, message=exc.message)
             except Exception as exc:
@@ -160,7 +147,7 @@ def _finish(
 ) -> None:
     if session.in_transaction():
         session.rollback()
-    with transaction(session):
+    with unit_of_work(session):
         job = session.get(BackgroundJob, job_id)
         if job is None:
             return
@@ -202,3 +189,9 @@ def wait_all(timeout: float = 30.0) -> None:
     """Wait for the running job threads of this process (tests, shutdown)."""
     for thread in list(_threads):
         thread.join(timeout)
+
+
+def _kinds(app: Flask) -> dict[str, JobFunction]:
+    """The job kinds wired by the composition root (``exchange.composition``)."""
+    kinds: dict[str, JobFunction] = app.extensions["exchange.background_jobs"]
+    return kinds

@@ -6,8 +6,9 @@ from flask import Blueprint, render_template
 from markupsafe import Markup
 
 from exchange.extensions import db
+from exchange.mechanisms.call_auction import run as clearing
 from exchange.models import ClearingRun, Market, RunStatus
-from exchange.services import clearing, registry
+from exchange.services import registry
 from exchange.web import charts, queries
 from exchange.web.errors import html_errors
 from exchange.web.i18n import t

@@ -17,13 +17,13 @@ import ledger
 from exchange.errors import ExchangeError
 from exchange.models import (
     ClearingRun,
-    Fill,
     League,
     Market,
     MarketLeague,
     Order,
     OrderStatus,
     RunStatus,
+    Trade,
     utcnow,
 )
 from exchange.references import user_reference_error
@@ -102,7 +102,7 @@ def recent_runs(
 class FillRow:
     """A fill with its order's side, league and market."""
 
-    fill: Fill
+    fill: Trade
     order: Order
     run: ClearingRun
     market_code: str
@@ -114,16 +114,16 @@ def fills(
 ) -> list[FillRow]:
     """Fills, newest first: of one league's orders, or of one run."""
     query = (
-        select(Fill, Order, ClearingRun, Market.code, Market.unit)
-        .join(Order, Order.id == Fill.order_id)
-        .join(ClearingRun, ClearingRun.id == Fill.run_id)
+        select(Trade, Order, ClearingRun, Market.code, Market.unit)
+        .join(Order, Order.id == Trade.order_id)
+        .join(ClearingRun, ClearingRun.id == Trade.run_id)
         .join(Market, Market.id == Order.market_id)
     )
     if league is not None:
         query = query.where(Order.league_code == league)
     if run_id is not None:
-        query = query.where(Fill.run_id == run_id)
-    rows = session.execute(query.order_by(Fill.id.desc()).limit(limit)).all()
+        query = query.where(Trade.run_id == run_id)
+    rows = session.execute(query.order_by(Trade.id.desc()).limit(limit)).all()
     return [FillRow(*row) for row in rows]
 
 

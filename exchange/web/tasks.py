@@ -11,28 +11,11 @@ import ledger
 from exchange import checkpointing
 from exchange.errors import Conflict, InvalidInput
 from exchange.models import BackgroundJob, ClearingRun, Market
-from exchange.services import ledger_ops, replay
+from exchange.services import ledger_ops, replay, verification
 from exchange.web import queries
-from exchange.web.jobs import JobContext, job_kind
+from exchange.web.jobs import JobContext
 
-# Every check of ``ledger.verify`` (see ledger/verify.py), in the order shown.
-CHECKS = (
-    "journal_hash",
-    "chain_link",
-    "chain_gap",
-    "chain_duplicate",
-    "chain_head",
-    "orphan_posting",
-    "unknown_account",
-    "empty_journal",
-    "unbalanced_journal",
-    "balance",
-    "negative_balance",
-    "hold",
-    "escrow",
-    "conservation",
-    "clearing_not_flat",
-)
+CHECKS = ledger.VERIFY_CHECKS
 SHOWN_VIOLATIONS = 100
 SHOWN_REJECTED = 2000
 ALREADY_IMPORTED = (
@@ -41,7 +24,6 @@ ALREADY_IMPORTED = (
 )
 
 
-@job_kind("allocation_preview")
 def allocation_preview(ctx: JobContext) -> dict[str, Any]:
     """Check every row of an uploaded CSV; accepted rows are kept for the import."""
     text: str = ctx.params["text"]
@@ -67,7 +49,6 @@ def allocation_preview(ctx: JobContext) -> dict[str, Any]:
     }
 
 
-@job_kind("allocation_import")
 def allocation_import(ctx: JobContext) -> dict[str, Any]:
     """Allocate the accepted rows of a checked upload in one transaction (all or none)."""
     session = ctx.sessions()
@@ -123,7 +104,6 @@ def _consume_preview(session: Session, preview_id: int, import_id: int) -> None:
         raise Conflict(ALREADY_IMPORTED)
 
 
-@job_kind("verify")
 def verify(ctx: JobContext) -> dict[str, Any]:
     """``ledger.verify`` over the whole ledger, then the replay of the latest runs."""
     replay_count = int(ctx.params.get("replay_runs", 20))
@@ -134,7 +114,7 @@ def verify(ctx: JobContext) -> dict[str, Any]:
         ctx.set_total(total + replay_count)
         source = ctx.params.get("checkpoint")
         checkpoint = checkpointing.job_checkpoint(session, source)
-        report = checkpointing.verify_against(session, checkpoint, progress=ctx.progress)
+        report = verification.verify_against(session, checkpoint, progress=ctx.progress)
         ctx.done = total
         run_rows = session.execute(
             select(ClearingRun.id, Market.code)

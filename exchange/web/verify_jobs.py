@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from exchange.db import transaction
 from exchange.models import BackgroundJob, JobStatus, utcnow
+from exchange.uow import unit_of_work
 from exchange.web import jobs
 
 KIND = "verify"
@@ -37,7 +37,7 @@ def start_verification(
     latest stored one), or the one already queued or running."""
     active = _active(session)
     if active is not None and active.created_at < utcnow() - STALE_AFTER:
-        with transaction(session):
+        with unit_of_work(session):
             active.status = JobStatus.FAILED
             active.finished_at = utcnow()
             active.message = "abandoned: no progress for too long (its process ended?)"

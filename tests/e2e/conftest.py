@@ -65,6 +65,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """The exchange on a free local port with the demo data seeded."""
     from exchange.services.demo import seed_demo
     from exchange.services.demo_trading import seed_history
+    from exchange.uow import unit_of_work
 
     folder = tmp_path_factory.mktemp("e2e")
     app = create_app(
@@ -79,7 +80,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         upgrade_engine(db.engine)
         session = db.session_factory()
         try:
-            seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
+            with unit_of_work(session):
+                seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
         finally:
             session.close()
         seed_history(db.session_factory, days=HISTORY_DAYS)

@@ -20,12 +20,12 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-import ledger
+import exchange.mechanisms.call_auction.run as run_module
 import matching
 from exchange import create_app
+from exchange.mechanisms.call_auction.jobs import clear_due
+from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.models.trading import RunTrigger
-from exchange.services.clearing import run_clearing
-from exchange.services.scheduling import clear_due
 
 PAUSE = 0.15
 
@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     factory = app.extensions["exchange.db"]["sessions"]
     if mode == "slow":
         matching.clear = _slowly(matching.clear)  # type: ignore[assignment]
-        ledger.settle_fills = _slowly(ledger.settle_fills)  # type: ignore[assignment]
+        run_module.settle_fills = _slowly(run_module.settle_fills)  # type: ignore[assignment]
         print("ready", flush=True)
         outcome = run_clearing(
             factory, market_id, window, trigger=RunTrigger.MANUAL, actor="worker"

@@ -18,6 +18,7 @@ from exchange.cli import main
 from exchange.db import make_engine, make_session_factory
 from exchange.identity.demo import seed_identity
 from exchange.services.demo import seed_registry
+from exchange.uow import unit_of_work
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EXCHANGE_DEMO_CREDENTIALS", str(credentials))
     assert CliRunner().invoke(main, ["init-db"]).exit_code == 0
     # The registry and the users only: the CLI's seed-demo is run by one test below.
-    with _session(tmp_path) as session:
+    with _session(tmp_path) as session, unit_of_work(session):
         seed_registry(session)
         assert seed_identity(session, credentials)
     return credentials

@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 import ledger
 import matching
 from exchange.extensions import db
+from exchange.mechanisms.call_auction.run import market_rules, run_clearing
 from exchange.models import Market, Side
 from exchange.models.trading import ClearingRun, Order, RunTrigger
-from exchange.services.clearing import market_rules, run_clearing
 from exchange.services.orders import place_order
 from tests.exchange.trading_helpers import fund, market_id, verify_ok
 

@@ -13,7 +13,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
         monkeypatch.delenv(name, raising=False)
     config = load_config("/srv/instance")
     assert config["DATABASE_URL"] == "sqlite:////srv/instance/exchange.sqlite3"
-    assert config["SCHEDULER_ENABLED"] is False
+    assert "SCHEDULER_ENABLED" not in config  # EXCHANGE_SCHEDULER is gone: `exchange scheduler`
     assert "OPEN_WRITES" not in config
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["SESSION_COOKIE_HTTPONLY"] is True
@@ -24,11 +24,11 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
     monkeypatch.setenv("SECRET_KEY", "s3cret")
-    monkeypatch.setenv("EXCHANGE_SCHEDULER", "yes")
+    monkeypatch.setenv("EXCHANGE_SECURE_COOKIES", "yes")
     config = load_config("/x")
     assert config["DATABASE_URL"] == "postgresql+psycopg://u@h/db"
     assert config["SECRET_KEY"] == "s3cret"
-    assert config["SCHEDULER_ENABLED"] is True
+    assert config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_normalise_keeps_other_urls() -> None:

@@ -14,7 +14,7 @@ import ledger
 from exchange.cli import main
 from exchange.db import make_engine, make_session_factory
 from exchange.migrate import upgrade_engine
-from exchange.services.ledger_ops import split_lots
+from exchange.services.demo_ledger import split_lots
 from tests.ledger.helpers import as_attacker
 
 
@@ -102,8 +102,10 @@ def test_allocate_from_csv_is_all_or_nothing(
     upgrade_engine(engine)
     session = make_session_factory(engine)()
     from exchange.services.demo import seed_registry
+    from exchange.uow import unit_of_work
 
-    seed_registry(session)
+    with unit_of_work(session):
+        seed_registry(session)
     session.close()
     engine.dispose()
     good = tmp_path / "good.csv"

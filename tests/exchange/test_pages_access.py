@@ -50,7 +50,7 @@ def test_other_roles_get_an_html_403(
 def cleared(demo_registry: Flask) -> int:
     """A demo market (COD-2027) cleared once, with seeded balances."""
     from exchange.extensions import db
-    from exchange.services.ledger_ops import seed_demo_ledger
+    from exchange.services.demo_ledger import seed_demo_ledger
     from exchange.services.registry import get_market_by_code
 
     with demo_registry.app_context():

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from exchange.extensions import db
 from exchange.models import Role
-from exchange.services.ledger_ops import seed_demo_ledger
+from exchange.services.demo_ledger import seed_demo_ledger
 from exchange.services.registry import get_market_by_code
 from tests.exchange.page_helpers import csrf_token, login, make_user
 

@@ -445,7 +445,7 @@ def test_a_failing_run_leaves_nothing_but_its_failure(
         balance(demo_registry, "baotou", ledger.CASH),
     )
 
-    import exchange.services.clearing as clearing_module
+    import exchange.mechanisms.call_auction.run as clearing_module
 
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("disk on fire")

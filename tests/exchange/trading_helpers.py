@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 import ledger
 from exchange.extensions import db
+from exchange.mechanisms.call_auction.run import RunOutcome, run_clearing
 from exchange.models import Market
 from exchange.models.trading import RunTrigger
-from exchange.services.clearing import RunOutcome, run_clearing
 
 WINDOW = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
 

@@ -40,7 +40,7 @@ class TradingWorld:
 
 def trading_world(app: Flask, auth: AuthHeaders, markets_per_league: int = 2) -> TradingWorld:
     """Seed the demo ledger into ``app`` (registry already seeded) and make tokens."""
-    from exchange.services.ledger_ops import seed_demo_ledger
+    from exchange.services.demo_ledger import seed_demo_ledger
 
     with app.app_context():
         session = db.session_factory()

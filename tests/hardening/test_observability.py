@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from exchange import create_app
 from exchange.observability.logging import JsonFormatter, RequestIdFilter
-from exchange.observability.metrics import run_verify
+from exchange.services.verification import run_verify
 from tests.conftest import AuthHeaders
 from tests.exchange.trading_helpers import clear, fund, market_id
 

@@ -16,7 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger import CASH, Fill
+from exchange.mechanisms.call_auction import settlement
+from exchange.mechanisms.call_auction.settlement import Fill
+from ledger import CASH
 from ledger import checkpoints as cps
 from ledger.checkpoint_models import Checkpoint
 from ledger.models import Journal
@@ -53,7 +55,7 @@ def book(session: Session) -> Session:
     buy = ledger.place_hold(
         session, league="hohhot", asset=CASH, amount=20_000, reference="o:2", actor="h", chain=WATER
     )
-    ledger.settle_fills(
+    settlement.settle_fills(
         session,
         asset=WATER,
         reference="run:1",

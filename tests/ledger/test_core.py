@@ -11,7 +11,9 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger import CASH, AccountKind, Fill, JournalKind, JournalSpec, PostingSpec
+from exchange.mechanisms.call_auction import settlement
+from exchange.mechanisms.call_auction.settlement import Fill
+from ledger import CASH, AccountKind, JournalKind, JournalSpec, PostingSpec
 from ledger.models import Journal
 from tests.ledger.helpers import assert_clean, counts
 
@@ -134,7 +136,7 @@ def test_settlement_is_delivery_versus_payment_with_congestion_rent(session: Ses
     )
     session.commit()
     # Ordos' zone clears at 40, Baotou's at 50, Hohhot (the buyer) at 55: rent flows.
-    result = ledger.settle_fills(
+    result = settlement.settle_fills(
         session,
         asset=WATER,
         reference="run:1",
@@ -171,13 +173,13 @@ def test_unbalanced_run_writes_nothing(session: Session) -> None:
     session.commit()
     before = counts(session)
     with pytest.raises(ledger.InvalidPosting, match="sells 300 but buys 0"):
-        ledger.settle_fills(
+        settlement.settle_fills(
             session, asset=WATER, reference="run:1", actor="c", fills=[Fill(sell, 300, 40, "o:1")]
         )
     session.rollback()
     assert counts(session) == before
     with pytest.raises(ledger.HoldExceeded):
-        ledger.settle_fills(
+        settlement.settle_fills(
             session, asset=WATER, reference="run:1", actor="c", fills=[Fill(sell, 301, 40, "o:1")]
         )
     session.rollback()

@@ -24,7 +24,8 @@ from hypothesis.stateful import (
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger import CASH, Fill
+from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
+from ledger import CASH
 
 LEAGUES = ("ordos", "baotou", "wuhai")
 CAP = 10_000
@@ -130,8 +131,12 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         league, asset, remaining = self.open[hold]
         amount = None if part == 0 else max(1, remaining * part // 4)
-        if remaining == 0:
-            assert ledger.release_hold(self.session, hold, amount=amount, actor="l") is None
+        if remaining == 0:  # a spent hold: nothing to release, and no part of it either
+            assert ledger.release_hold(self.session, hold, actor="l") is None
+            self.expect_error(
+                ledger.HoldExceeded,
+                lambda: ledger.release_hold(self.session, hold, amount=1, actor="l"),
+            )
             return
         ledger.release_hold(self.session, hold, amount=amount, actor="l")
         self.session.commit()
@@ -157,7 +162,7 @@ class LedgerMachine(RuleBasedStateMachine):
         quantity = data.draw(st.integers(1, min(sell_left, buy_left // 60)))
         sell_price, buy_price = max(0, price - rent), price
         done = data.draw(st.booleans())
-        ledger.settle_fills(
+        settle_fills(
             self.session,
             asset=self.asset,
             reference="run:p",

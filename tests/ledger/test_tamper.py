@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger import CASH, Fill
+from exchange.mechanisms.call_auction import settlement
+from exchange.mechanisms.call_auction.settlement import Fill
+from ledger import CASH
 from ledger.hashing import GENESIS
 from ledger.models import Account, Chain, Journal, Posting
 from tests.ledger.helpers import as_attacker, assert_clean
@@ -39,7 +41,7 @@ def book(session: Session) -> Session:
         actor="h",
         chain=WATER,
     )
-    ledger.settle_fills(
+    settlement.settle_fills(
         session,
         asset=WATER,
         reference="run:1",

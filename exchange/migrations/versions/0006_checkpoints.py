@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_checkpoints"
-down_revision = "0006_security"
+down_revision = "0006_mechanisms_trades"
 branch_labels = None
 depends_on = None
 

@@ -12,23 +12,21 @@ Rules (also in docs/trading.md):
   so one auction over the accumulated book is what those windows would have
   added up to, and single-run orders expire at that first run.
 - Markets added or rescheduled while the scheduler runs are picked up within a
-  minute (a sync job).
+  minute (the scheduler's sync job asks each market's mechanism for its jobs).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 from sqlalchemy import select
 
+from exchange.mechanisms.call_auction.run import MECHANISM, RunOutcome, run_clearing
 from exchange.models import Market, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import ClearingRun, RunTrigger
-from exchange.schedule import latest_window, parse_schedule
-from exchange.scheduler import job_installer
-from exchange.services.clearing import RunOutcome, run_clearing
+from exchange.schedule import latest_window
 
 SCHEDULER_ACTOR = "scheduler"
 SYNC_SECONDS = 60
@@ -71,38 +69,8 @@ def clear_due(
     return outcome
 
 
-def _open_markets(app: Flask) -> list[tuple[int, str]]:
-    session = app.extensions["exchange.db"]["sessions"]()
-    try:
-        return [
-            (m.id, m.clearing_schedule)
-            for m in session.scalars(select(Market).where(Market.status == MarketStatus.OPEN))
-        ]
-    finally:
-        session.close()
-
-
-def sync_jobs(app: Flask, scheduler: BaseScheduler) -> None:
-    """Make the clearing jobs match the open markets and their schedules."""
-    wanted = {f"clear:{mid}": (mid, schedule) for mid, schedule in _open_markets(app)}
-    for job in scheduler.get_jobs():
-        if job.id.startswith("clear:") and job.id not in wanted:
-            job.remove()
-    for job_id, (market_id, schedule) in wanted.items():
-        job = scheduler.get_job(job_id)
-        if job is not None and job.kwargs.get("schedule") == schedule:
-            continue
-        scheduler.add_job(
-            _scheduled_clear,
-            trigger=parse_schedule(schedule),
-            id=job_id,
-            name=f"clear market {market_id} ({schedule})",
-            kwargs={"app": app, "market_id": market_id, "schedule": schedule},
-            replace_existing=True,
-        )
-
-
-def _scheduled_clear(app: Flask, market_id: int, schedule: str) -> None:
+def scheduled_clear(app: Flask, market_id: int) -> None:
+    """The body of a market's clearing job: clear the due window, never raise."""
     try:
         clear_due(app, market_id)
     except Exception:  # a job must never kill the scheduler; the run records its failure
@@ -110,24 +78,20 @@ def _scheduled_clear(app: Flask, market_id: int, schedule: str) -> None:
 
 
 def catch_up(app: Flask) -> None:
-    """At start: clear each market's latest window once if it was missed."""
-    for market_id, _schedule in _open_markets(app):
+    """At start: clear each open call-auction market's latest window once if it was missed."""
+    session = app.extensions["exchange.db"]["sessions"]()
+    try:
+        ids = list(
+            session.scalars(
+                select(Market.id).where(
+                    Market.status == MarketStatus.OPEN, Market.mechanism == MECHANISM
+                )
+            )
+        )
+    finally:
+        session.close()
+    for market_id in ids:
         try:
             clear_due(app, market_id, trigger=RunTrigger.CATCH_UP)
         except Exception:
             app.logger.exception("catch-up clearing of market %s failed", market_id)
-
-
-@job_installer
-def install_clearing_jobs(app: Flask, scheduler: BaseScheduler) -> None:
-    """Clearing jobs per market, a sync job, and a one-off catch-up at start."""
-    sync_jobs(app, scheduler)
-    scheduler.add_job(
-        sync_jobs,
-        "interval",
-        seconds=SYNC_SECONDS,
-        id="sync-markets",
-        kwargs={"app": app, "scheduler": scheduler},
-        replace_existing=True,
-    )
-    scheduler.add_job(catch_up, id="catch-up", kwargs={"app": app}, replace_existing=True)

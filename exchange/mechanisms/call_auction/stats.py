@@ -4,7 +4,7 @@ Like the published results of the EU ETS and RGGI auctions: the price (or
 zone prices), the volume, the number of bids and bidders, of offers and
 sellers, and the bid-to-cover ratio. Never a price level or a size of one
 order: the aggregated curves stay with the regulator (and with auditors once
-no order of the run is live, ``exchange.services.visibility``).
+no order of the run is live, ``exchange.mechanisms.call_auction.visibility``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exchange import checkpointing
+from exchange.mechanisms.call_auction import visibility
 from exchange.models.trading import LIVE_STATUSES, ClearingRun, ClearingSnapshot, Order, Side
-from exchange.services import visibility
 
 if TYPE_CHECKING:
-    from exchange.api.access import Actor
+    from exchange.identity.actor import Actor
 
 PUBLIC_FIELDS = (
     "id", "market_id", "window", "trigger", "status", "started_at", "finished_at",

@@ -26,22 +26,27 @@ import matching
 from exchange.checkpointing import checkpoint_after_settlement
 from exchange.db import close_quietly, transaction
 from exchange.errors import NotFound
+from exchange.mechanisms.call_auction import stats as run_stats
+from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
 from exchange.models import Market
 from exchange.models.base import utcnow
 from exchange.models.trading import (
     LIVE_STATUSES,
     ClearingRun,
     ClearingSnapshot,
-    Fill,
     Order,
     OrderStatus,
     RunStatus,
     RunTrigger,
     Side,
+    Trade,
     Validity,
 )
 from exchange.observability import metrics
-from exchange.services import run_stats
+
+MECHANISM = "call_auction"
+CLEARING_HOUSE = ledger.EXCHANGE
+"""The other side of every call-auction trade: the exchange's clearing house."""
 
 MAX_CURVE_POINTS = 400
 
@@ -103,7 +108,7 @@ def run_clearing(
     try:
         try:
             with transaction(session):
-                outcome = _clear(session, market_id, window, trigger, actor)
+                outcome = clear_in_session(session, market_id, window, trigger, actor)
             if outcome.created:  # sign the ledger's new state (never raises)
                 checkpoint_after_settlement(factory, f"clearing_run:{outcome.run_id}")
             return outcome
@@ -166,9 +171,10 @@ def _record_failure(
         return RunOutcome(existing, created=False)
 
 
-def _clear(
+def clear_in_session(
     session: Session, market_id: int, window: datetime, trigger: RunTrigger, actor: str
 ) -> RunOutcome:
+    """Clear one window in the caller's transaction (never commits); see the module doc."""
     started = time.perf_counter()
     market = session.get(Market, market_id, with_for_update=True, populate_existing=True)
     if market is None:
@@ -187,24 +193,7 @@ def _clear(
     session.add(run)
     session.flush()
 
-    rows = session.execute(
-        select(
-            Order.id,
-            Order.side,
-            Order.quantity - Order.filled_quantity,
-            Order.limit_price,
-            Order.zone,
-            Order.hold_id,
-            Order.validity,
-            Order.filled_quantity,
-            Order.filled_amount,
-        )
-        .where(Order.market_id == market_id, Order.status.in_(LIVE_STATUSES))
-        .order_by(Order.id)
-        # Lock the book: a cancel racing the run waits for it (else the run failed
-        # settling a hold the cancel had just released; found by bench/load).
-        .with_for_update(of=Order)
-    ).all()
+    rows = _load_book(session, market_id)
     rules = market_rules(session, market)
     book = [
         matching.Order(str(r[0]), r[1].value, r[2], r[3], r[0], r[4] if rules.zonal else None)
@@ -218,7 +207,7 @@ def _clear(
     fills = {int(f.id): f for f in result.fills}
     by_id = {r[0]: r for r in rows}
     run.auction_stats = run_stats.auction_stats(session, market_id)  # before orders change
-    settlement = ledger.settle_fills(
+    settlement = settle_fills(
         session,
         asset=ledger.market_asset(market_id),
         fills=[_ledger_fill(by_id[oid], f) for oid, f in sorted(fills.items())],
@@ -227,34 +216,10 @@ def _clear(
     )
     _expire_single_run_orders(session, rows, fills, run.id, actor, market_id)
     _update_orders(session, rows, fills, run.id)
-    if fills:
-        session.execute(
-            insert(Fill),
-            [
-                {
-                    "run_id": run.id,
-                    "order_id": oid,
-                    "quantity": f.quantity,
-                    "price": f.price,
-                    "amount": f.quantity * f.price,
-                }
-                for oid, f in sorted(fills.items())
-            ],
-        )
+    _record_trades(session, market, run.id, by_id, fills)
     settled = time.perf_counter()
 
-    run.order_count = len(rows)
-    run.volume = result.volume
-    run.price = result.price
-    run.zone_prices = dict(result.zone_prices) if result.zone_prices is not None else None
-    run.flows = [
-        {"from": f.from_zone, "to": f.to_zone, "quantity": f.quantity} for f in result.flows
-    ]
-    run.curves = _curves(book, rules)
-    run.book_hash = matching.book_hash(book, rules)
-    run.result_hash = matching.result_hash(result)
-    run.finished_at = utcnow()
-    run.engine = engine_versions()
+    _record_result(run, book, rules, result)
     run.timings_ms = {
         "load": round((loaded - started) * 1000, 3),
         "match": round((matched - loaded) * 1000, 3),
@@ -267,10 +232,80 @@ def _clear(
     return RunOutcome(run.id, created=True)
 
 
-def _ledger_fill(row: Any, fill: matching.Fill) -> ledger.Fill:
+def _load_book(session: Session, market_id: int) -> Sequence[Any]:
+    """The live orders of a market, locked (a cancel racing the run waits for it)."""
+    return session.execute(
+        select(
+            Order.id,
+            Order.side,
+            Order.quantity - Order.filled_quantity,
+            Order.limit_price,
+            Order.zone,
+            Order.hold_id,
+            Order.validity,
+            Order.filled_quantity,
+            Order.filled_amount,
+            Order.league_code,
+        )
+        .where(Order.market_id == market_id, Order.status.in_(LIVE_STATUSES))
+        .order_by(Order.id)
+        # Lock the book: a cancel racing the run waits for it (else the run failed
+        # settling a hold the cancel had just released; found by bench/load).
+        .with_for_update(of=Order)
+    ).all()
+
+
+def _record_trades(
+    session: Session,
+    market: Market,
+    run_id: int,
+    by_id: dict[int, Any],
+    fills: dict[int, matching.Fill],
+) -> None:
+    """One trade per fill, against the clearing house."""
+    if not fills:
+        return
+    rows = []
+    for oid, f in sorted(fills.items()):
+        league, buy = by_id[oid][9], by_id[oid][1] is Side.BUY
+        rows.append(
+            {
+                "market_id": market.id,
+                "mechanism": MECHANISM,
+                "buyer": league if buy else CLEARING_HOUSE,
+                "seller": CLEARING_HOUSE if buy else league,
+                "quantity": f.quantity,
+                "price": f.price,
+                "amount": f.quantity * f.price,
+                "source": f"run:{run_id}",
+                "run_id": run_id,
+                "order_id": oid,
+            }
+        )
+    session.execute(insert(Trade), rows)
+
+
+def _record_result(
+    run: ClearingRun, book: list[matching.Order], rules: matching.Rules, result: Any
+) -> None:
+    run.order_count = len(book)
+    run.volume = result.volume
+    run.price = result.price
+    run.zone_prices = dict(result.zone_prices) if result.zone_prices is not None else None
+    run.flows = [
+        {"from": f.from_zone, "to": f.to_zone, "quantity": f.quantity} for f in result.flows
+    ]
+    run.curves = _curves(book, rules)
+    run.book_hash = matching.book_hash(book, rules)
+    run.result_hash = matching.result_hash(result)
+    run.finished_at = utcnow()
+    run.engine = engine_versions()
+
+
+def _ledger_fill(row: Any, fill: matching.Fill) -> Fill:
     order_id, side, remaining, limit, _zone, hold_id, validity = row[:7]
     done = fill.quantity == remaining or validity is Validity.SINGLE_RUN
-    return ledger.Fill(
+    return Fill(
         hold_id=hold_id,
         quantity=fill.quantity,
         price=fill.price,

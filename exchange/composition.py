@@ -1,0 +1,52 @@
+"""The composition root: every scheduler job, background job and mechanism, wired here.
+
+Nothing registers itself by being imported: the lists below are the whole of it.
+
+- :data:`MECHANISMS`: the trading mechanisms (their registry is
+  :mod:`exchange.mechanisms`; markets name theirs in ``markets.mechanism``);
+- :data:`JOB_INSTALLERS`: what a scheduler process runs (each market's jobs as its
+  mechanism asks, the ledger audit, the signed checkpoints, the demo's order flow when switched on);
+- :data:`BACKGROUND_JOBS`: the kinds of long work the web pages start in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from apscheduler.schedulers.base import BaseScheduler
+from flask import Flask
+
+from exchange import scheduler
+from exchange.checkpointing import install_checkpoint_job
+from exchange.mechanisms import MECHANISMS
+from exchange.services.demo_trading import install_demo_order_flow
+from exchange.services.verification import install_verify_job
+from exchange.web import tasks
+from exchange.web.jobs import JobFunction
+
+JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
+    scheduler.install_market_jobs,
+    install_verify_job,
+    install_checkpoint_job,
+    install_demo_order_flow,
+)
+
+BACKGROUND_JOBS: Mapping[str, JobFunction] = {
+    "allocation_preview": tasks.allocation_preview,
+    "allocation_import": tasks.allocation_import,
+    "verify": tasks.verify,
+}
+
+
+def register(app: Flask) -> None:
+    """Bind the background-job kinds and the (not yet started) scheduler to ``app``."""
+    app.extensions["exchange.background_jobs"] = dict(BACKGROUND_JOBS)
+    scheduler.init_scheduler(app)
+
+
+def start_scheduler(app: Flask) -> BaseScheduler:
+    """Start this process's scheduler with every job of :data:`JOB_INSTALLERS`."""
+    return scheduler.start_scheduler(app, JOB_INSTALLERS)
+
+
+__all__ = ["BACKGROUND_JOBS", "JOB_INSTALLERS", "MECHANISMS", "register", "start_scheduler"]

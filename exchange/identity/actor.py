@@ -1,0 +1,39 @@
+"""Who acts: the :class:`Actor` behind a request, job or command, and the anonymous visitor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exchange.errors import ExchangeError
+from exchange.extensions import READ_METHODS
+from exchange.models.identity import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user behind the current request (or an anonymous visitor)."""
+
+    username: str
+    role: Role | None = None
+    league_code: str | None = None
+    user_id: int | None = None
+    auth: str | None = None  # "token", "session" or None (anonymous)
+    token_id: int | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """True for a logged-in user or a valid API token."""
+        return self.role is not None
+
+
+ANONYMOUS = Actor(username="anonymous")
+
+
+class Unauthorized(ExchangeError):
+    """No valid credentials were given."""
+
+    status = 401
+    code = "unauthorized"
+
+
+__all__ = ["ANONYMOUS", "READ_METHODS", "Actor", "Role", "Unauthorized"]

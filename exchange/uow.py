@@ -1,0 +1,52 @@
+"""One unit of work: the owner of a session's commit for one request, job or CLI command.
+
+Services take a session and a typed command and never commit; whoever handles
+the request, job or command wraps the service calls in :func:`unit_of_work`, so
+that several use cases can be one atomic step::
+
+    with unit_of_work(db.session) as session:
+        market = registry.create_market(session, command)
+
+On success the work commits once; on any exception it is rolled back and the
+exception propagates (views render it; nothing of it stays). Inside a service, a
+block that must be all or nothing without ending the caller's transaction uses
+:func:`savepoint`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.db import close_quietly
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit ``session`` when the block ends normally, roll it back on any exception."""
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+@contextmanager
+def new_unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A fresh session as one unit of work (jobs, CLI commands), closed afterwards."""
+    session = factory()
+    try:
+        with unit_of_work(session):
+            yield session
+    finally:
+        close_quietly(session)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[Session]:
+    """All or nothing inside the caller's transaction (a SAVEPOINT); never commits it."""
+    with session.begin_nested():
+        yield session

@@ -1,0 +1,280 @@
+"""Holds: reserve part of a league's balance for an order, then draw on or release it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import _sql as sql
+from ledger.accounts import check_key, ensure_accounts, lock_accounts
+from ledger.errors import HoldExceeded, HoldNotFound, InsufficientFunds
+from ledger.journals import post_journal, post_locked, validate_spec
+from ledger.keys import (
+    AccountKey,
+    AccountKind,
+    JournalKind,
+    JournalSpec,
+    PostingSpec,
+    escrow_account,
+    league_account,
+    order_chain,
+    positive,
+)
+from ledger.models import HOLDS, Account, Hold
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    """A hold as stored."""
+
+    id: int
+    owner: str
+    asset: str
+    amount: int
+    remaining: int
+    reference: str
+    created_at: datetime
+
+
+def place_hold(
+    session: Session,
+    *,
+    league: str,
+    asset: str,
+    amount: int,
+    reference: str,
+    actor: str,
+    chain: str | None = None,
+) -> int:
+    """Reserve ``amount`` of a league's available ``asset``; returns the hold id.
+
+    Moves the amount from the league's main account to its escrow account in a
+    ``hold`` journal. Raises :class:`InsufficientFunds` (with the available
+    amount) and writes nothing when the league has too little. For a buy order
+    (a cash hold) pass ``chain=market_asset(id)`` to chain it with its market.
+    The journal goes on the league's chain :func:`order_chain` ``(chain or asset, league)``.
+    """
+    positive(amount)
+    main, escrow = league_account(league, asset), escrow_account(league, asset)
+    spec = JournalSpec(
+        JournalKind.HOLD,
+        reference,
+        actor,
+        (PostingSpec(main, -amount), PostingSpec(escrow, amount)),
+        chain=order_chain(chain or asset, league),
+    )
+    validate_spec(spec)  # before the hold row exists
+    # Find and lock both accounts in one round trip; create them first if missing.
+    params = {"owner": league, "asset": asset, "kinds": [AccountKind.ESCROW, AccountKind.LEAGUE]}
+    rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
+    if len(rows) < 2:
+        ensure_accounts(session, [main, escrow])
+        rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
+    ids = {AccountKey(kind, league, asset): i for i, kind, _b in rows}
+    locked = {i: (kind, balance) for i, kind, balance in rows}
+    available = locked[ids[main]][1]
+    if available < amount:
+        raise InsufficientFunds(str(main), available, amount)
+    hold_id = session.execute(
+        sql.INSERT_HOLD,
+        {
+            "main_account_id": ids[main],
+            "escrow_account_id": ids[escrow],
+            "amount": amount,
+            "remaining": amount,
+            "reference": reference,
+            "created_at": datetime.now(UTC),
+        },
+    ).scalar_one()
+    post_locked(
+        session,
+        [
+            JournalSpec(
+                spec.kind,
+                reference,
+                actor,
+                (PostingSpec(main, -amount), PostingSpec(escrow, amount, hold_id)),
+                chain=spec.chain,
+            )
+        ],
+        ids=ids,
+        locked=locked,
+        new_holds={hold_id: (ids[escrow], amount)},
+    )
+    return int(hold_id)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """One hold to place in bulk (see :func:`place_holds`)."""
+
+    league: str
+    asset: str
+    amount: int
+    reference: str
+    chain: str | None = None
+
+
+def place_holds(session: Session, requests: Sequence[HoldRequest], *, actor: str) -> list[int]:
+    """Place many holds in one set-based step; returns their ids in the order given.
+
+    All or nothing: if any league lacks the available amount for its holds (in
+    order), :class:`InsufficientFunds` is raised before anything is written.
+    """
+    if not requests:
+        return []
+    positive(*(r.amount for r in requests))
+    for r in requests:  # text and chain checks, before any hold row exists
+        key = league_account(r.league, r.asset)
+        check_key(key)
+        validate_spec(
+            JournalSpec(
+                JournalKind.HOLD,
+                r.reference,
+                actor,
+                (
+                    PostingSpec(key, -r.amount),
+                    PostingSpec(escrow_account(r.league, r.asset), r.amount),
+                ),
+                chain=order_chain(r.chain or r.asset, r.league),
+            )
+        )
+    keys = {
+        k
+        for r in requests
+        for k in (league_account(r.league, r.asset), escrow_account(r.league, r.asset))
+    }
+    ids = ensure_accounts(session, keys)
+    locked = sql.lock_balances(session, list(ids.values()))
+    left = {i: balance for i, (_k, balance) in locked.items()}
+    for request in requests:
+        main_id = ids[league_account(request.league, request.asset)]
+        if left[main_id] < request.amount:
+            raise InsufficientFunds(
+                str(league_account(request.league, request.asset)), left[main_id], request.amount
+            )
+        left[main_id] -= request.amount
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "main_account_id": ids[league_account(r.league, r.asset)],
+            "escrow_account_id": ids[escrow_account(r.league, r.asset)],
+            "amount": r.amount,
+            "remaining": r.amount,
+            "reference": r.reference,
+            "created_at": now,
+        }
+        for r in requests
+    ]
+    hold_ids = sql.insert_with_ids(session, HOLDS, rows)
+    specs = [
+        JournalSpec(
+            JournalKind.HOLD,
+            r.reference,
+            actor,
+            (
+                PostingSpec(league_account(r.league, r.asset), -r.amount),
+                PostingSpec(escrow_account(r.league, r.asset), r.amount, hold_id),
+            ),
+            chain=order_chain(r.chain or r.asset, r.league),
+        )
+        for r, hold_id in zip(requests, hold_ids, strict=True)
+    ]
+    post_locked(
+        session,
+        specs,
+        ids=ids,
+        locked=locked,
+        new_holds={
+            hold_id: (ids[escrow_account(r.league, r.asset)], r.amount)
+            for r, hold_id in zip(requests, hold_ids, strict=True)
+        },
+    )
+    return hold_ids
+
+
+def get_hold(session: Session, hold_id: int) -> HoldView:
+    """A hold by id, or :class:`HoldNotFound`."""
+    row = session.execute(
+        select(
+            Hold.id,
+            Account.owner,
+            Account.asset,
+            Hold.amount,
+            Hold.remaining,
+            Hold.reference,
+            Hold.created_at,
+        )
+        .join(Account, Account.id == Hold.escrow_account_id)
+        .where(Hold.id == hold_id)
+    ).first()
+    if row is None:
+        raise HoldNotFound(hold_id)
+    return HoldView(*row)
+
+
+def release_hold(
+    session: Session,
+    hold_id: int,
+    *,
+    amount: int | None = None,
+    actor: str,
+    reference: str | None = None,
+    chain: str | None = None,
+) -> int | None:
+    """Give back ``amount`` (default: all that remains) of a hold; returns the journal id.
+
+    Returns None when nothing remains to release.
+    """
+    hold = get_hold(session, hold_id)
+    lock_accounts(
+        session, [escrow_account(hold.owner, hold.asset), league_account(hold.owner, hold.asset)]
+    )
+    remaining = sql.lock_holds(session, {hold_id})[hold_id][1]
+    if amount is None:
+        amount = remaining
+        if amount == 0:
+            return None
+    positive(amount)
+    if amount > remaining:
+        raise HoldExceeded(hold_id, remaining, amount)
+    return post_journal(
+        session,
+        JournalSpec(
+            JournalKind.RELEASE,
+            reference or hold.reference,
+            actor,
+            (
+                PostingSpec(escrow_account(hold.owner, hold.asset), -amount, hold_id),
+                PostingSpec(league_account(hold.owner, hold.asset), amount),
+            ),
+            chain=order_chain(chain or hold.asset, hold.owner),
+        ),
+    )
+
+
+def hold_owners(session: Session, hold_ids: set[int]) -> dict[int, tuple[str, str, int]]:
+    """hold id -> (owner, asset, remaining), unlocked (lock accounts, then :func:`lock_holds`)."""
+    result: dict[int, tuple[str, str, int]] = {}
+    for chunk in sql.chunks(sorted(hold_ids)):
+        rows = session.execute(
+            select(Hold.id, Account.owner, Account.asset, Hold.remaining)
+            .join(Account, Account.id == Hold.escrow_account_id)
+            .where(Hold.id.in_(chunk))
+        )
+        for hold_id, owner, asset, remaining in rows:
+            result[hold_id] = (owner, asset, remaining)
+    return result
+
+
+def lock_holds(session: Session, hold_ids: Iterable[int]) -> dict[int, int]:
+    """Lock holds (``FOR UPDATE``, ascending id); hold id -> remaining amount.
+
+    Lock the accounts a write touches first (:func:`lock_accounts`), then its holds.
+    """
+    locked = sql.lock_holds(session, set(hold_ids))
+    return {h: remaining for h, (_e, remaining, _a) in locked.items()}
