@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.db import transaction
-from exchange.errors import Conflict, ExchangeError, InvalidInput, NotFound
+from exchange.errors import (
+    Conflict,
+    ExchangeError,
+    InvalidInput,
+    NotFound,
+    insufficient_funds,
+)
 from exchange.models import League, Market, MarketLeague
 from exchange.references import user_reference_error
 
@@ -40,11 +46,7 @@ class Allocation:
 def ledger_error(err: ledger.LedgerError) -> ExchangeError:
     """The exchange's error for a ledger refusal."""
     if isinstance(err, ledger.InsufficientFunds):
-        return Conflict(
-            str(err),
-            code="insufficient_funds",
-            details={"available": err.available, "requested": err.requested},
-        )
+        return insufficient_funds(err, str(err))
     if isinstance(err, ledger.CapExceeded):
         return Conflict(
             str(err),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.db import transaction
-from exchange.errors import Conflict, InvalidInput, NotFound
+from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
 from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
@@ -171,11 +171,11 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
         )
     except ledger.InsufficientFunds as exc:
         what = "rights" if side is Side.SELL else "cash (fen)"
-        raise InvalidInput(
+        raise insufficient_funds(
+            exc,
             f"not enough available {what}: the order needs {exc.requested}, "
             f"{exc.available} available",
             field="quantity" if side is Side.SELL else "limit_price",
-            code="insufficient_funds",
         ) from exc
     session.flush()
     return order

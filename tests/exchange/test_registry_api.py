@@ -175,7 +175,8 @@ def test_create_market_rejects_bad_input(
     payload = response.get_json()
     assert payload["error"] == "validation_error"
     assert field in payload["errors"]["json"]
-    assert field in payload["message"] or payload["errors"]["json"][field]
+    assert payload["errors"]["json"][field], "the error names the field and says why"
+    assert field in payload["message"], "the message names the field to fix"
     assert count_markets(client) == before
 
 

@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, table
 
-from bench.load.workload import MarketTerms, Send
 from exchange.extensions import db
 from tests.conftest import AuthHeaders, table_names
+from tests.hardening.workload import MarketTerms, Send
 
 LEAGUES = (
     "hohhot",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -268,6 +269,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.session.rollback()
 
 
+@pytest.mark.slow  # 60 random programs of 40 steps, each audited
 def test_random_operations_keep_the_ledger_sound(session: Session) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
