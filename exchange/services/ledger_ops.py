@@ -27,6 +27,7 @@ from exchange.errors import (
     insufficient_funds,
 )
 from exchange.models import League, Market, MarketLeague
+from exchange.paging import first_row
 from exchange.references import user_reference_error
 
 CASH_CODE = "cash"
@@ -301,7 +302,7 @@ def statement(
         owner=league,
         asset=asset_of(session, asset),
         account_kind=kind,
-        offset=(page - 1) * per_page,
+        offset=first_row(page, per_page),
         limit=per_page,
     )
     return {
@@ -340,7 +341,7 @@ def journals(
         since=since,
         until=until,
         reference=reference,
-        offset=(page - 1) * per_page,
+        offset=first_row(page, per_page),
         limit=per_page,
     )
     return {"total": total, "page": page, "per_page": per_page, "journals": items}

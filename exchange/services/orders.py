@@ -17,6 +17,7 @@ from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
 from exchange.observability import metrics
+from exchange.paging import page_of
 from exchange.services import self_trade, visibility
 
 if TYPE_CHECKING:
@@ -279,7 +280,5 @@ def list_orders(
     if side is not None:
         query = query.where(Order.side == side)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Order.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    items = session.scalars(page_of(query.order_by(Order.id.desc()), page, per_page)).all()
     return total, items

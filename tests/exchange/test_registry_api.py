@@ -10,21 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthHeaders
+from tests.leagues import LEAGUE_CODES
 
-LEAGUES = {
-    "hohhot",
-    "baotou",
-    "ordos",
-    "ulanqab",
-    "hulunbuir",
-    "hinggan",
-    "tongliao",
-    "chifeng",
-    "xilingol",
-    "bayannur",
-    "wuhai",
-    "alxa",
-}
+LEAGUES = set(LEAGUE_CODES)
 
 VALID_MARKET: dict[str, Any] = {
     "code": "TEST-SO2-2028",
