@@ -17,6 +17,8 @@ import pytest
 
 from tests.e2e.conftest import GUIDE_IMAGES, REFRESH_GUIDE, VIEWPORT, LiveServer
 
+pytestmark = pytest.mark.slow  # a real browser against a live server
+
 MARKET = "COD-2027"  # tick 1.00 yuan, lot 1 t, every league eligible
 A11Y_SCRIPT = (Path(__file__).parent / "a11y.js").read_text(encoding="utf-8")
 

@@ -162,6 +162,7 @@ def _check(app: Flask, client: FlaskClient, method: str, path: str, **kwargs: An
     return status
 
 
+@pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
 def test_json_api_rejects_hostile_input_cleanly(
     fuzz_world: dict[str, Any], demo_registry: Flask, client: FlaskClient
 ) -> None:
@@ -258,6 +259,7 @@ def _login(client: FlaskClient) -> str:
     return _csrf(client)
 
 
+@pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
 def test_html_forms_survive_hostile_fields(
     fuzz_world: dict[str, Any], demo_registry: Flask, client: FlaskClient
 ) -> None:
