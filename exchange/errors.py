@@ -51,6 +51,24 @@ class Conflict(ExchangeError):
     code = "conflict"
 
 
+class InsufficientFunds(ExchangeError):
+    """Not enough available rights or cash: 409 everywhere (orders, batches, retirements...).
+
+    The request is well formed; the league's balance at this moment refuses it.
+    ``details`` carries ``available`` and ``requested`` where one account is short.
+    """
+
+    status = 409
+    code = "insufficient_funds"
+
+
+def insufficient_funds(err: Any, message: str, *, field: str | None = None) -> InsufficientFunds:
+    """The one mapping of the ledger's ``InsufficientFunds`` (``available``, ``requested``)."""
+    return InsufficientFunds(
+        message, field=field, details={"available": err.available, "requested": err.requested}
+    )
+
+
 class InvalidInput(ExchangeError):
     """Well-formed JSON whose values break a rule of the domain."""
 

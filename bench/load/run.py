@@ -12,7 +12,7 @@
    repeat one in twenty client_order_ids (idempotency), and retry a lost answer
    with the same key; meanwhile the regulator triggers a clearing run of every
    traded market every ``--interval`` seconds through the API.
-4. Afterwards, in this process: ``bench.load.audit`` (nothing lost or duplicated,
+4. Afterwards, in this process: ``tests.hardening.load_audit`` (nothing lost or duplicated,
    fills and holds add up, escrow = open holds, ``ledger.verify`` clean, every run
    replays) and the figures: orders/s, p50/p90/p99 latency, errors, machine load.
    Exit status 1 if the audit finds anything. ``--json FILE`` keeps the report.
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_database, seed  # noqa: E402
-from bench.load.workload import (  # noqa: E402
+from tests.hardening.workload import (  # noqa: E402
     LeagueLog,
     MarketTerms,
     Send,
@@ -209,9 +209,9 @@ def main() -> int:
         server.wait(timeout=60)
 
     figures = summarise(logs, clear_log, elapsed)
-    from bench.load.audit import audit
     from exchange import create_app
     from exchange.extensions import db
+    from tests.hardening.load_audit import audit
 
     os.environ["EXCHANGE_LOG_LEVEL"] = "WARNING"
     app = create_app({"DATABASE_URL": url})

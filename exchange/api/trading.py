@@ -35,6 +35,7 @@ from exchange.services import (
     visibility,
     windows,
 )
+from exchange.uow import unit_of_work
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
 
@@ -153,12 +154,12 @@ class MarketRuns(MethodView):
     def post(self, data: dict[str, Any], market_id: int) -> tuple[dict[str, Any], int]:
         """Clear the market now (regulator); one run per (market, window)."""
         actor = require_roles(Role.REGULATOR)
-        market = registry.get_market(db.session, market_id)
         now = utcnow()
-        window = data.get("window")
-        if window is not None:  # a past window of the market's schedule, nothing else
-            window = windows.check_window(market.clearing_schedule, window, now)
-        db.session.rollback()  # end the read; the run has its own transaction
+        with unit_of_work(db.session) as session:  # the read ends here; the run is its own
+            market = registry.get_market(session, market_id)
+            window = data.get("window")
+            if window is not None:  # a past window of the market's schedule, nothing else
+                window = windows.check_window(market.clearing_schedule, window, now)
         window = window or now
         outcome = clearing.run_clearing(
             current_app.extensions["exchange.db"]["sessions"],

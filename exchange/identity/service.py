@@ -25,6 +25,7 @@ from exchange.identity.passwords import (
 )
 from exchange.identity.tokens import generate_token, hash_token, token_prefix, well_formed
 from exchange.models import ActionLog, ApiToken, League, Role, User, utcnow
+from exchange.paging import first_row
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 DEFAULT_TOKEN_DAYS = 90
@@ -235,7 +236,7 @@ def query_action_log(
         select(ActionLog)
         .where(*conditions)
         .order_by(ActionLog.id.desc())
-        .offset((page - 1) * page_size)
+        .offset(first_row(page, page_size))
         .limit(page_size)
     ).all()
     return items, total

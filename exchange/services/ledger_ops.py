@@ -19,8 +19,15 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.db import transaction
-from exchange.errors import Conflict, ExchangeError, InvalidInput, NotFound
+from exchange.errors import (
+    Conflict,
+    ExchangeError,
+    InvalidInput,
+    NotFound,
+    insufficient_funds,
+)
 from exchange.models import League, Market, MarketLeague
+from exchange.paging import first_row
 from exchange.references import user_reference_error
 
 CASH_CODE = "cash"
@@ -40,11 +47,7 @@ class Allocation:
 def ledger_error(err: ledger.LedgerError) -> ExchangeError:
     """The exchange's error for a ledger refusal."""
     if isinstance(err, ledger.InsufficientFunds):
-        return Conflict(
-            str(err),
-            code="insufficient_funds",
-            details={"available": err.available, "requested": err.requested},
-        )
+        return insufficient_funds(err, str(err))
     if isinstance(err, ledger.CapExceeded):
         return Conflict(
             str(err),
@@ -299,7 +302,7 @@ def statement(
         owner=league,
         asset=asset_of(session, asset),
         account_kind=kind,
-        offset=(page - 1) * per_page,
+        offset=first_row(page, per_page),
         limit=per_page,
     )
     return {
@@ -338,7 +341,7 @@ def journals(
         since=since,
         until=until,
         reference=reference,
-        offset=(page - 1) * per_page,
+        offset=first_row(page, per_page),
         limit=per_page,
     )
     return {"total": total, "page": page, "per_page": per_page, "journals": items}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.db import transaction
-from exchange.errors import Conflict, ExchangeError, InvalidInput
+from exchange.errors import Conflict, ExchangeError, InvalidInput, insufficient_funds
 from exchange.models.base import utcnow
 from exchange.models.trading import Order, OrderStatus, Validity
 from exchange.observability import metrics
@@ -142,10 +142,8 @@ def _insert_new(
     try:
         holds = ledger.place_holds(session, requests, actor=actor)
     except ledger.InsufficientFunds as exc:
-        raise InvalidInput(
-            f"not enough available rights or cash for the whole batch: {exc}",
-            field="orders",
-            code="insufficient_funds",
+        raise insufficient_funds(
+            exc, f"not enough available rights or cash for the whole batch: {exc}", field="orders"
         ) from exc
     table = Order.__table__
     session.connection().execute(

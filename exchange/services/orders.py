@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.db import transaction
-from exchange.errors import Conflict, InvalidInput, NotFound
+from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
 from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
 from exchange.observability import metrics
+from exchange.paging import page_of
 from exchange.services import self_trade, visibility
 
 if TYPE_CHECKING:
@@ -171,11 +172,11 @@ def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -
         )
     except ledger.InsufficientFunds as exc:
         what = "rights" if side is Side.SELL else "cash (fen)"
-        raise InvalidInput(
+        raise insufficient_funds(
+            exc,
             f"not enough available {what}: the order needs {exc.requested}, "
             f"{exc.available} available",
             field="quantity" if side is Side.SELL else "limit_price",
-            code="insufficient_funds",
         ) from exc
     session.flush()
     return order
@@ -279,7 +280,5 @@ def list_orders(
     if side is not None:
         query = query.where(Order.side == side)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Order.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    items = session.scalars(page_of(query.order_by(Order.id.desc()), page, per_page)).all()
     return total, items

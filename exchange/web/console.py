@@ -15,6 +15,7 @@ from exchange.mechanisms.call_auction import run as clearing
 from exchange.mechanisms.call_auction import visibility as auction_visibility
 from exchange.models import OrderStatus, RunTrigger, utcnow
 from exchange.services import ledger_ops, registry, visibility
+from exchange.uow import unit_of_work
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
@@ -90,18 +91,18 @@ def allocate(actor: Actor) -> BaseResponse | tuple[str, int]:
             form.quantity.errors.append(str(exc))
         else:
             try:
-                done = ledger_ops.allocate(
-                    db.session,
-                    ledger_ops.Allocation(
-                        league=form.league.data,
-                        market=form.market.data,
-                        quantity=quantity,
-                        reference=(form.reference.data or "").strip() or None,
-                    ),
-                    actor=actor.username,
-                )
-            except ExchangeError as exc:
-                db.session.rollback()
+                with unit_of_work(db.session) as session:
+                    done = ledger_ops.allocate(
+                        session,
+                        ledger_ops.Allocation(
+                            league=form.league.data,
+                            market=form.market.data,
+                            quantity=quantity,
+                            reference=(form.reference.data or "").strip() or None,
+                        ),
+                        actor=actor.username,
+                    )
+            except ExchangeError as exc:  # rolled back by the unit of work
                 field = getattr(form, exc.field or "", None) or form.quantity
                 field.errors = [*field.errors, exc.message]
             else:
@@ -137,15 +138,15 @@ def deposit(actor: Actor) -> BaseResponse | tuple[str, int]:
             form.amount.errors.append(str(exc))
         else:
             try:
-                done = ledger_ops.deposit(
-                    db.session,
-                    league=form.league.data,
-                    amount=amount,
-                    actor=actor.username,
-                    reference=(form.reference.data or "").strip() or None,
-                )
-            except ExchangeError as exc:
-                db.session.rollback()
+                with unit_of_work(db.session) as session:
+                    done = ledger_ops.deposit(
+                        session,
+                        league=form.league.data,
+                        amount=amount,
+                        actor=actor.username,
+                        reference=(form.reference.data or "").strip() or None,
+                    )
+            except ExchangeError as exc:  # rolled back by the unit of work
                 field = getattr(form, exc.field or "", None) or form.amount
                 field.errors = [*field.errors, exc.message]
             else:
@@ -220,8 +221,8 @@ def import_job(job_id: int, actor: Actor) -> str:
 @pages_for(Role.REGULATOR)
 def clear(market_id: int, actor: Actor) -> BaseResponse:
     """Clear a market now (a manual run of the current window)."""
-    registry.get_market(db.session, market_id)
-    db.session.rollback()  # end the read; the run has its own transaction
+    with unit_of_work(db.session) as session:  # the read ends here; the run is its own unit
+        registry.get_market(session, market_id)
     outcome = clearing.run_clearing(
         current_app.extensions["exchange.db"]["sessions"],
         market_id,

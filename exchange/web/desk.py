@@ -28,6 +28,7 @@ from exchange.errors import ExchangeError
 from exchange.extensions import db
 from exchange.models import Market, MarketLeague, OrderStatus
 from exchange.services import ledger_ops, orders
+from exchange.uow import unit_of_work
 from exchange.web import queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
@@ -146,11 +147,11 @@ def place(actor: Actor) -> BaseResponse | str:
                 _attach(form, messages)
             else:
                 try:
-                    placed = orders.place_order(
-                        db.session, league=league, data=loaded, actor=actor.username
-                    )
-                except ExchangeError as exc:
-                    db.session.rollback()
+                    with unit_of_work(db.session) as session:
+                        placed = orders.place_order(
+                            session, league=league, data=loaded, actor=actor.username
+                        )
+                except ExchangeError as exc:  # rolled back by the unit of work
                     _attach(form, {exc.field or "": [exc.message]})
                 else:
                     key = "order_placed" if placed.created else "order_repeat"
@@ -182,16 +183,16 @@ def retire(actor: Actor) -> BaseResponse | str:
             form.quantity.errors.append(str(exc))
         else:
             try:
-                done = ledger_ops.retire(
-                    db.session,
-                    league=league,
-                    market=form.market.data,
-                    quantity=quantity,
-                    actor=actor.username,
-                    reference=(form.reference.data or "").strip() or None,
-                )
-            except ExchangeError as exc:
-                db.session.rollback()
+                with unit_of_work(db.session) as session:
+                    done = ledger_ops.retire(
+                        session,
+                        league=league,
+                        market=form.market.data,
+                        quantity=quantity,
+                        actor=actor.username,
+                        reference=(form.reference.data or "").strip() or None,
+                    )
+            except ExchangeError as exc:  # rolled back by the unit of work
                 field = getattr(form, exc.field or "", None) or form.quantity
                 field.errors = [*field.errors, exc.message]
             else:

@@ -26,6 +26,7 @@ from exchange.models import (
     Trade,
     utcnow,
 )
+from exchange.paging import first_row
 from exchange.references import user_reference_error
 from exchange.schedule import next_run
 from exchange.services import ledger_ops
@@ -92,7 +93,7 @@ def recent_runs(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(ClearingRun.started_at.desc(), ClearingRun.id.desc())
-        .offset((page - 1) * per_page)
+        .offset(first_row(page, per_page))
         .limit(per_page)
     ).all()
     return total, [(run, code) for run, code in rows]

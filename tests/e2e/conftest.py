@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 GUIDE_IMAGES = ROOT / "docs" / "guide" / "img"
+REFRESH_GUIDE = os.environ.get("EXCHANGE_REFRESH_GUIDE_IMAGES") == "1"
+"""Set ``EXCHANGE_REFRESH_GUIDE_IMAGES=1`` to rewrite the user guide's pictures too."""
 VIEWPORT = {"width": 1280, "height": 800}
 HISTORY_DAYS = 5
 

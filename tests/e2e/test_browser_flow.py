@@ -1,8 +1,9 @@
 """The story of the issue, in Chromium: order entry with an error, a second league, a
 clearing run, the fill, the audit, the public chart; then every page's smoke check.
 
-Screenshots of each step go to ``artifacts/screenshots/``; a handful also to
-``docs/guide/img/`` for the user guide, so its pictures never go out of date.
+Screenshots of each step go to ``artifacts/screenshots/``; with
+``EXCHANGE_REFRESH_GUIDE_IMAGES=1`` a handful also to ``docs/guide/img/`` for the user
+guide (a run of the tests never changes tracked files unless asked to).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import GUIDE_IMAGES, VIEWPORT, LiveServer
+from tests.e2e.conftest import GUIDE_IMAGES, REFRESH_GUIDE, VIEWPORT, LiveServer
+
+pytestmark = pytest.mark.slow  # a real browser against a live server
 
 MARKET = "COD-2027"  # tick 1.00 yuan, lot 1 t, every league eligible
 A11Y_SCRIPT = (Path(__file__).parent / "a11y.js").read_text(encoding="utf-8")
@@ -46,7 +49,7 @@ class Session:
 
     def shot(self, name: str, guide: bool = False) -> None:
         self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
-        if guide:
+        if guide and REFRESH_GUIDE:  # the guide's pictures only when asked to refresh them
             self.page.screenshot(path=str(GUIDE_IMAGES / f"{name}.png"))
 
     def close(self) -> None:

@@ -197,7 +197,7 @@ RULES: dict[tuple[str, str], Rule] = {
         },
     ),
     # A batch is always for the caller's own league: another league's user enters
-    # (or, unfunded, is refused with 422) orders of their own, never of ordos.
+    # (or, unfunded, is refused with 409 insufficient_funds) orders of their own, never of ordos.
     ("POST", "/api/v1/orders/batch"): Rule(
         "/api/v1/orders/batch",
         only("league_own", "league_other"),
@@ -212,7 +212,7 @@ RULES: dict[tuple[str, str], Rule] = {
                 }
             ]
         },
-        also_ok=frozenset({422}),
+        also_ok=frozenset({409}),
     ),
     ("GET", "/api/v1/orders"): Rule(
         "/api/v1/orders", only("league_own", "league_other", "regulator", "auditor")

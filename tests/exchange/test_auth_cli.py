@@ -78,6 +78,7 @@ def test_demo_writes_working_credentials_for_every_demo_user(env: Path, tmp_path
     assert login.status_code == 302
 
 
+@pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
 def test_demo_credentials_are_kept_and_not_rewritten_for_existing_users(
     env: Path, tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -27,6 +28,8 @@ from exchange.models import Market, Side
 from exchange.models.trading import ClearingRun, Order, RunTrigger
 from exchange.services.orders import place_order
 from tests.exchange.trading_helpers import fund, market_id, verify_ok
+
+pytestmark = pytest.mark.slow  # worker processes, killed at random points
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,6 +21,7 @@ def fresh_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+@pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
 def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["init-db"])

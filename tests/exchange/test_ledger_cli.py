@@ -39,6 +39,7 @@ def demo_db(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return url
 
 
+@pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
 def test_a_fresh_demo_verifies_clean_and_allocates_the_yellow_river(demo_db: str) -> None:
     result = CliRunner().invoke(main, ["verify-ledger"])
     assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
@@ -22,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
 
 from exchange import create_app
 from tests.conftest import AuthHeaders
+
+pytestmark = pytest.mark.slow  # schemathesis walks every operation
 
 CHECKS = [
     not_a_server_error,

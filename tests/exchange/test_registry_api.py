@@ -10,21 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthHeaders
+from tests.leagues import LEAGUE_CODES
 
-LEAGUES = {
-    "hohhot",
-    "baotou",
-    "ordos",
-    "ulanqab",
-    "hulunbuir",
-    "hinggan",
-    "tongliao",
-    "chifeng",
-    "xilingol",
-    "bayannur",
-    "wuhai",
-    "alxa",
-}
+LEAGUES = set(LEAGUE_CODES)
 
 VALID_MARKET: dict[str, Any] = {
     "code": "TEST-SO2-2028",
@@ -175,7 +163,8 @@ def test_create_market_rejects_bad_input(
     payload = response.get_json()
     assert payload["error"] == "validation_error"
     assert field in payload["errors"]["json"]
-    assert field in payload["message"] or payload["errors"]["json"][field]
+    assert payload["errors"]["json"][field], "the error names the field and says why"
+    assert field in payload["message"], "the message names the field to fix"
     assert count_markets(client) == before
 
 

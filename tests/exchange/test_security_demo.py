@@ -16,6 +16,7 @@ from exchange.models import ApiToken, Role, User
 from exchange.services.demo import seed_registry
 
 
+@pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
 def test_seed_demo_leaves_existing_users_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,24 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, table
 
-from bench.load.workload import MarketTerms, Send
 from exchange.extensions import db
 from tests.conftest import AuthHeaders, table_names
+from tests.hardening.workload import MarketTerms, Send
+from tests.leagues import LEAGUE_CODES
 
-LEAGUES = (
-    "hohhot",
-    "baotou",
-    "ordos",
-    "ulanqab",
-    "hulunbuir",
-    "hinggan",
-    "tongliao",
-    "chifeng",
-    "xilingol",
-    "bayannur",
-    "wuhai",
-    "alxa",
-)
+LEAGUES = LEAGUE_CODES
 
 
 @dataclass

@@ -24,8 +24,6 @@ from flask import Flask
 from sqlalchemy import event, func, select
 
 import ledger
-from bench.load.audit import audit
-from bench.load.workload import ClearLog, LeagueLog, league_client
 from exchange import create_app
 from exchange.extensions import db
 from exchange.mechanisms.call_auction import jobs as scheduling
@@ -36,6 +34,8 @@ from exchange.models.trading import ClearingRun, RunTrigger
 from tests.conftest import PG_URL, AuthHeaders
 from tests.exchange.trading_helpers import fund, market_id, verify_ok
 from tests.hardening.helpers import client_send, row_counts, trading_world
+from tests.hardening.load_audit import audit
+from tests.hardening.workload import ClearLog, LeagueLog, league_client
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

@@ -1,6 +1,6 @@
 """The load test, reduced and bounded: 12 leagues posting and cancelling crossing orders
 while the regulator triggers clearing runs every second, for a few seconds; then every
-order, hold and run is accounted for (``bench.load.audit``). The full run, over HTTP
+order, hold and run is accounted for (``tests.hardening.load_audit``). The full run, over HTTP
 under gunicorn on PostgreSQL, is ``bench/load/run.py`` (figures in bench/README.md).
 """
 
@@ -10,13 +10,16 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from flask import Flask
 
-from bench.load.audit import audit
-from bench.load.workload import ClearLog, LeagueLog, clearing_loop, league_client, summarise
 from exchange.extensions import db
 from tests.conftest import AuthHeaders
 from tests.hardening.helpers import client_send, trading_world
+from tests.hardening.load_audit import audit
+from tests.hardening.workload import ClearLog, LeagueLog, clearing_loop, league_client, summarise
+
+pytestmark = pytest.mark.slow  # threads of leagues and a clearing loop for a while
 
 SECONDS = 3.0
 

@@ -83,7 +83,7 @@ def test_metrics_in_prometheus_text_format(
             headers=league,
             json={**order, "quantity": 10**9, "client_order_id": "m3"},
         ).status_code
-        == 422
+        == 409
     )
     clear(app, mid)
     with app.app_context():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -278,6 +279,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.session.rollback()
 
 
+@pytest.mark.slow  # 80 random programs of 40 steps, each audited
 def test_random_operations_keep_the_ledger_sound(session: Session) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
@@ -286,7 +288,7 @@ def test_random_operations_keep_the_ledger_sound(session: Session) -> None:
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=60, stateful_step_count=40, deadline=None, derandomize=True, database=None
+            max_examples=80, stateful_step_count=40, deadline=None, derandomize=True, database=None
         ),
     )
     report = ledger.verify(session)

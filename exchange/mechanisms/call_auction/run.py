@@ -43,6 +43,7 @@ from exchange.models.trading import (
     Validity,
 )
 from exchange.observability import metrics
+from exchange.paging import page_of
 
 MECHANISM = "call_auction"
 CLEARING_HOUSE = ledger.EXCHANGE
@@ -419,9 +420,7 @@ def list_runs(
 
     query = select(ClearingRun).where(ClearingRun.market_id == market_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    runs = session.scalars(
-        query.order_by(ClearingRun.window.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    runs = session.scalars(page_of(query.order_by(ClearingRun.window.desc()), page, per_page)).all()
     return total, runs
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
-from bench.load.workload import CID_PREFIX, ClearLog, LeagueLog
 from exchange.models.trading import (
     LIVE_STATUSES,
     ClearingRun,
@@ -34,6 +33,7 @@ from exchange.models.trading import (
 )
 from exchange.services.replay import replay_run
 from ledger.models import Account, Hold
+from tests.hardening.workload import CID_PREFIX, ClearLog, LeagueLog
 
 
 def audit(
