@@ -166,7 +166,10 @@ class JobRunner:
         self._wake.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread.name.endswith("heartbeat"):
+                thread.join(5.0)
+            else:
+                thread.join(max(deadline - time.monotonic(), 0.0))
         if any(thread.is_alive() for thread in self._threads):
             log.warning("job runner %s stops with jobs %s unfinished", self.me, self.busy)
             return  # they stay ours until this process is gone; the next runner takes them up
