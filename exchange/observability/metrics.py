@@ -322,6 +322,9 @@ def render(app: Flask) -> bytes:
             registry.register(collector)
         registry.register(PoolCollector(app))
     registry.register(DatabaseCollector(app))
+    from exchange.jobs.metrics import JobsCollector
+
+    registry.register(JobsCollector(app))
     return generate_latest(registry)
 
 

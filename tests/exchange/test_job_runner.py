@@ -339,6 +339,10 @@ def test_the_page_only_queues_and_says_when_no_runner_takes_the_job(
     assert "Queued, waiting for a job runner." in page and "exchange jobs run" in page
     zh = client.get(f"/audit/verify/{job_id}?lang=zh").get_data(as_text=True)
     assert "排队中，等待任务执行进程" in zh
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'exchange_background_jobs{status="queued"} 1.0' in metrics
+    assert "exchange_job_runners_alive 0.0" in metrics
+    assert "exchange_background_job_oldest_queued_seconds 0.0" not in metrics
     with app.app_context():
         session = db.session_factory()
         try:
@@ -347,6 +351,7 @@ def test_the_page_only_queues_and_says_when_no_runner_takes_the_job(
             session.close()
     page = client.get(f"/audit/verify/{job_id}?lang=en").get_data(as_text=True)
     assert "Queued, waiting for a job runner." in page and "exchange jobs run" not in page
+    assert "exchange_job_runners_alive 1.0" in client.get("/metrics").get_data(as_text=True)
     app.config["JOB_WAIT_NOTICE_SECONDS"] = 3600
     page = client.get(f"/audit/verify/{job_id}").get_data(as_text=True)
     assert "waiting for a job runner" not in page  # not before the notice is due
