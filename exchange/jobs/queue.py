@@ -32,13 +32,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from exchange.db import transaction
 from exchange.models import BackgroundJob, JobEffect, JobRunner, JobStatus, utcnow
 
 MESSAGE_LIMIT = 4000
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE changed (``session.execute`` is typed as a plain ``Result``)."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ def claim(
                 )
                 .execution_options(synchronize_session=False)
             )
-            if taken.rowcount == 1:
+            if _rowcount(taken) == 1:
                 row = session.execute(
                     select(BackgroundJob.kind, BackgroundJob.params, BackgroundJob.attempts).where(
                         BackgroundJob.id == candidate
@@ -252,7 +258,7 @@ def finish(
             .execution_options(synchronize_session=False)
         )
         session.expire(job)
-        return changed.rowcount == 1
+        return _rowcount(changed) == 1
 
 
 @dataclass(frozen=True)
@@ -332,7 +338,7 @@ def recover(
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-        if changed.rowcount == 1:
+        if _rowcount(changed) == 1:
             done.append(Recovered(row.id, status, text))
     return done
 
