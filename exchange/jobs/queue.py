@@ -15,7 +15,8 @@ up again when
 - its heartbeat is older than ``stale`` (default 60 s) and it ran on another
   host; or, on this host with a live process id, older than ``10 x stale`` (at
   least 10 minutes: the process id may have been reused, and on SQLite a long
-  write transaction holds the heartbeat back).
+  write transaction holds the heartbeat back); the same long limit applies to a
+  job without a runner (started by a web worker of the code before runners).
 
 A job taken up again is queued for the next claim, unless it has been claimed
 ``max_attempts`` times already or its kind may not run twice: then it fails
@@ -125,7 +126,10 @@ def gone_reason(
         if age is not None and age > max(stale * 10, timedelta(minutes=10)):
             return f"its runner {runner} has not reported for {int(age.total_seconds())} s"
         return None
-    if age is None or age > stale:
+    # No runner named: a thread of a web worker of the code before job runners, which
+    # reports nothing: given as long as a live process on this host.
+    limit = stale if ident is not None else max(stale * 10, timedelta(minutes=10))
+    if age is None or age > limit:
         seconds = "ever" if age is None else f"{int(age.total_seconds())} s"
         return f"its runner {runner or '(none)'} has not reported for {seconds}"
     return None
@@ -182,8 +186,12 @@ def any_queued(session: Session, kinds: Collection[str]) -> bool:
     return found is not None
 
 
-def beat(session: Session, me: RunnerId) -> None:
-    """``me`` is alive: its runner row and the jobs it holds get the time now."""
+def beat(session: Session, me: RunnerId, holding: Collection[int] = ()) -> None:
+    """``me`` is alive: its runner row and the jobs in its hands get the time now.
+
+    Only ``holding``: a job whose end ``me`` could not record (database away) falls
+    silent, and the next runner takes it up instead of it staying ``running``.
+    """
     now = utcnow()
     with transaction(session):
         row = session.get(JobRunner, str(me))
@@ -191,12 +199,17 @@ def beat(session: Session, me: RunnerId) -> None:
             session.add(JobRunner(id=str(me), host=me.host, pid=me.pid, started_at=now))
         else:
             row.heartbeat_at = now
-        session.execute(
-            update(BackgroundJob)
-            .where(BackgroundJob.runner == str(me), BackgroundJob.status == JobStatus.RUNNING)
-            .values(heartbeat_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        if holding:
+            session.execute(
+                update(BackgroundJob)
+                .where(
+                    BackgroundJob.id.in_(list(holding)),
+                    BackgroundJob.runner == str(me),
+                    BackgroundJob.status == JobStatus.RUNNING,
+                )
+                .values(heartbeat_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def unregister(session: Session, me: RunnerId) -> None:

@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.db import close_quietly
@@ -42,6 +43,7 @@ EXTENSION = "exchange.job_runner"
 LIVE_TOKENS: set[str] = set()
 _RUNNERS: list[JobRunner] = []
 _INLINE = queue.RunnerId.new()
+RECORD_RETRIES = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -102,16 +104,36 @@ def execute(app: Flask, job: queue.Claimed, me: queue.RunnerId) -> JobStatus:
                 except Exception as exc:
                     log.exception("background job %s failed", job.id)
                     message = f"{type(exc).__name__}: {exc}"
-            if not queue.finish(
-                session, job.id, me, status, ctx.done, message=message or None, result=result
-            ):
-                log.warning("job %s was taken over by another runner; outcome dropped", job.id)
+            _record_end(session, job.id, me, status, ctx.done, message or None, result)
         except Exception:
             log.exception("could not record the end of background job %s", job.id)
         finally:
             close_quietly(session)
             LIVE_PROGRESS.pop(job.id, None)
     return status
+
+
+def _record_end(
+    session: Session,
+    job_id: int,
+    me: queue.RunnerId,
+    status: JobStatus,
+    done: int,
+    message: str | None,
+    result: dict[str, Any] | None,
+) -> None:
+    """``queue.finish``, tried again for a while if the database is away."""
+    for pause in RECORD_RETRIES:
+        try:
+            if not queue.finish(session, job_id, me, status, done, message=message, result=result):
+                log.warning("job %s was taken over by another runner; outcome dropped", job_id)
+            return
+        except SQLAlchemyError as exc:
+            log.warning("job %s: end not recorded (%s); trying again in %s s", job_id, exc, pause)
+            session.rollback()
+            time.sleep(pause)
+    # Still not: the job falls silent (no heartbeat) and the next runner takes it up.
+    queue.finish(session, job_id, me, status, done, message=message, result=result)
 
 
 def run_inline(app: Flask, job_id: int) -> None:
@@ -212,7 +234,7 @@ class JobRunner:
 
     def tick(self) -> None:
         """Report in and take up the jobs of runners that are gone."""
-        self._session_call(queue.beat, self.me)
+        self._session_call(queue.beat, self.me, self.busy)
         recovered = self._session_call(
             queue.recover,
             self.me,

@@ -288,8 +288,8 @@ def test_gone_reason_rules() -> None:
     assert "not reported" in (reason("here:7:x", 601) or "")
     assert reason("there:7:x", 59) is None
     assert "not reported" in (reason("there:7:x", 61) or "")
-    assert "not reported" in (reason(None, 61) or "")  # a thread of the old web workers
-    assert reason(None, 10) is None
+    assert reason(None, 61) is None  # a thread of a web worker of the older code
+    assert "not reported" in (reason(None, 601) or "")
 
 
 def test_concurrent_claims_take_each_job_once(demo_registry: Flask) -> None:
@@ -405,3 +405,20 @@ def test_upgrade_fails_the_jobs_left_running_by_web_worker_threads(tmp_path: Pat
         engine.dispose()
     assert rows[0][0] == "failed" and "upgrade" in rows[0][1] and rows[0][2] == 0
     assert rows[1][0] == "queued" and rows[1][1] is None  # a runner will take it
+
+
+def test_heartbeat_covers_only_the_jobs_in_hand(demo_registry: Flask) -> None:
+    app = demo_registry
+    me = queue.RunnerId.new()
+    old = utcnow() - timedelta(minutes=5)
+    values = {"status": JobStatus.RUNNING, "params": {}, "runner": str(me), "heartbeat_at": old}
+    held = _add_job(app, "verify", **values)
+    lost = _add_job(app, "verify", **values)  # its end could not be recorded
+    with app.app_context():
+        session = db.session_factory()
+        try:
+            queue.beat(session, me, {held})
+        finally:
+            session.close()
+    assert _job(app, held).heartbeat_at > old  # type: ignore[operator]
+    assert _job(app, lost).heartbeat_at == old  # falls silent: another runner takes it up
