@@ -6,6 +6,7 @@ import signal
 import time
 
 import click
+from flask import Flask
 
 
 @click.group("jobs")
@@ -30,18 +31,27 @@ def run_command(threads: int | None, once: bool, grace: float) -> None:
     when no scheduler runs, or for more capacity: any number may run.
     """
     from exchange import create_app
-    from exchange.jobs.runner import JobRunner, Settings, start_job_runner, stop_job_runner
+    from exchange.jobs.runner import JobRunner, Settings
 
     app = create_app({"JOB_RUNNER_THREADS": threads} if threads else None)
-    if once:
-        runner = JobRunner(app, Settings.of(app))
-        runner.start(workers=False)
-        done = 0
-        while runner.run_one():
-            done += 1
-        runner.stop(0)
-        click.echo(f"{done} job(s) done")
-        return
+    try:
+        if once:
+            runner = JobRunner(app, Settings.of(app))
+            runner.start(workers=False)
+            done = 0
+            while runner.run_one():
+                done += 1
+            runner.stop(0)
+            click.echo(f"{done} job(s) done")
+        else:
+            _run_until_stopped(app, grace)
+    finally:
+        app.extensions["exchange.db"]["engine"].dispose()
+
+
+def _run_until_stopped(app: Flask, grace: float) -> None:
+    from exchange.jobs.runner import start_job_runner, stop_job_runner
+
     runner = start_job_runner(app)
     stopping = False
 
