@@ -1,14 +1,15 @@
-""" "Queued, waiting for a runner": what a job's status page says when nobody takes it.
+""""Queued, waiting for a runner": what a job's status page says when nobody takes it.
 
 A job stays ``queued`` until a runner claims it; with no runner process (``exchange
 serve`` alone) it would wait without a word. After ``JOB_WAIT_NOTICE_SECONDS``
-(default 5) the page says so, and names the command to start when no runner has
-reported recently. The two sentences are kept here until they move into the
-translation catalogs.
+(``EXCHANGE_JOB_WAIT_NOTICE_SECONDS``, default 5) the page says so, and names the
+command to start when no runner has reported recently. The two sentences are kept
+here until they move into the translation catalogs.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from flask import Flask, current_app
@@ -35,7 +36,7 @@ def waiting_notice(job: BackgroundJob, lang: str = "en") -> str:
     """The notice for ``job`` in ``lang`` (``en``/``zh``), or "" while none is due."""
     if job.status is not JobStatus.QUEUED or job.created_at is None:
         return ""
-    after = float(current_app.config.get("JOB_WAIT_NOTICE_SECONDS", DEFAULT_NOTICE_SECONDS))
+    after = _notice_after()
     if utcnow() - job.created_at < timedelta(seconds=after):
         return ""
     lang = lang if lang in WAITING else "en"
@@ -48,6 +49,16 @@ def waiting_notice(job: BackgroundJob, lang: str = "en") -> str:
     finally:
         session.close()
     return WAITING[lang] if alive else f"{WAITING[lang]} {NO_RUNNER[lang]}"
+
+
+def _notice_after() -> float:
+    raw = current_app.config.get(
+        "JOB_WAIT_NOTICE_SECONDS", os.environ.get("EXCHANGE_JOB_WAIT_NOTICE_SECONDS")
+    )
+    try:
+        return float(raw) if raw is not None else DEFAULT_NOTICE_SECONDS
+    except ValueError:
+        return DEFAULT_NOTICE_SECONDS
 
 
 def init_notice(app: Flask) -> None:
