@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -422,3 +423,27 @@ def test_heartbeat_covers_only_the_jobs_in_hand(demo_registry: Flask) -> None:
             session.close()
     assert _job(app, held).heartbeat_at > old  # type: ignore[operator]
     assert _job(app, lost).heartbeat_at == old  # falls silent: another runner takes it up
+
+
+def test_exchange_scheduler_runs_the_jobs_too(demo_registry: Flask, database_url: str) -> None:
+    app = demo_registry
+    job_id = _add_job(app, "verify", status=JobStatus.QUEUED, params={"replay_runs": 0})
+    env = {**os.environ, "DATABASE_URL": database_url, "EXCHANGE_VERIFY_INTERVAL_SECONDS": "0"}
+    env.update(EXCHANGE_JOB_POLL_SECONDS="0.1", EXCHANGE_LOG_LEVEL="WARNING")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from exchange.cli import main; main()", "scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = utcnow() + timedelta(seconds=60)
+        while _job(app, job_id).status is not JobStatus.SUCCEEDED and utcnow() < deadline:
+            threading.Event().wait(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    done = _job(app, job_id)
+    assert done.status is JobStatus.SUCCEEDED and f":{proc.pid}:" in (done.runner or "")
+    assert proc.returncode == 0
