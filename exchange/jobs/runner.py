@@ -253,6 +253,9 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 worked = self.run_one()
+            except SQLAlchemyError as exc:  # database away, or busy (a long SQLite write)
+                log.warning("job runner %s could not claim a job: %s", self.me, exc)
+                worked = False
             except Exception:
                 log.exception("job runner %s could not claim a job", self.me)
                 worked = False
