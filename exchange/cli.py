@@ -48,13 +48,16 @@ def demo(host: str, port: int) -> None:
     _migrate(app)
     _seed(app)
     from exchange.composition import start_scheduler
+    from exchange.jobs.runner import start_job_runner, stop_job_runner
     from exchange.scheduler import stop_scheduler
 
     start_scheduler(app)
+    start_job_runner(app)
     click.echo(f"Exchange demo on http://{host}:{port}/  (API docs: /api/docs)")
     try:
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
+        stop_job_runner(app, timeout=5)
         stop_scheduler(app)
 
 
@@ -65,7 +68,7 @@ def demo(host: str, port: int) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 def serve(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
-    """Serve pages and API with gunicorn (production; no scheduler in the workers)."""
+    """Serve pages and API with gunicorn (production; no scheduler or job runner in them)."""
     from exchange.gunicorn_app import run_gunicorn
 
     run_gunicorn(f"{host}:{port}", workers=workers, threads=threads, access_log=access_log)
@@ -73,12 +76,14 @@ def serve(host: str, port: int, workers: int, threads: int, access_log: bool) ->
 
 @main.command("scheduler")
 def scheduler() -> None:
-    """Run the clearing scheduler alone (one per deployment, beside the web workers)."""
+    """Run the clearing scheduler and a background-job runner (one per deployment)."""
     from exchange.composition import start_scheduler
+    from exchange.jobs.runner import start_job_runner, stop_job_runner
     from exchange.scheduler import stop_scheduler
 
     app = _app()
     start_scheduler(app)
+    start_job_runner(app)
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
@@ -90,6 +95,7 @@ def scheduler() -> None:
     click.echo("scheduler running; Ctrl-C to stop")
     while not stopping:
         time.sleep(0.5)
+    stop_job_runner(app)
     stop_scheduler(app)
 
 

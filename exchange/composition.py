@@ -6,7 +6,8 @@ Nothing registers itself by being imported: the lists below are the whole of it.
   :mod:`exchange.mechanisms`; markets name theirs in ``markets.mechanism``);
 - :data:`JOB_INSTALLERS`: what a scheduler process runs (each market's jobs as its
   mechanism asks, the ledger audit, the signed checkpoints, the demo's order flow when switched on);
-- :data:`BACKGROUND_JOBS`: the kinds of long work the web pages start in a thread.
+- :data:`BACKGROUND_JOBS`: the kinds of long work the web pages queue for a job runner
+  (``exchange.jobs``), and whether a job may run again after its runner died.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from flask import Flask
 
 from exchange import scheduler
 from exchange.checkpointing import install_checkpoint_job
+from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
 from exchange.services.demo_trading import install_demo_order_flow
 from exchange.services.verification import install_verify_job
 from exchange.web import tasks
-from exchange.web.jobs import JobFunction
 
 JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     scheduler.install_market_jobs,
@@ -31,16 +32,19 @@ JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     install_demo_order_flow,
 )
 
-BACKGROUND_JOBS: Mapping[str, JobFunction] = {
-    "allocation_preview": tasks.allocation_preview,
-    "allocation_import": tasks.allocation_import,
-    "verify": tasks.verify,
+BACKGROUND_JOBS: Mapping[str, JobKind] = {
+    kind.name: kind
+    for kind in (
+        JobKind("allocation_preview", tasks.allocation_preview, retry=True),  # reads only
+        JobKind("allocation_import", tasks.allocation_import, retry=True),  # records its effect
+        JobKind("verify", tasks.verify, retry=True),  # reads only
+    )
 }
 
 
 def register(app: Flask) -> None:
     """Bind the background-job kinds and the (not yet started) scheduler to ``app``."""
-    app.extensions["exchange.background_jobs"] = dict(BACKGROUND_JOBS)
+    register_kinds(BACKGROUND_JOBS)
     scheduler.init_scheduler(app)
 
 

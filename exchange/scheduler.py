@@ -1,7 +1,7 @@
 """APScheduler wiring: start a scheduler with the jobs the composition root lists.
 
-In the demo the scheduler runs inside the web process (``exchange demo``, or any
-process with ``EXCHANGE_SCHEDULER=1``); in production it runs in one dedicated
+In the demo the scheduler runs inside the web process (``exchange demo``);
+in production it runs in one dedicated
 process (``exchange scheduler``). Jobs must be safe to run twice: the database,
 not the scheduler, guarantees one clearing run per (market, window).
 

@@ -2,7 +2,7 @@
 
 from exchange.models.base import Base, utcnow
 from exchange.models.identity import ActionLog, ApiToken, Role, User
-from exchange.models.jobs import BackgroundJob, JobStatus
+from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
 from exchange.models.registry import (
     UNITS,
     Basin,
@@ -37,6 +37,9 @@ __all__ = [
     "Basin",
     "ClearingRun",
     "ClearingSnapshot",
+    "Fill",
+    "JobEffect",
+    "JobRunner",
     "JobStatus",
     "League",
     "LeagueBasin",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.models.base import Base, UTCDateTime, utcnow
@@ -25,7 +25,12 @@ ACTIVE_VERIFY = "kind = 'verify' AND status IN ('queued', 'running')"
 
 
 class BackgroundJob(Base):
-    """One piece of long work started from a page; a thread with its own session runs it."""
+    """One piece of long work started from a page; a job runner process does it.
+
+    ``runner`` names the runner that claimed it (``host:pid:token``), ``heartbeat_at``
+    is when that runner last said it is still working on it, ``attempts`` counts the
+    claims (a job whose runner died is claimed again, a bounded number of times).
+    """
 
     __tablename__ = "background_jobs"
     __table_args__ = (
@@ -38,6 +43,7 @@ class BackgroundJob(Base):
             sqlite_where=text(ACTIVE_VERIFY),
             postgresql_where=text(ACTIVE_VERIFY),
         ),
+        Index("ix_background_jobs_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,3 +70,35 @@ class BackgroundJob(Base):
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     consumed_by: Mapped[int | None] = mapped_column(Integer)  # the import that used a preview
+    runner: Mapped[str | None] = mapped_column(String(160))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class JobRunner(Base):
+    """A job runner process: it reports every few seconds while it runs."""
+
+    __tablename__ = "job_runners"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    host: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JobEffect(Base):
+    """The committed effect of a job, written in the same transaction as the effect.
+
+    A job that changes the book (an allocation import) records its result here
+    inside its own transaction; if its runner dies after that commit, the next
+    runner finds the row and finishes the job with it instead of doing it again.
+    """
+
+    __tablename__ = "background_job_effects"
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("background_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

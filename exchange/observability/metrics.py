@@ -15,11 +15,10 @@ time, so they hold whichever process or host did the work: the last run per
 market, whether the latest due window of a market has no run (a missed run), and
 whether the latest run of a market failed.
 
-**Processes.** By default each process has its own registry: with several gunicorn
-workers a scrape sees one worker's counters. For exact totals run gunicorn in
-prometheus_client's multiprocess mode: set ``PROMETHEUS_MULTIPROC_DIR`` to an
-empty directory (the same for the workers and ``exchange scheduler`` of a host)
-before they start; ``/metrics`` then adds up every process's files. See
+**Processes.** By default each process has its own registry. ``exchange serve``
+puts its gunicorn workers in prometheus_client's multiprocess mode by itself
+(``exchange.gunicorn_app``: ``PROMETHEUS_MULTIPROC_DIR`` set before they start,
+dead workers marked), so ``/metrics`` adds up every worker's files. See
 docs/operations.md.
 
 **Access.** ``/metrics`` is public, like ``/healthz``: it carries counts and
@@ -347,6 +346,9 @@ def render(app: Flask) -> bytes:
             registry.register(collector)
         registry.register(PoolCollector(app))
     registry.register(DatabaseCollector(app))
+    from exchange.jobs.metrics import JobsCollector
+
+    registry.register(JobsCollector(app))
     return generate_latest(registry)
 
 

@@ -122,6 +122,7 @@ def allocate_many(
     actor: str,
     progress: Callable[[int], None] | None = None,
     system: bool = False,
+    before_commit: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Issue many allocations in one transaction: all of them, or none.
 
@@ -130,6 +131,8 @@ def allocate_many(
     Every league must exist and be eligible for the market; each market's cap
     holds for the sum of what was issued before and what is issued now (the
     issuance account is locked, so concurrent allocations cannot pass it).
+    ``before_commit(results)`` runs inside that transaction, last (a background
+    job records its result there, so that a re-run after a crash can tell).
     """
     if not allocations:
         raise InvalidInput("no allocations given")
@@ -171,6 +174,8 @@ def allocate_many(
                     "remaining": market.cap - issued[market.code],
                 }
             )
+        if before_commit is not None:
+            before_commit(results)
     return results
 
 

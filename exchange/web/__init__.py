@@ -19,6 +19,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     """Bind i18n and filters, import the job kinds and register the page blueprints."""
+    from exchange.jobs.notice import init_notice
     from exchange.web.audit import audit
     from exchange.web.console import console
     from exchange.web.desk import desk
@@ -28,5 +29,6 @@ def register_web(app: Flask) -> None:
 
     init_i18n(app)
     init_formatting(app)
+    init_notice(app)
     for blueprint in (pages, desk, console, audit):
         app.register_blueprint(blueprint)

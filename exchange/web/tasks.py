@@ -50,7 +50,11 @@ def allocation_preview(ctx: JobContext) -> dict[str, Any]:
 
 
 def allocation_import(ctx: JobContext) -> dict[str, Any]:
-    """Allocate the accepted rows of a checked upload in one transaction (all or none)."""
+    """Allocate the accepted rows of a checked upload in one transaction (all or none).
+
+    The result is recorded in that transaction (``record_effect``): a runner that
+    dies after the commit leaves the next one the result, never a second import.
+    """
     session = ctx.sessions()
     try:
         preview = session.get(BackgroundJob, int(ctx.params["preview_job"]))
@@ -72,11 +76,20 @@ def allocation_import(ctx: JobContext) -> dict[str, Any]:
         # import of it finds it taken (or waits for the first, then finds it taken).
         _consume_preview(session, int(ctx.params["preview_job"]), ctx.job_id)
         results = ledger_ops.allocate_many(
-            session, allocations, actor=actor, progress=ctx.progress_note
+            session,
+            allocations,
+            actor=actor,
+            progress=ctx.progress_note,
+            before_commit=lambda done: ctx.record_effect(session, _import_summary(done)),
         )
     finally:
         session.close()
     ctx.done = len(rows)
+    return _import_summary(results)
+
+
+def _import_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the import page shows: rows, journal range, quantity per market against its cap."""
     by_market: dict[str, dict[str, int]] = {}
     for item in results:
         entry = by_market.setdefault(item["market"], {"quantity": 0, "rows": 0})

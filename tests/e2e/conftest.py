@@ -87,6 +87,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         finally:
             session.close()
         seed_history(db.session_factory, days=HISTORY_DAYS)
+    from exchange.jobs.runner import start_job_runner, stop_job_runner
+
+    start_job_runner(app)  # background jobs (uploads, verification), as in ``exchange demo``
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
@@ -95,9 +98,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     finally:
         server.shutdown()
         thread.join(10)
-        from exchange.web import jobs
-
-        jobs.wait_all(10)
+        stop_job_runner(app, 10)
         app.extensions["exchange.db"]["engine"].dispose()
 
 
