@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
@@ -18,7 +19,6 @@ from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_quantity, parse_yuan, yuan
 from exchange.web.forms import AllocationForm, CsrfOnlyForm, DepositForm, UploadForm, choices
-from exchange.web.i18n import t
 from exchange.web.public import curves_svg
 
 console = Blueprint("console", __name__)
@@ -103,8 +103,9 @@ def allocate(actor: Actor) -> BaseResponse | tuple[str, int]:
             else:
                 unit = registry.get_market_by_code(db.session, done["market"]).unit
                 flash(
-                    t(
-                        "allocated",
+                    _(
+                        "Allocated %(quantity)s %(unit)s of %(market)s to %(league)s "
+                        "(journal %(journal)s).",
                         quantity=f"{done['quantity']:,}",
                         unit=unit,
                         market=done["market"],
@@ -114,7 +115,7 @@ def allocate(actor: Actor) -> BaseResponse | tuple[str, int]:
                     "success",
                 )
                 return redirect(url_for("console.index"))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render(allocation=form)
 
 
@@ -145,9 +146,16 @@ def deposit(actor: Actor) -> BaseResponse | tuple[str, int]:
                 field = getattr(form, exc.field or "", None) or form.amount
                 field.errors = [*field.errors, exc.message]
             else:
-                flash(t("deposited", amount=yuan(done["amount"]), league=done["league"]), "success")
+                flash(
+                    _(
+                        "Deposited %(amount)s yuan to %(league)s.",
+                        amount=yuan(done["amount"]),
+                        league=done["league"],
+                    ),
+                    "success",
+                )
                 return redirect(url_for("console.index"))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render(deposit=form)
 
 
@@ -171,7 +179,7 @@ def upload(actor: Actor) -> BaseResponse | tuple[str, int]:
             params={"text": text, "filename": (form.file.data.filename or "")[:200]},
         )
         return redirect(url_for("console.upload_job", job_id=job_id))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render()
 
 
@@ -223,8 +231,10 @@ def clear(market_id: int, actor: Actor) -> BaseResponse:
         trigger=RunTrigger.MANUAL,
         actor=actor.username,
     )
-    key = "run_done" if outcome.created else "run_existing"
-    flash(t(key, id=outcome.run_id), "success")
+    if outcome.created:
+        flash(_("Clearing run %(id)s done.", id=outcome.run_id), "success")
+    else:
+        flash(_("This window was already cleared: run %(id)s.", id=outcome.run_id), "success")
     return redirect(url_for("console.run", run_id=outcome.run_id))
 
 

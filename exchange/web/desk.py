@@ -18,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -33,7 +34,7 @@ from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_quantity, parse_yuan
 from exchange.web.forms import CsrfOnlyForm, OrderForm, RetireForm, choices
-from exchange.web.i18n import language, t
+from exchange.web.i18n import language
 
 desk = Blueprint("desk", __name__, url_prefix="/desk")
 html_errors(desk)
@@ -70,8 +71,10 @@ def _order_form(markets: list[Market], formdata: Any = None) -> OrderForm:
     form.market_id.choices = choices(
         [(m.id, f"{m.code} · {m.name_zh if zh else m.name_en}") for m in markets]
     )
-    form.side.choices = choices([("buy", t("buy")), ("sell", t("sell"))])
-    form.validity.choices = choices([("gtc", t("gtc")), ("run", t("run"))])
+    form.side.choices = choices([("buy", _("Buy")), ("sell", _("Sell"))])
+    form.validity.choices = choices(
+        [("gtc", _("Good until cancelled")), ("run", _("Next clearing run only"))]
+    )
     if formdata is None:
         form.client_order_id.data = "web-" + datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
     return form
@@ -152,10 +155,18 @@ def place(actor: Actor) -> BaseResponse | str:
                     db.session.rollback()
                     _attach(form, {exc.field or "": [exc.message]})
                 else:
-                    key = "order_placed" if placed.created else "order_repeat"
-                    flash(t(key, id=placed.order.id), "success")
+                    if placed.created:
+                        flash(_("Order %(id)s placed.", id=placed.order.id), "success")
+                    else:
+                        flash(
+                            _(
+                                "Order %(id)s had this reference already; nothing new was placed.",
+                                id=placed.order.id,
+                            ),
+                            "success",
+                        )
                     return redirect(url_for("desk.index"))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render(actor, form, markets)
 
 
@@ -194,9 +205,16 @@ def retire(actor: Actor) -> BaseResponse | str:
                 field = getattr(form, exc.field or "", None) or form.quantity
                 field.errors = [*field.errors, exc.message]
             else:
-                flash(t("retired", quantity=done["quantity"], market=done["market"]), "success")
+                flash(
+                    _(
+                        "%(quantity)s units of %(market)s retired.",
+                        quantity=done["quantity"],
+                        market=done["market"],
+                    ),
+                    "success",
+                )
                 return redirect(url_for("desk.index"))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render(actor, _order_form(markets), markets, retire_form=form)
 
 
@@ -207,7 +225,7 @@ def cancel(order_id: int, actor: Actor) -> BaseResponse:
     order = orders.cancel_order(
         db.session, order_id=order_id, league=actor.league_code, actor=actor.username
     )
-    flash(t("order_cancelled", id=order.id), "success")
+    flash(_("Order %(id)s cancelled.", id=order.id), "success")
     return redirect(url_for("desk.index"))
 
 

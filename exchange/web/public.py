@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from exchange.extensions import db
@@ -10,7 +11,6 @@ from exchange.models import ClearingRun, Market, RunStatus
 from exchange.services import clearing, registry
 from exchange.web import charts, queries
 from exchange.web.errors import html_errors
-from exchange.web.i18n import t
 
 pages = Blueprint("pages", __name__)
 html_errors(pages)
@@ -63,14 +63,14 @@ def history_svg(market: Market, history: list[ClearingRun]) -> Markup:
             prices = {market.code: run.price}
         points.append(charts.HistoryPoint(run.window, prices, run.volume))
     labels = {
-        "title": f"{market.code}: {t('price_history')}",
-        "desc": t("price_history_desc"),
-        "price": t("price_yuan"),
-        "volume": t("volume"),
-        "time": t("time"),
-        "empty": t("no_history"),
-        "last": t("last_price"),
-        market.code: t("price"),
+        "title": f"{market.code}: {_('Price and volume history')}",
+        "desc": _("Clearing price (line, yuan per unit) and volume (bars) of each completed run."),
+        "price": _("Price (yuan)"),
+        "volume": _("Volume"),
+        "time": _("Time"),
+        "empty": _("No clearing run yet."),
+        "last": _("Last price (yuan)"),
+        market.code: _("Price"),
     }
     return charts.history_chart(points, series=series, unit=market.unit, labels=labels)
 
@@ -79,15 +79,18 @@ def curves_svg(market: Market, run: ClearingRun) -> Markup:
     """The aggregated supply and demand curves of a run with its clearing point."""
     curves = run.curves or {"prices": [], "demand": [], "supply": []}
     labels = {
-        "title": f"{market.code}: {t('curves')}",
-        "desc": t("curves_desc"),
-        "demand": t("demand"),
-        "supply": t("supply"),
-        "clearing_point": t("clearing_point"),
-        "quantity": t("quantity"),
-        "price": t("price_yuan"),
-        "empty": t("no_curves"),
-        "no_point": t("no_trade") if run.price is None and not run.zone_prices else "",
+        "title": f"{market.code}: {_('Aggregated supply and demand')}",
+        "desc": _(
+            "Cumulative demand (buy quantity with limit at or above the price) and supply "
+            "(sell quantity with limit at or below it); the clearing point is marked."
+        ),
+        "demand": _("Demand"),
+        "supply": _("Supply"),
+        "clearing_point": _("Clearing point"),
+        "quantity": _("Quantity"),
+        "price": _("Price (yuan)"),
+        "empty": _("The run had no orders."),
+        "no_point": _("no trade") if run.price is None and not run.zone_prices else "",
     }
     return charts.curves_chart(
         curves["prices"],
