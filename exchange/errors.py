@@ -174,8 +174,12 @@ def register_error_handlers(app: Flask) -> None:
         return jsonify(body), err.status
 
     @app.errorhandler(HTTPException)
-    def _http_error(err: HTTPException) -> tuple[Response, int]:
+    def _http_error(err: HTTPException) -> Any:
         status = err.code or 500
+        from exchange.web.errors import html_error, wants_html
+
+        if status >= 400 and status not in (401, 413) and wants_html():
+            return html_error(err)  # a browser's unknown address or stale login form
         code = HTTP_CODES.get(status, "error")
         g.error_code = code
         data = getattr(err, "data", None) or {}

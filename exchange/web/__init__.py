@@ -25,9 +25,24 @@ def register_web(app: Flask) -> None:
     from exchange.web.desk import desk
     from exchange.web.formatting import init_formatting
     from exchange.web.i18n import init_i18n
+    from exchange.web.names import init_names
     from exchange.web.public import pages
 
     init_i18n(app)
     init_formatting(app)
+    init_names(app)
     for blueprint in (pages, desk, console, audit):
         app.register_blueprint(blueprint)
+    _login_keeps_username()
+
+
+def _login_keeps_username() -> None:
+    """A login form sent with an expired CSRF token comes back with the username kept."""
+    from flask import render_template
+
+    from exchange.identity.pages import LoginForm
+    from exchange.web.errors import on_stale_form
+
+    @on_stale_form("auth.login")
+    def _stale_login() -> str:
+        return render_template("auth/login.html", form=LoginForm(), failed=False)

@@ -61,6 +61,15 @@ LABELS: dict[str, dict[str, Any]] = {
         "yuan": _l("yuan"),
     },
     "account": {"available": _l("Available"), "held": _l("Held")},
+    "account_kind": {
+        "league": _l("available"),
+        "escrow": _l("held (escrow)"),
+        "issuance": _l("issuance"),
+        "clearing": _l("clearing"),
+        "retirement": _l("retirement"),
+        "congestion": _l("congestion rent"),
+        "counterpart": _l("counterpart"),
+    },
     "check": {
         "journal_hash": _l("Journal hashes"),
         "chain_link": _l("Chain links"),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from exchange.api.access import Role, current_actor
+from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.models import ClearingRun, Market, RunStatus
 from exchange.services import clearing, registry
 from exchange.web import charts, queries
 from exchange.web.errors import html_errors
+from exchange.web.run_view import headline
+
+RUNS_PAGE = 10
 
 pages = Blueprint("pages", __name__)
 html_errors(pages)
@@ -34,7 +39,8 @@ def market(code: str) -> str:
     session = db.session
     found = registry.get_market_by_code(session, code)
     history = queries.price_history(session, found.id)
-    total, runs = clearing.list_runs(session, found.id, per_page=10)
+    page = queries.page_arg(request.args.get("page"))
+    total, runs = clearing.list_runs(session, found.id, page=page, per_page=RUNS_PAGE)
     last = next((r for r in reversed(history)), None)
     return render_template(
         "market.html",
@@ -46,6 +52,36 @@ def market(code: str) -> str:
         curves_svg=curves_svg(found, last) if last is not None else None,
         runs=runs,
         run_total=total,
+        page=page,
+        pages=max(1, -(-total // RUNS_PAGE)),
+    )
+
+
+@pages.get("/markets/<code>/runs/<int:run_id>")
+def run(code: str, run_id: int) -> str:
+    """The public view of a clearing run: headline, curves, zone prices and flows; a
+    league also sees its own fills in it."""
+    session = db.session
+    found = registry.get_market_by_code(session, code)
+    the_run = clearing.get_run(session, run_id)
+    if the_run.market_id != found.id:
+        raise NotFound(f"no clearing run {run_id} in market {code}", field="run_id")
+    actor = current_actor()
+    own_fills = []
+    if actor.authenticated and actor.role is Role.LEAGUE and actor.league_code:
+        own_fills = [
+            f
+            for f in queries.fills(session, run_id=run_id, limit=1000)
+            if f.order.league_code == actor.league_code
+        ]
+    return render_template(
+        "run_public.html",
+        run=the_run,
+        market=found,
+        head=headline(the_run),
+        curves_svg=curves_svg(found, the_run),
+        own_fills=own_fills,
+        full_view=actor.authenticated and actor.role in (Role.REGULATOR, Role.AUDITOR),
     )
 
 

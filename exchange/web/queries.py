@@ -30,6 +30,12 @@ from exchange.schedule import next_run
 from exchange.services import ledger_ops
 
 
+def page_arg(raw: str | None) -> int:
+    """A page number from a query string: a positive integer, else 1."""
+    raw = raw or "1"
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+
+
 @dataclass(frozen=True)
 class MarketSummary:
     """A market with its last completed run and its next scheduled window."""
@@ -124,6 +130,21 @@ def fills(
         query = query.where(Fill.run_id == run_id)
     rows = session.execute(query.order_by(Fill.id.desc()).limit(limit)).all()
     return [FillRow(*row) for row in rows]
+
+
+def live_order_count(session: Session, market_id: int) -> int:
+    """How many orders of a market are open or partially filled."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(
+                Order.market_id == market_id,
+                Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED]),
+            )
+        )
+        or 0
+    )
 
 
 def order_states(session: Session, order_ids: Sequence[int]) -> dict[int, tuple[str, OrderStatus]]:

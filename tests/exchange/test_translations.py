@@ -67,4 +67,4 @@ def test_catalogs_compile_at_start_to_a_fresh_folder(tmp_path: Path) -> None:
 
     zh = Translations.load(str(tmp_path), ["zh"])
     assert zh.gettext("Markets") == "市场"
-    assert zh.gettext("Order %(id)s placed.") % {"id": 7} == "订单 7 已提交。"
+    assert zh.gettext("Clearing run %(id)s") % {"id": 7} == "第 7 次出清"

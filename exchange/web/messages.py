@@ -1,0 +1,106 @@
+"""Refusals as a person reads them: in the page's language, amounts in yuan with the unit.
+
+The services and the API keep their stable English messages and codes; the pages
+check the market's terms themselves (the same rules as ``orders.check_order_terms``)
+to word the problem for a person, and word the services' refusals by their code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+import ledger
+from exchange.errors import ExchangeError
+from exchange.web.formatting import with_unit, yuan
+
+
+def _units(value: int, unit: str) -> str:
+    return with_unit(value, unit)
+
+
+def order_term_problems(market: Any, quantity: int, price: int) -> dict[str, str]:
+    """Lot, tick, floor and ceiling of ``market`` for an order, worded per form field."""
+    problems: dict[str, str] = {}
+    if quantity <= 0 or quantity % market.lot:
+        problems["quantity"] = _(
+            "The quantity must be a multiple of the lot, %(lot)s.",
+            lot=_units(market.lot, market.unit),
+        )
+    if price % market.tick:
+        problems["limit_price"] = _(
+            "The price must be a multiple of %(tick)s yuan.", tick=yuan(market.tick)
+        )
+    elif price < market.price_floor:
+        problems["limit_price"] = _(
+            "The price must be at least %(floor)s yuan (the market's floor).",
+            floor=yuan(market.price_floor),
+        )
+    elif market.price_ceiling is not None and price > market.price_ceiling:
+        problems["limit_price"] = _(
+            "The price must be at most %(ceiling)s yuan (the market's ceiling).",
+            ceiling=yuan(market.price_ceiling),
+        )
+    return problems
+
+
+SCHEMA_FIELDS = {
+    "quantity": lambda: _("Enter a whole number of units within the allowed range."),
+    "limit_price": lambda: _("Enter a price in yuan within the allowed range."),
+    "client_order_id": lambda: _(
+        "Your reference: 1 to 64 letters, digits or _ . : - (starting with a letter or digit)."
+    ),
+    "market_id": lambda: _("Choose a market."),
+    "side": lambda: _("Choose buy or sell."),
+    "validity": lambda: _("Choose how long the order is valid."),
+}
+
+
+def schema_problem(field: str) -> str:
+    """A refusal of the API schema for ``field`` (the schema's message is English)."""
+    worded = SCHEMA_FIELDS.get(field)
+    return worded() if worded else _("This value is not valid.")
+
+
+def refusal(exc: ExchangeError, market: Any = None) -> str:
+    """A service's refusal in the page's language, by its stable code."""
+    cause = exc.__cause__
+    unit = getattr(market, "unit", "")
+    if exc.code == "insufficient_funds":
+        available = getattr(cause, "available", exc.details.get("available"))
+        requested = getattr(cause, "requested", exc.details.get("requested"))
+        account = getattr(cause, "account", "") or ""
+        cash = exc.field == "limit_price" or account.endswith(ledger.CASH) or not unit
+        if available is not None and requested is not None:
+            if cash:
+                return _(
+                    "Not enough cash: the order reserves %(needed)s yuan, %(available)s yuan "
+                    "available.",
+                    needed=yuan(requested),
+                    available=yuan(available),
+                )
+            return _(
+                "Not enough rights: %(needed)s needed, %(available)s available.",
+                needed=_units(requested, unit),
+                available=_units(available, unit),
+            )
+        return _("Not enough available cash or rights.")
+    if exc.code == "cap_exceeded":
+        d = exc.details
+        return _(
+            "This would exceed the market's cap: cap %(cap)s, already issued %(issued)s.",
+            cap=_units(d.get("cap", 0), unit),
+            issued=_units(d.get("issued", 0), unit),
+        )
+    if exc.code == "market_not_open":
+        return _("This market takes no orders now.")
+    if exc.code == "not_eligible":
+        return _("Your league may not trade in this market.")
+    if exc.code == "order_not_open":
+        return _("This order is no longer open; only open orders can be cancelled.")
+    if exc.code == "not_found":
+        return _("Not found.")
+    if exc.field == "reference":
+        return _("Reference: 1 to 100 characters, without | or control characters.")
+    return _("Refused: %(reason)s", reason=exc.message)
