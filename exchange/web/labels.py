@@ -41,6 +41,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "regulator": _l("regulator"),
         "auditor": _l("auditor"),
         "admin": _l("administrator"),
+        "exchange": _l("the exchange"),
     },
     "journal_kind": {
         "issuance": _l("issuance"),

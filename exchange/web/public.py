@@ -13,6 +13,8 @@ from exchange.models import ClearingRun, Market, RunStatus
 from exchange.services import clearing, registry
 from exchange.web import charts, queries
 from exchange.web.errors import html_errors
+from exchange.web.labels import label
+from exchange.web.names import league_name, market_name
 from exchange.web.run_view import headline
 
 RUNS_PAGE = 10
@@ -99,7 +101,7 @@ def history_svg(market: Market, history: list[ClearingRun]) -> Markup:
             prices = {market.code: run.price}
         points.append(charts.HistoryPoint(run.window, prices, run.volume))
     labels = {
-        "title": f"{market.code}: {_('Price and volume history')}",
+        "title": f"{market_name(market.code)}: {_('Price and volume history')}",
         "desc": _("Clearing price (line, yuan per unit) and volume (bars) of each completed run."),
         "price": _("Price (yuan)"),
         "volume": _("Volume"),
@@ -107,15 +109,17 @@ def history_svg(market: Market, history: list[ClearingRun]) -> Markup:
         "empty": _("No clearing run yet."),
         "last": _("Last price (yuan)"),
         market.code: _("Price"),
+        **({zone: league_name(zone) for zone in series} if zonal else {}),
     }
-    return charts.history_chart(points, series=series, unit=market.unit, labels=labels)
+    unit = label("unit", market.unit)
+    return charts.history_chart(points, series=series, unit=unit, labels=labels)
 
 
 def curves_svg(market: Market, run: ClearingRun) -> Markup:
     """The aggregated supply and demand curves of a run with its clearing point."""
     curves = run.curves or {"prices": [], "demand": [], "supply": []}
     labels = {
-        "title": f"{market.code}: {_('Aggregated supply and demand')}",
+        "title": f"{market_name(market.code)}: {_('Aggregated supply and demand')}",
         "desc": _(
             "Cumulative demand (buy quantity with limit at or above the price) and supply "
             "(sell quantity with limit at or below it); the clearing point is marked."
@@ -134,6 +138,6 @@ def curves_svg(market: Market, run: ClearingRun) -> Markup:
         curves["supply"],
         price=run.price,
         volume=run.volume,
-        unit=market.unit,
+        unit=label("unit", market.unit),
         labels=labels,
     )
