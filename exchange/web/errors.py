@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, g, jsonify, render_template, request
+from flask import Blueprint, flash, g, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -68,13 +68,14 @@ def html_error(err: HTTPException) -> Any:
             "meanwhile). Nothing was done. Check your input below and send it again."
         )
         if stale is not None and request.method == "POST":
+            flash(message, "error")  # before rendering: the page shows it
             try:
                 page = stale()  # None: not this user's form (anonymous, another role)
             except HTTPException:
                 page = None
             if page is not None:
-                flash(message, "error")
                 return page, 400
+            session.get("_flashes", []).pop()
         return _error_page(400, message)
     return _error_page(status, _status_message(status))
 

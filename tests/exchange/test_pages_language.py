@@ -52,7 +52,8 @@ class Texts(HTMLParser):
                 self.texts.append(value.strip())
         if tag in VOID:
             return
-        skip = tag in ("script", "style") or a.get("lang") == "en" or a.get("translate") == "no"
+        marked = tag != "html" and (a.get("lang") == "en" or a.get("translate") == "no")
+        skip = tag in ("script", "style") or marked
         self._stack.append(skip)
         self._skip += skip
 
