@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
-from flask.testing import FlaskClient
 
 from exchange.web.i18n import CATALOGS
+from tests.exchange import test_pages_flows
 from tests.exchange.page_helpers import csrf_token, login
-from tests.exchange.test_pages_flows import MARKET, market_id, order, world  # noqa: F401
+from tests.exchange.test_pages_flows import MARKET, market_id, order
+
+world = test_pages_flows.world  # the fixture of those tests
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -79,7 +80,7 @@ def texts(page: str) -> list[str]:
 
 
 @pytest.fixture
-def traded(world: Flask) -> Flask:  # noqa: F811
+def traded(world: Flask) -> Flask:
     """A trade in COD-2027 (cleared), an open order, and a run of SO2 where nothing traded."""
     buyer, seller, regulator = world.test_client(), world.test_client(), world.test_client()
     login(buyer, "ordos-desk")

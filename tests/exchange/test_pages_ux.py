@@ -12,9 +12,13 @@ from flask.testing import FlaskClient
 
 from exchange.models import utcnow
 from exchange.schedule import EXCHANGE_TZ
+from tests.exchange import test_pages_flows, test_pages_language
 from tests.exchange.page_helpers import csrf_token, login
-from tests.exchange.test_pages_flows import MARKET, market_id, order, world  # noqa: F401
-from tests.exchange.test_pages_language import BROWSER, traded, texts  # noqa: F401
+from tests.exchange.test_pages_flows import MARKET, market_id, order
+from tests.exchange.test_pages_language import BROWSER, texts
+
+world = test_pages_flows.world  # fixtures shared with those tests
+traded = test_pages_language.traded
 
 LANGS = ["en", "zh"]
 
@@ -245,8 +249,8 @@ def test_desk_market_and_run_pages_link_to_each_other(traded: Flask, lang: str) 
     other = page(client_in(traded, lang, "baotou-desk"), "/markets/SO2-2027/runs/2")
     assert 'id="own-fills"' not in other
     chosen = page(league, f"/desk?market={MARKET}")
-    assert re.search(r'<option selected value="%d">|<option value="%d" selected>' % (
-        market_id(traded), market_id(traded)), chosen)  # fmt: skip
+    mid = market_id(traded)
+    assert re.search(rf'<option selected value="{mid}">|<option value="{mid}" selected>', chosen)
     runs = page(client_in(traded, lang, "rita"), "/runs")
     assert re.search(r'<tr data-run="\d+" class="linked"><td[^>]*><a href="/runs/\d+">', runs)
 
@@ -261,9 +265,10 @@ def test_recent_runs_page_on(world: Flask) -> None:
         session = db.session_factory()
         now = utcnow()
         for i in range(12):
-            session.add(ClearingRun(market_id=mid, window=now - timedelta(minutes=5 * i),
-                                    status=RunStatus.COMPLETED, trigger=RunTrigger.SCHEDULE,
-                                    volume=0, order_count=0, started_at=now, triggered_by="scheduler"))  # fmt: skip
+            run = ClearingRun(market_id=mid, window=now - timedelta(minutes=5 * i),
+                              status=RunStatus.COMPLETED, trigger=RunTrigger.SCHEDULE, volume=0,
+                              order_count=0, started_at=now, triggered_by="scheduler")  # fmt: skip
+            session.add(run)
         session.commit()
         session.close()
     first = page(regulator, f"/markets/{MARKET}")
