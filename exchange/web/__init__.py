@@ -19,7 +19,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     """Bind i18n and filters, import the job kinds and register the page blueprints."""
-    from exchange.web import tasks  # noqa: F401  (registers the kinds of background jobs)
+    from exchange.web import statement, tasks  # noqa: F401  (statement pages, job kinds)
     from exchange.web.audit import audit
     from exchange.web.console import console
     from exchange.web.desk import desk

@@ -151,6 +151,11 @@ def allocate(actor: Actor) -> BaseResponse | tuple[str, int] | str:
     return _render(allocation=form)
 
 
+def found_unit(run: Any) -> str:
+    """The unit of a run's market."""
+    return str(registry.get_market(db.session, run.market_id).unit)
+
+
 def _units(value: int, unit: str) -> str:
     return with_unit(value, unit)
 
@@ -389,16 +394,22 @@ def clear(market_id: int, actor: Actor) -> BaseResponse:
     )
     if outcome.created:
         found = clearing.get_run(db.session, outcome.run_id)
-        flash(
-            _(
+        price = run_price(found)
+        if price is None:
+            message = _(
+                "Clearing run %(id)s of %(market)s done: nothing traded.",
+                id=outcome.run_id,
+                market=market_name(code),
+            )
+        else:
+            message = _(
                 "Clearing run %(id)s of %(market)s done: price %(price)s yuan, volume %(volume)s.",
                 id=outcome.run_id,
                 market=market_name(code),
-                price=run_price(found) or _("no trade"),
-                volume=qty(found.volume or 0),
-            ),
-            "success",
-        )
+                price=price,
+                volume=with_unit(found.volume or 0, found_unit(found)),
+            )
+        flash(message, "success")
     else:
         flash(_("This window was already cleared: run %(id)s.", id=outcome.run_id), "success")
     return redirect(url_for("console.run", run_id=outcome.run_id))
