@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 import ledger
 from exchange.errors import ExchangeError
 from exchange.web.formatting import with_unit, yuan
+from exchange.web.names import league_name, market_name
 
 
 def _units(value: int, unit: str) -> str:
@@ -104,3 +105,40 @@ def refusal(exc: ExchangeError, market: Any = None) -> str:
     if exc.field == "reference":
         return _("Reference: 1 to 100 characters, without | or control characters.")
     return _("Refused: %(reason)s", reason=exc.message)
+
+
+def upload_problem(problem: Any) -> str:
+    """Why a row of an allocation upload was rejected, in the page's language."""
+    if not isinstance(problem, dict):
+        return str(problem)  # a preview stored before problems had codes
+    code = problem.get("code")
+    if code == "unknown_league":
+        return _("Unknown league %(league)s.", league=problem.get("league", ""))
+    if code == "unknown_market":
+        return _("Unknown market %(market)s.", market=problem.get("market", ""))
+    if code == "not_eligible":
+        return _(
+            "%(league)s may not trade in %(market)s.",
+            league=league_name(problem.get("league")),
+            market=market_name(problem.get("market")),
+        )
+    if code == "lot":
+        return _(
+            "The quantity must be a multiple of the lot, %(lot)s.",
+            lot=_units(int(problem.get("lot", 1)), str(problem.get("unit", ""))),
+        )
+    if code == "over_cap":
+        return _(
+            "Over the cap of %(market)s: %(left)s left.",
+            market=market_name(problem.get("market")),
+            left=_units(int(problem.get("left", 0)), str(problem.get("unit", ""))),
+        )
+    if code == "not_integer":
+        return _("The quantity is not a positive whole number.")
+    if code == "quantity_positive":
+        return _("Enter a quantity above zero.")
+    if code == "reference":
+        return _("Reference: 1 to 100 characters, without | or control characters.")
+    if code == "row":
+        return _("Not one row of league,market,quantity[,reference].")
+    return _("Refused: %(reason)s", reason=problem.get("text", ""))

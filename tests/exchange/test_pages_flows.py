@@ -250,8 +250,8 @@ def test_csv_upload_preview_reports_rejected_rows_then_imports_the_rest(
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<strong id="accepted-count">1500</strong>' in preview
     assert '<strong id="rejected-count">4</strong>' in preview
-    assert "unknown league" in preview and "unknown market" in preview
-    assert "not a positive integer" in preview and "not a multiple of the lot" in preview
+    assert "Unknown league nowhere." in preview and "Unknown market NO-SUCH." in preview
+    assert "not a positive whole number" in preview and "a multiple of the lot, 1,000 m³" in preview
     job = re.search(r"/regulator/uploads/(\d+)", response.headers["Location"])
     assert job
     done = client.post(
