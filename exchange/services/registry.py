@@ -133,6 +133,7 @@ def create_market(session: Session, data: dict[str, Any]) -> Market:
             clearing_schedule=data["clearing_schedule"],
             status=data.get("status", MarketStatus.OPEN),
             description=data.get("description", ""),
+            description_zh=data.get("description_zh", ""),
             eligibility=[MarketLeague(league_code=c, zone=z) for c, z in eligibility],
             links=links,
         )

@@ -355,3 +355,15 @@ def test_every_table_collapses_to_cards_with_labelled_cells(traded: Flask) -> No
                     path, table[:120])  # fmt: skip
                 for cell in re.findall(r"<td(?![^>]*colspan)([^>]*)>", table):
                     assert "data-label=" in cell or cell.strip() == "", (path, cell)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("en", "Chemical oxygen demand; auctions start from the paid-use fee."),
+     ("zh", "化学需氧量；竞价自有偿使用费起。")],
+)  # fmt: skip
+def test_a_market_description_in_the_page_language(world: Flask, lang: str, text: str) -> None:
+    html = page(client_in(world, lang), f"/markets/{MARKET}")
+    assert one(r'<p class="lead" id="market-description"[^>]*>(.*?)</p>', html) == text
+    title = one(r"<h1>(.*?) <small>", html)
+    assert title == ("化学需氧量排污权 2027年度" if lang == "zh" else "COD discharge rights, 2027")
