@@ -24,6 +24,11 @@ MAX_YUAN_DIGITS = 16
 COMPACT_FROM = 100_000  # 10万: from here on a Chinese reader expects 万/亿
 
 
+def page_language() -> str:
+    """The page's language, ``en`` or ``zh`` (``en`` outside a request)."""
+    return _locale()
+
+
 def _locale() -> str:
     """The page's locale (``en`` outside a request)."""
     if has_request_context():
