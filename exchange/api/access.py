@@ -31,12 +31,11 @@ The rules (roles come from ``exchange.models.identity.Role``):
   exports, the action log) and changes nothing.
 - ``admin``: manages users and tokens; sees no trading data.
 
-Sealed bids (for the trading routes): before the clearing run of a window,
-**no one but the regulator sees orders of others**. A league sees only its own
-orders (``require_league_access(order.league_code)``); an auditor sees orders
-only once the run that cleared them exists (its stored order snapshot);
-the public sees only results (price, volume) of past runs, never orders. A
-list of orders must filter by these rules in the query, not after it.
+Sealed bids (for the trading routes): while an order is live (open or
+partially filled) **no one but the regulator and its league sees it**; an
+auditor sees orders once they are no longer live; the public sees only auction
+results of past runs, never orders or curves. The rule is stated once, in
+``exchange.services.visibility``; a list of orders filters by it in the query.
 """
 
 from __future__ import annotations

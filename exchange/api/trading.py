@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from exchange.api.access import Actor, Role, require_roles
+from exchange.api.access import Actor, Role, current_actor, require_roles
 from exchange.api.trading_schemas import (
     ClearingRunSchema,
     OrderBatchResultSchema,
@@ -24,8 +24,17 @@ from exchange.api.trading_schemas import (
 from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
 from exchange.models.base import utcnow
-from exchange.models.trading import ClearingRun, Order, OrderStatus, RunTrigger
-from exchange.services import clearing, order_batches, orders, registry, replay
+from exchange.models.trading import Order, RunTrigger
+from exchange.services import (
+    clearing,
+    order_batches,
+    orders,
+    registry,
+    replay,
+    run_stats,
+    visibility,
+    windows,
+)
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
 
@@ -63,7 +72,7 @@ class Orders(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Orders, newest first: a league's own; every league's for the regulator.
 
-        Auditors see orders only once they have traded or left the book (sealed bids).
+        Live orders are sealed: auditors see orders only once they have left the book.
         """
         actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
         league = _visible_league(actor)
@@ -71,9 +80,7 @@ class Orders(MethodView):
             league = query.pop("league", None)
         else:
             query.pop("league", None)
-        # Sealed bids: an auditor sees an order only once it has left the open book.
-        sealed = actor.role is Role.AUDITOR
-        total, items = orders.list_orders(db.session, league=league, sealed=sealed, **query)
+        total, items = orders.list_orders(db.session, league=league, viewer=actor, **query)
         return {
             "items": items,
             "page": query["page"],
@@ -111,7 +118,7 @@ class OrderById(MethodView):
         """One order with its fills."""
         actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
         order = orders.get_order(db.session, order_id, league=_visible_league(actor))
-        if actor.role is Role.AUDITOR and order.status is OrderStatus.OPEN:
+        if not visibility.may_see_order(actor, order.league_code, order.status):
             raise NotFound(f"no order with id {order_id}", field="order_id")
         return order
 
@@ -130,21 +137,29 @@ class OrderById(MethodView):
 class MarketRuns(MethodView):
     @blp.arguments(RunQuerySchema, location="query")
     @blp.response(200, ClearingRunSchema(many=True))
-    def get(self, query: dict[str, Any], market_id: int) -> list[ClearingRun]:
-        """Past clearing runs of a market (public market data), newest first."""
+    def get(self, query: dict[str, Any], market_id: int) -> list[dict[str, Any]]:
+        """Past clearing runs of a market (public auction results), newest first.
+
+        Curves only for the regulator (auditors: once no order of the run is live).
+        """
+        actor = current_actor()
         registry.get_market(db.session, market_id)
         _total, runs = clearing.list_runs(db.session, market_id, **query)
-        return list(runs)
+        return [run_stats.run_view(db.session, run, actor) for run in runs]
 
     @blp.arguments(RunTriggerSchema)
     @blp.response(201, ClearingRunSchema)
     @blp.alt_response(200, schema=ClearingRunSchema, description="The window was already run")
-    def post(self, data: dict[str, Any], market_id: int) -> tuple[ClearingRun, int]:
+    def post(self, data: dict[str, Any], market_id: int) -> tuple[dict[str, Any], int]:
         """Clear the market now (regulator); one run per (market, window)."""
         actor = require_roles(Role.REGULATOR)
-        registry.get_market(db.session, market_id)
+        market = registry.get_market(db.session, market_id)
+        now = utcnow()
+        window = data.get("window")
+        if window is not None:  # a past window of the market's schedule, nothing else
+            window = windows.check_window(market.clearing_schedule, window, now)
         db.session.rollback()  # end the read; the run has its own transaction
-        window = data.get("window") or utcnow()
+        window = window or now
         outcome = clearing.run_clearing(
             current_app.extensions["exchange.db"]["sessions"],
             market_id,
@@ -153,15 +168,16 @@ class MarketRuns(MethodView):
             actor=actor.username,
         )
         run = clearing.get_run(db.session, outcome.run_id)
-        return run, 201 if outcome.created else 200
+        return run_stats.run_view(db.session, run, actor), 201 if outcome.created else 200
 
 
 @blp.route("/clearing-runs/<int:run_id>")
 class RunById(MethodView):
     @blp.response(200, ClearingRunSchema)
-    def get(self, run_id: int) -> ClearingRun:
-        """One clearing run: prices, volume, aggregated curves (no individual orders)."""
-        return clearing.get_run(db.session, run_id)
+    def get(self, run_id: int) -> dict[str, Any]:
+        """One clearing run: prices, volume, bids and bidders; curves as for the list."""
+        run = clearing.get_run(db.session, run_id)
+        return run_stats.run_view(db.session, run, current_actor())
 
 
 @blp.route("/clearing-runs/<int:run_id>/replay")

@@ -133,7 +133,21 @@ class ClearingRunSchema(Schema):
         keys=fields.String(), values=fields.Integer(allow_none=True), allow_none=True
     )
     flows = fields.List(fields.Dict(), allow_none=True)
-    curves = fields.Nested(CurvesSchema, allow_none=True)
+    bids = fields.Integer(allow_none=True, metadata={"description": "Buy orders in the run."})
+    bidders = fields.Integer(allow_none=True, metadata={"description": "Leagues that bid."})
+    offers = fields.Integer(allow_none=True, metadata={"description": "Sell orders in the run."})
+    sellers = fields.Integer(allow_none=True, metadata={"description": "Leagues that offered."})
+    bid_to_cover = fields.Float(
+        allow_none=True, metadata={"description": "Units bid per unit offered."}
+    )
+    curves = fields.Nested(
+        CurvesSchema,
+        allow_none=True,
+        metadata={
+            "description": "Aggregated supply and demand: the regulator's; an auditor's once "
+            "no order of the run is live; never public (they reveal sealed bids)."
+        },
+    )
     timings_ms = fields.Dict(keys=fields.String(), values=fields.Float(), allow_none=True)
     book_hash = fields.String(allow_none=True)
     result_hash = fields.String(allow_none=True)

@@ -5,7 +5,6 @@ Long work shows a progress bar on a terminal (stderr) and stays quiet when piped
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import IO, Any, TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from exchange.csv_safe import SafeDictWriter
 from exchange.errors import ExchangeError
 
 T = TypeVar("T")
@@ -107,7 +107,7 @@ def export_ledger(fmt: str, output: IO[str]) -> None:
         written = 0
         with _progress(total, "exporting postings") as update:
             if fmt == "csv":
-                writer = csv.DictWriter(output, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+                writer = SafeDictWriter(output, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
                 writer.writeheader()
                 for row in ledger_ops.export_rows(session):
                     writer.writerow(row)

@@ -36,8 +36,9 @@ def _market_id(app: Flask, market: str) -> int:
 def clear_command(market: str, window: datetime | None) -> None:
     """Clear MARKET (id or code) now: one run per (market, window)."""
     from exchange import create_app
-    from exchange.errors import NotFound
+    from exchange.errors import InvalidInput, NotFound
     from exchange.extensions import db
+    from exchange.services import registry, windows
     from exchange.services.clearing import get_run, run_clearing
 
     app = create_app()
@@ -47,6 +48,15 @@ def clear_command(market: str, window: datetime | None) -> None:
         raise click.ClickException(exc.message) from exc
     when = window.replace(tzinfo=UTC) if window else datetime.now(UTC)
     with app.app_context():
+        if window is not None:  # a past window of the market's schedule, nothing else
+            session = db.session_factory()
+            try:
+                schedule = registry.get_market(session, market_id).clearing_schedule
+                when = windows.check_window(schedule, when, datetime.now(UTC))
+            except InvalidInput as exc:
+                raise click.ClickException(exc.message) from exc
+            finally:
+                session.close()
         outcome = run_clearing(
             db.session_factory, market_id, when, trigger=RunTrigger.MANUAL, actor=OPERATOR
         )

@@ -4,6 +4,13 @@ Written after the response is built, in a transaction of its own, so that an
 entry survives a request whose own work was rolled back (a refused or failed
 request is logged as well as a successful one). Read it with
 ``GET /api/v1/action-log`` (auditors, regulators, admins).
+
+Anonymous requests that were refused (no or bad credentials, CSRF failures,
+failed logins) are logged within a budget per client address and in total
+(``ACTION_LOG_ANONYMOUS_*``); beyond it they are only counted
+(``exchange_action_log_dropped_total``) and written to the request log, so
+nobody without credentials can grow the table without limit. Requests with a
+made-up HTTP method never get here (``exchange.http_methods``).
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.api.access import ANONYMOUS, READ_METHODS, Actor
 from exchange.identity import service
+from exchange.identity.security import anonymous_log_allowed
 from exchange.models import utcnow
+from exchange.observability import metrics
 
 
 def _actor() -> Actor:
@@ -36,6 +45,11 @@ def _log_request(response: Response) -> Response:
         except SQLAlchemyError:  # the connection died: nothing of it can be pending
             pending.invalidate()
     actor = _actor()
+    # Anyone can send anonymous refused requests: logged within a budget only.
+    refused_anonymous = not actor.authenticated and response.status_code >= 400
+    if refused_anonymous and not anonymous_log_allowed(request.remote_addr):
+        metrics.anonymous_log_dropped()
+        return response
     auth = actor.auth or ("invalid-token" if g.get("auth_failure") else None)
     factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["sessions"]
     session = factory()

@@ -16,7 +16,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.api.access import ANONYMOUS, Actor, Unauthorized, current_actor
-from exchange.identity import service
+from exchange.identity import service, sessions
 from exchange.models import Role, User
 
 login_manager = LoginManager()
@@ -30,10 +30,21 @@ class SessionUser(UserMixin):  # type: ignore[misc]
     username: str
     role: Role
     league_code: str | None
+    generation: int = 0
 
     @classmethod
     def of(cls, user: User) -> SessionUser:
-        return cls(id=user.id, username=user.username, role=user.role, league_code=user.league_code)
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            league_code=user.league_code,
+            generation=user.session_generation or 0,
+        )
+
+    def get_id(self) -> str:
+        """The session's id: user and session generation (``exchange.identity.sessions``)."""
+        return sessions.session_id(self.id, self.generation)
 
 
 @contextmanager
@@ -48,13 +59,15 @@ def lookup_session() -> Iterator[Session]:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> SessionUser | None:
-    if not user_id.isdigit():
+def _load_user(stored_id: str) -> SessionUser | None:
+    parsed = sessions.parse_session_id(stored_id)
+    if parsed is None:
         return None
+    user_id, generation = parsed
     with lookup_session() as session:
-        user = session.get(User, int(user_id))
-        if user is None or not user.active:
-            return None
+        user = session.get(User, user_id)
+        if user is None or not user.active or user.session_generation != generation:
+            return None  # ended by logout, a password, role or activation change
         return SessionUser.of(user)
 
 

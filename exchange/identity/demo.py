@@ -16,9 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exchange.data import demo_registry
-from exchange.db import transaction
 from exchange.identity import service
-from exchange.identity.passwords import hash_password
 from exchange.models import Role, User, utcnow
 
 DEMO_TOKEN_DAYS = 30
@@ -71,29 +69,29 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def seed_identity(session: Session, credentials_path: str | Path) -> str | None:
-    """Create the demo users and tokens and write their credentials file.
+    """Create the demo users and tokens, and write their credentials file, on a database
+    without users.
 
-    Does nothing if users exist and the file lists working tokens for every
-    demo user. Otherwise creates missing demo users, (re)sets their demo
-    passwords, gives each a fresh token and rewrites the file. Returns a line
-    for the CLI, or None if nothing was done.
+    Never touches an existing user (no password reset, no reactivation, no new
+    token): if any user exists, it only says whether the credentials file still
+    works, and how to make tokens if not. Returns a line for the CLI, or None
+    if nothing needed saying.
     """
     path = Path(credentials_path)
-    has_users = bool(session.scalar(select(func.count()).select_from(User)))
-    if has_users and _credentials_valid(session, path):
-        return None
+    if session.scalar(select(func.count()).select_from(User)):
+        if _credentials_valid(session, path):
+            return None
+        return (
+            f"users: the database has users already, so no demo user was created or changed; "
+            f"{path} is missing or its tokens no longer work. Make a token for an existing user "
+            f"with `exchange create-token <username>` (new users: `exchange create-user`)."
+        )
     entries: dict[str, dict[str, Any]] = {}
     for username, role, league in demo_users():
         password = demo_password(username)
-        user = service.find_user(session, username)
-        if user is None:
-            user = service.create_user(
-                session, username=username, role=role, league_code=league, password=password
-            )
-        else:
-            with transaction(session):
-                user.password_hash = hash_password(password)
-                user.active = True
+        user = service.create_user(
+            session, username=username, role=role, league_code=league, password=password
+        )
         new = service.create_token(session, user.id, days=DEMO_TOKEN_DAYS, name="demo")
         entries[username] = {
             "role": user.role.value,

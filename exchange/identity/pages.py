@@ -6,14 +6,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from exchange.extensions import db
-from exchange.identity import service
+from exchange.identity import service, sessions
 from exchange.identity.authn import SessionUser, actor_of
 from exchange.identity.passwords import MAX_PASSWORD_LENGTH
 from exchange.identity.security import limiter, login_limit
@@ -34,7 +34,13 @@ class LogoutForm(FlaskForm):  # type: ignore[misc]
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go to after login; anything else goes home."""
+    """A local path to go to after login; anything else goes home.
+
+    Control characters and whitespace (a CR/LF would split the Location header,
+    a 500 before) are never part of a local path we send people to.
+    """
+    if target and any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("pages.home")
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
@@ -72,7 +78,10 @@ def login() -> Response | tuple[str, int] | str:
 
 @auth_pages.post("/logout")
 def logout() -> Response:
-    """End the browser session (a POST with the CSRF token of the logout form)."""
+    """End the browser session, and every other of that user (a POST with the CSRF token)."""
+    user = current_user
+    if user is not None and user.is_authenticated:
+        sessions.end_sessions(db.session, int(user.id))
     logout_user()
     session.clear()
     return redirect(url_for("pages.home"))

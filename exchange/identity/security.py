@@ -29,8 +29,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from limits import parse_many
 
 from exchange.api.access import READ_METHODS
+from exchange.http_methods import RefuseUnknownMethods
+from exchange.observability import metrics
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
@@ -48,6 +51,11 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_LOGIN": "10 per minute;100 per day",
     "RATELIMIT_TOKENS": "30 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Anonymous refused writes (401, 403, ...) go to the action log within these
+    # budgets (per client address; all addresses together), the rest only to the
+    # request log and the ``exchange_action_log_dropped_total`` counter.
+    "ACTION_LOG_ANONYMOUS_PER_ADDRESS": "30 per minute",
+    "ACTION_LOG_ANONYMOUS_TOTAL": "600 per minute",
     "HSTS_MAX_AGE": 31_536_000,
 }
 
@@ -76,6 +84,24 @@ def token_limit() -> str:
     from flask import current_app
 
     return str(current_app.config["RATELIMIT_TOKENS"])
+
+
+def anonymous_log_allowed(address: str | None) -> bool:
+    """Whether one more anonymous refused request may be written to the action log."""
+    from flask import current_app
+
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    strategy = limiter.limiter
+    per_address = current_app.config["ACTION_LOG_ANONYMOUS_PER_ADDRESS"]
+    total = current_app.config["ACTION_LOG_ANONYMOUS_TOTAL"]
+    checks = [(item, (address or "?",)) for item in parse_many(per_address)]
+    checks += [(item, ("all",)) for item in parse_many(total)]
+    if not all(strategy.test(item, "action-log-anon", *key) for item, key in checks):
+        return False
+    for item, key in checks:
+        strategy.hit(item, "action-log-anon", *key)
+    return True
 
 
 def is_api_request() -> bool:
@@ -121,6 +147,10 @@ def init_security(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     limiter.init_app(app)
     app.after_request(_security_headers)
+    # Made-up methods are refused before routing, authentication or the database.
+    app.wsgi_app = RefuseUnknownMethods(  # type: ignore[method-assign]
+        app.wsgi_app, on_refused=metrics.unknown_method_refused
+    )
 
 
 def init_csrf(app: Flask) -> None:

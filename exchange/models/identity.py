@@ -58,6 +58,9 @@ class User(Base):
     )
     league_code: Mapped[str | None] = mapped_column(ForeignKey("leagues.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by logout, password change, deactivation and role change: every browser
+    # session of an older generation stops authenticating (exchange.identity.authn).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(

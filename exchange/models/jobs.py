@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.models.base import Base, UTCDateTime, utcnow
@@ -21,11 +21,24 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+ACTIVE_VERIFY = "kind = 'verify' AND status IN ('queued', 'running')"
+
+
 class BackgroundJob(Base):
     """One piece of long work started from a page; a thread with its own session runs it."""
 
     __tablename__ = "background_jobs"
-    __table_args__ = (Index("ix_background_jobs_kind_created", "kind", "created_at"),)
+    __table_args__ = (
+        Index("ix_background_jobs_kind_created", "kind", "created_at"),
+        # At most one ledger verification queued or running at a time (race-free).
+        Index(
+            "uq_background_jobs_one_active_verify",
+            "kind",
+            unique=True,
+            sqlite_where=text(ACTIVE_VERIFY),
+            postgresql_where=text(ACTIVE_VERIFY),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -50,3 +63,4 @@ class BackgroundJob(Base):
     message: Mapped[str | None] = mapped_column(Text)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    consumed_by: Mapped[int | None] = mapped_column(Integer)  # the import that used a preview

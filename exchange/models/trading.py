@@ -149,6 +149,7 @@ class ClearingRun(Base):
     zone_prices: Mapped[dict[str, int] | None] = mapped_column(JSON)
     flows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     curves: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    auction_stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     timings_ms: Mapped[dict[str, float] | None] = mapped_column(JSON)
     engine: Mapped[dict[str, str] | None] = mapped_column(JSON)
     book_hash: Mapped[str | None] = mapped_column(String(64))

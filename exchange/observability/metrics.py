@@ -48,6 +48,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from exchange.http_methods import OTHER, method_label
+
 log = logging.getLogger(__name__)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -96,6 +98,10 @@ HTTP_REQUESTS = Counter(
     "exchange_http_requests",
     "HTTP requests by method, route and status class.",
     ["method", "endpoint", "status"],
+)
+ACTION_LOG_DROPPED = Counter(
+    "exchange_action_log_dropped_total",
+    "Anonymous refused requests not written to the action log (over their budget).",
 )
 HTTP_DURATION = Histogram(
     "exchange_http_request_duration_seconds",
@@ -158,11 +164,23 @@ def verify_finished(ok: bool, violations: int, seconds: float) -> None:
 # --- per request --------------------------------------------------------------------
 
 
+def unknown_method_refused() -> None:
+    """A request with a made-up method was refused in the WSGI layer."""
+    HTTP_REQUESTS.labels(method=OTHER, endpoint="refused", status="4xx").inc()
+
+
+def anonymous_log_dropped() -> None:
+    """An anonymous refused request was over its action-log budget."""
+    ACTION_LOG_DROPPED.inc()
+
+
 def _observe_request(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
     started = g.get("request_started")
     HTTP_REQUESTS.labels(
-        method=request.method, endpoint=endpoint, status=f"{response.status_code // 100}xx"
+        method=method_label(request.method),
+        endpoint=endpoint,
+        status=f"{response.status_code // 100}xx",
     ).inc()
     if started is not None:
         HTTP_DURATION.labels(endpoint=endpoint).observe(time.perf_counter() - started)
@@ -318,6 +336,7 @@ def render(app: Flask) -> bytes:
             VERIFY_DURATION,
             HTTP_REQUESTS,
             HTTP_DURATION,
+            ACTION_LOG_DROPPED,
         ):
             registry.register(collector)
         registry.register(PoolCollector(app))

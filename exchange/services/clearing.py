@@ -40,6 +40,7 @@ from exchange.models.trading import (
     Validity,
 )
 from exchange.observability import metrics
+from exchange.services import run_stats
 
 MAX_CURVE_POINTS = 400
 
@@ -212,6 +213,7 @@ def _clear(
 
     fills = {int(f.id): f for f in result.fills}
     by_id = {r[0]: r for r in rows}
+    run.auction_stats = run_stats.auction_stats(session, market_id)  # before orders change
     settlement = ledger.settle_fills(
         session,
         asset=ledger.market_asset(market_id),

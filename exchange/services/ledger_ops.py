@@ -21,6 +21,7 @@ import ledger
 from exchange.db import transaction
 from exchange.errors import Conflict, ExchangeError, InvalidInput, NotFound
 from exchange.models import League, Market, MarketLeague
+from exchange.references import user_reference_error
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
@@ -76,11 +77,15 @@ def _market(session: Session, code: str) -> Market:
 
 
 def _reference(value: str | None, default: str) -> str:
+    """A user's ``value`` (never in a system namespace) or the system's ``default``."""
     reference = value or default
     if not REFERENCE.match(reference):
         raise InvalidInput(
             "reference: 1-100 characters without '|' or control characters", field="reference"
         )
+    reserved = user_reference_error(value) if value else None
+    if reserved is not None:
+        raise InvalidInput(reserved, field="reference")
     return reference
 
 
@@ -113,8 +118,11 @@ def allocate_many(
     *,
     actor: str,
     progress: Callable[[int], None] | None = None,
+    system: bool = False,
 ) -> list[dict[str, Any]]:
     """Issue many allocations in one transaction: all of them, or none.
+
+    ``system``: the references are the system's own (the demo seed), not a user's.
 
     Every league must exist and be eligible for the market; each market's cap
     holds for the sum of what was issued before and what is issued now (the
@@ -155,7 +163,8 @@ def allocate_many(
                     f"{where}quantity {item.quantity} is not a multiple of the lot {market.lot}",
                     field="quantity",
                 )
-            reference = _reference(item.reference, f"allocation:{market.code}:{item.league}")
+            default = f"allocation:{market.code}:{item.league}"
+            reference = item.reference or default if system else _reference(item.reference, default)
             by_market[market.code].append((index, item, reference))
         journal_ids: dict[int, int] = {}
         for code in sorted(by_market):
@@ -474,7 +483,7 @@ def seed_demo_ledger(session: Session) -> str | None:
             allocations.append(
                 Allocation(league, market.code, quantity, f"allocation:demo:{market.code}")
             )
-    allocate_many(session, allocations, actor="demo")
+    allocate_many(session, allocations, actor="demo", system=True)
     leagues = list(session.scalars(select(League.code).order_by(League.code)))
     with transaction(session):
         for league in leagues:

@@ -19,6 +19,7 @@ from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.models.base import utcnow
 from exchange.models.trading import Order, OrderStatus, Validity
 from exchange.observability import metrics
+from exchange.services import self_trade
 from exchange.services.orders import PlacedOrder, check_entry, market_terms, order_asset
 
 MAX_BATCH = 500
@@ -73,6 +74,17 @@ def _enter_all(
             errors[index] = {exc.field or "order": [exc.message]}
     if errors:
         raise _batch_error(errors)
+    if new:
+        self_trade.check(
+            session,
+            league,
+            [
+                self_trade.NewOrder(
+                    item["market_id"], item["side"], item["limit_price"], f"orders[{index}]"
+                )
+                for index, item in new
+            ],
+        )
 
     created: dict[int, Order] = {}
     if new:

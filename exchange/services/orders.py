@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,10 @@ from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
 from exchange.observability import metrics
+from exchange.services import self_trade, visibility
+
+if TYPE_CHECKING:
+    from exchange.api.access import Actor
 
 # The largest cash amount one order may reserve (limit x quantity), in fen; keeps
 # every amount of its settlement far inside a signed 64-bit integer.
@@ -112,6 +116,10 @@ def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
     quantity: int = data["quantity"]
     price: int = data["limit_price"]
     check_order_terms(market, quantity, price)
+    if side is Side.BUY and price == 0:  # would hold nothing: no order to fund
+        raise InvalidInput(
+            "limit_price: a buy order needs a limit price above 0 fen", field="limit_price"
+        )
     amount = hold_amount(side, quantity, price)
     if amount > MAX_ORDER_VALUE:
         raise InvalidInput(
@@ -124,6 +132,9 @@ def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
 def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -> Order:
     market = market_terms(session, league, [data["market_id"]]).get(data["market_id"])
     amount = check_entry(market, league, data)
+    self_trade.check(
+        session, league, [self_trade.NewOrder(market.id, data["side"], data["limit_price"])]
+    )
     side: Side = data["side"]
     zone = market.zone
     quantity: int = data["quantity"]
@@ -248,15 +259,17 @@ def list_orders(
     market_id: int | None = None,
     status: OrderStatus | None = None,
     side: Side | None = None,
-    sealed: bool = False,
+    viewer: Actor | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[int, Sequence[Order]]:
     """``(total, page)`` of orders, newest first, with filters.
 
-    ``sealed`` hides orders still open and never cleared (bids are sealed until a run).
+    ``viewer``: only the orders that actor may see (``exchange.services.visibility``).
     """
     query = select(Order)
+    if viewer is not None:
+        query = visibility.restrict_orders(query, viewer)
     if league is not None:
         query = query.where(Order.league_code == league)
     if market_id is not None:
@@ -265,8 +278,6 @@ def list_orders(
         query = query.where(Order.status == status)
     if side is not None:
         query = query.where(Order.side == side)
-    if sealed:
-        query = query.where(Order.status != OrderStatus.OPEN)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(
         query.order_by(Order.id.desc()).offset((page - 1) * per_page).limit(per_page)

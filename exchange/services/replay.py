@@ -75,10 +75,18 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
 
 
 def _settlement_journals(session: Session, run_id: int) -> list[ledger.JournalView]:
-    total, _ = ledger.list_journals(session, reference=f"run:{run_id}/", limit=1)
+    """The run's settlement journals: kind ``trade_settlement`` under the run's reference.
+
+    Selected by kind (only the clearing house's settlement posts it) and by the
+    run's reference, a system namespace no user may write
+    (``exchange.references``): a retirement a league referenced ``run:<id>/...``
+    before that rule is not one of them.
+    """
+    filters = {"kind": ledger.JournalKind.TRADE_SETTLEMENT.value, "reference": f"run:{run_id}/"}
+    total, _ = ledger.list_journals(session, limit=1, **filters)
     if not total:
         return []
-    _, page = ledger.list_journals(session, reference=f"run:{run_id}/", limit=total)
+    _, page = ledger.list_journals(session, limit=total, **filters)
     return page
 
 

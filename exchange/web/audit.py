@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    flash,
     redirect,
     render_template,
     request,
@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.ledger_api import JOURNAL_KINDS
+from exchange.csv_safe import SafeDictWriter
 from exchange.extensions import db
 from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops, registry
@@ -30,7 +31,9 @@ from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
 from exchange.web.forms import CsrfOnlyForm
+from exchange.web.query_args import page_arg
 from exchange.web.tasks import CHECKS
+from exchange.web.verify_jobs import start_verification
 
 audit = Blueprint("audit", __name__, url_prefix="/audit")
 html_errors(audit)
@@ -87,12 +90,7 @@ def journals(actor: Actor) -> str:
                 problems.append(_("Dates: use the date picker, or YYYY-MM-DD."))
             else:
                 filters[name] = parsed
-    raw_page = args.get("page", "1")
-    page = (
-        int(raw_page)
-        if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 10**9
-        else 1
-    )
+    page = page_arg()
     from exchange.errors import ExchangeError
 
     try:
@@ -137,8 +135,16 @@ def verify_page(actor: Actor) -> str:
 @audit.post("/verify")
 @pages_for(Role.AUDITOR, Role.REGULATOR)
 def verify_start(actor: Actor) -> BaseResponse:
-    """Run verify and the replay of recent runs in the background."""
-    job_id = jobs.start(db.session, "verify", actor=actor.username, params={"replay_runs": 20})
+    """Run verify and the replay of recent runs in the background (one at a time)."""
+    job_id, started = start_verification(db.session, actor=actor.username, replay_runs=20)
+    if not started:
+        flash(
+            _(
+                "A verification is already running (job %(id)s); here it is. One runs at a time.",
+                id=job_id,
+            ),
+            "info",
+        )
     return redirect(url_for("audit.verify_job", job_id=job_id))
 
 
@@ -159,7 +165,7 @@ def export_csv(actor: Actor) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+        writer = SafeDictWriter(out, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         units = {a: n.get("unit", "") for a, n in queries.market_of_asset(db.session).items()}
         for count, row in enumerate(ledger_ops.export_rows(db.session), 1):

@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 import ledger
 from exchange.api.access import Actor, Role
-from exchange.errors import ExchangeError, InvalidInput
+from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.extensions import db
 from exchange.models import OrderStatus, RunTrigger, utcnow
-from exchange.services import clearing, ledger_ops, registry
+from exchange.services import clearing, ledger_ops, registry, visibility
 from exchange.web import jobs, queries
 from exchange.web.access import page_actor, pages_for
 from exchange.web.errors import html_errors, on_stale_form
@@ -33,7 +33,9 @@ from exchange.web.labels import label
 from exchange.web.messages import refusal
 from exchange.web.names import league_name, market_name
 from exchange.web.public import curves_svg
+from exchange.web.query_args import id_arg, page_arg
 from exchange.web.run_view import headline, price_sorted
+from exchange.web.tasks import ALREADY_IMPORTED
 
 console = Blueprint("console", __name__)
 html_errors(console)
@@ -331,6 +333,8 @@ def upload_job(job_id: int, actor: Actor) -> str:
 def confirm_upload(job_id: int, actor: Actor) -> BaseResponse:
     """Allocate the accepted rows of a checked upload, in the background, all or nothing."""
     job = jobs.get(db.session, job_id, UPLOAD_KINDS)
+    if job.consumed_by is not None:
+        raise Conflict(f"{ALREADY_IMPORTED} (import {job.consumed_by})", field="job_id")
     accepted = (job.result or {}).get("accepted") or []
     if not accepted:
         raise InvalidInput("this upload has no row that can be allocated")
@@ -421,10 +425,8 @@ def runs(actor: Actor) -> str:
     """Clearing runs of every market (or one), with status and timings, paged."""
     session = db.session
     markets = registry.list_markets(session)
-    raw_market = request.args.get("market", "")
-    market_id = int(raw_market) if raw_market.isascii() and raw_market.isdigit() else None
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    market_id = id_arg("market")
+    page = page_arg()
     total, rows = queries.recent_runs(session, market_id=market_id, page=page, per_page=RUNS_PAGE)
     return render_template(
         "console/runs.html",
@@ -454,18 +456,19 @@ def run(run_id: int, actor: Actor) -> str:
     states = queries.order_states(session, [int(o["id"]) for o in book_orders])
     for item in book_orders:
         league, status = states.get(int(item["id"]), ("?", OrderStatus.OPEN))
-        if actor.role is Role.AUDITOR and status is OrderStatus.OPEN:
-            sealed += 1  # never traded and still open: a sealed bid (as in the API)
+        if not visibility.may_see_order(actor, league, status):
+            sealed += 1  # still live: a sealed bid (exchange.services.visibility)
             continue
         snapshot.append({**item, "league": league, "status": status.value})
+    show_curves = visibility.curves_visible(actor, lambda: sealed)
     journals = ledger_ops.journals(session, reference=f"run:{run_id}/", per_page=500)
     book = price_sorted(snapshot)
     return render_template(
         "console/run.html",
         run=found,
         market=market,
-        head=headline(found, book if not sealed else None),
-        curves_svg=curves_svg(market, found),
+        head=headline(found, book if not sealed else None, prices_visible=show_curves),
+        curves_svg=curves_svg(market, found) if show_curves else None,
         snapshot=snapshot,
         book=book,
         sealed=sealed,

@@ -102,8 +102,21 @@ def refusal(exc: ExchangeError, market: Any = None) -> str:
         return _("This order is no longer open; only open orders can be cancelled.")
     if exc.code == "not_found":
         return _("Not found.")
+    if exc.code == "self_trade":
+        other = exc.details.get("conflicting_order_id")
+        if other is not None:
+            return _(
+                "This order would trade with your own open order %(id)s (self-trade); cancel "
+                "that order first.",
+                id=other,
+            )
+        return _("This order would trade with another order of your league (self-trade).")
+    if exc.field == "reference" and "reserved" in exc.message:
+        return reserved_words()
     if exc.field == "reference":
         return _("Reference: 1 to 100 characters, without | or control characters.")
+    if exc.field == "limit_price" and "above 0" in exc.message:
+        return _("A buy order needs a price above 0 yuan.")
     return _("Refused: %(reason)s", reason=exc.message)
 
 
@@ -139,6 +152,16 @@ def upload_problem(problem: Any) -> str:
         return _("Enter a quantity above zero.")
     if code == "reference":
         return _("Reference: 1 to 100 characters, without | or control characters.")
+    if code == "reserved_reference":
+        return reserved_words()
     if code == "row":
         return _("Not one row of league,market,quantity[,reference].")
     return _("Refused: %(reason)s", reason=problem.get("text", ""))
+
+
+def reserved_words() -> str:
+    """The refusal of a reference in a system namespace (``exchange.references``)."""
+    return _(
+        "References starting with run:, order:, allocation:, deposit:, retirement: or market: "
+        "are kept for the exchange's own records; choose another."
+    )

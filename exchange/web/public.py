@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -10,11 +10,12 @@ from exchange.api.access import Role, current_actor
 from exchange.errors import NotFound
 from exchange.extensions import db
 from exchange.models import ClearingRun, Market, RunStatus
-from exchange.services import clearing, registry
+from exchange.services import clearing, registry, run_stats, visibility
 from exchange.web import charts, queries
 from exchange.web.errors import html_errors
 from exchange.web.labels import label
 from exchange.web.names import league_name, market_name
+from exchange.web.query_args import page_arg
 from exchange.web.run_view import headline
 
 RUNS_PAGE = 10
@@ -37,11 +38,15 @@ def home() -> str:
 
 @pages.get("/markets/<code>")
 def market(code: str) -> str:
-    """A market: terms, price and volume history, the last run's supply and demand."""
+    """A market: terms, price and volume history, the last run's auction results.
+
+    No supply and demand curves here: they reveal the sealed bids of live orders
+    (``exchange.services.visibility``); the public gets what ``run_stats`` publishes.
+    """
     session = db.session
     found = registry.get_market_by_code(session, code)
     history = queries.price_history(session, found.id)
-    page = queries.page_arg(request.args.get("page"))
+    page = page_arg()
     total, runs = clearing.list_runs(session, found.id, page=page, per_page=RUNS_PAGE)
     last = next((r for r in reversed(history)), None)
     return render_template(
@@ -51,7 +56,6 @@ def market(code: str) -> str:
         history=history,
         history_svg=history_svg(found, history),
         last=last,
-        curves_svg=curves_svg(found, last) if last is not None else None,
         runs=runs,
         run_total=total,
         page=page,
@@ -61,14 +65,18 @@ def market(code: str) -> str:
 
 @pages.get("/markets/<code>/runs/<int:run_id>")
 def run(code: str, run_id: int) -> str:
-    """The public view of a clearing run: headline, curves, zone prices and flows; a
-    league also sees its own fills in it."""
+    """The public view of a clearing run: headline (the published auction results), zone
+    prices and flows; a league also sees its own fills in it. The curves and the best bid
+    and offer only for whom ``visibility.curves_visible`` allows (sealed bids)."""
     session = db.session
     found = registry.get_market_by_code(session, code)
     the_run = clearing.get_run(session, run_id)
     if the_run.market_id != found.id:
         raise NotFound(f"no clearing run {run_id} in market {code}", field="run_id")
     actor = current_actor()
+    show_curves = actor.authenticated and visibility.curves_visible(
+        actor, lambda: run_stats.live_in_snapshot(session, run_id)
+    )
     own_fills = []
     if actor.authenticated and actor.role is Role.LEAGUE and actor.league_code:
         own_fills = [
@@ -80,8 +88,8 @@ def run(code: str, run_id: int) -> str:
         "run_public.html",
         run=the_run,
         market=found,
-        head=headline(the_run),
-        curves_svg=curves_svg(found, the_run),
+        head=headline(the_run, prices_visible=show_curves),
+        curves_svg=curves_svg(found, the_run) if show_curves else None,
         own_fills=own_fills,
         full_view=actor.authenticated and actor.role in (Role.REGULATOR, Role.AUDITOR),
     )

@@ -26,14 +26,9 @@ from exchange.models import (
     RunStatus,
     utcnow,
 )
+from exchange.references import user_reference_error
 from exchange.schedule import next_run
 from exchange.services import ledger_ops
-
-
-def page_arg(raw: str | None) -> int:
-    """A page number from a query string: a positive integer, else 1."""
-    raw = raw or "1"
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
 
 
 @dataclass(frozen=True)
@@ -301,4 +296,6 @@ def _check_row(
     if item.reference is not None and not ledger_ops.REFERENCE.match(item.reference):
         return {"text": "reference: 1-100 characters without '|' or control characters",
                 "code": "reference"}, None  # fmt: skip
+    if item.reference is not None and (reserved := user_reference_error(item.reference)):
+        return {"text": reserved, "code": "reserved_reference"}, None
     return None, item

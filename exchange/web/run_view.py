@@ -47,7 +47,9 @@ def _best(run: ClearingRun) -> tuple[int | None, int | None]:
     return (max(bids) if bids else None, min(offers) if offers else None)
 
 
-def _why(run: ClearingRun, best_bid: int | None, best_offer: int | None) -> str | None:
+def _why(
+    run: ClearingRun, best_bid: int | None, best_offer: int | None, prices_visible: bool
+) -> str | None:
     if run.status is RunStatus.FAILED:
         return _("The run failed: %(reason)s", reason=run.failure_reason or "?")
     if run.volume:
@@ -58,35 +60,43 @@ def _why(run: ClearingRun, best_bid: int | None, best_offer: int | None) -> str 
         return _("Nothing traded: there was no buy order.")
     if best_offer is None:
         return _("Nothing traded: there was no sell order.")
-    if best_bid < best_offer:
+    if best_bid < best_offer and prices_visible:
         return _(
             "Nothing traded: the best bid (%(bid)s yuan) was below the best offer "
             "(%(offer)s yuan).",
             bid=yuan(best_bid),
             offer=yuan(best_offer),
         )
+    if best_bid < best_offer:  # the prices of sealed bids stay sealed
+        return _("Nothing traded: every bid was below every offer.")
     return _("Nothing traded: no buy and sell orders could be matched under the market's rules.")
 
 
-def headline(run: ClearingRun, book: Book | None = None) -> Headline:
-    """The headline of ``run``; with its ``book`` (roles that may see it) also who bid."""
+def headline(run: ClearingRun, book: Book | None = None, prices_visible: bool = False) -> Headline:
+    """The headline of ``run``: the published auction results (``run.auction_stats``), or
+    with its ``book`` (roles that may see it) the counts of the book; the best bid and offer
+    only when ``prices_visible`` (``visibility.curves_visible``)."""
     best_bid, best_offer = _best(run)
-    extra: dict[str, Any] = {}
+    stats = run.auction_stats or {}
+    counts: dict[str, Any] = {k: stats.get(k) for k in ("bids", "offers", "bidders", "sellers")}
     if book is not None:
-        extra = {
+        counts = {
             "bids": len(book.bids),
             "offers": len(book.offers),
             "bidders": len({o["league"] for o in book.bids}),
             "sellers": len({o["league"] for o in book.offers}),
         }
+    if any(v is None for v in counts.values()):
+        counts = {}
+    why = _why(run, best_bid, best_offer, prices_visible)
     return Headline(
         price=run_price(run),
         volume=run.volume or 0,
         orders=run.order_count or 0,
-        best_bid=best_bid,
-        best_offer=best_offer,
-        why_no_trade=_why(run, best_bid, best_offer),
-        **extra,
+        best_bid=best_bid if prices_visible else None,
+        best_offer=best_offer if prices_visible else None,
+        why_no_trade=why,
+        **counts,
     )
 
 

@@ -3,7 +3,6 @@ first on screen) and its CSV download (units in the header, Beijing time with th
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,11 +11,13 @@ from flask import Response, render_template, request, stream_with_context
 
 import ledger
 from exchange.api.access import Actor, Role
+from exchange.csv_safe import SafeWriter
 from exchange.extensions import db
 from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops
 from exchange.web.access import pages_for
 from exchange.web.desk import _markets, desk
+from exchange.web.query_args import page_arg
 
 STATEMENT_PAGE = 50
 CSV_BATCH = 1000
@@ -37,9 +38,7 @@ def _statement_args() -> tuple[str, str, int]:
     account = request.args.get("account", "available")
     if account not in ("available", "held"):
         account = "available"
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
-    return asset, account, page
+    return asset, account, page_arg()
 
 
 @desk.get("/statement")
@@ -92,7 +91,7 @@ def statement_csv(actor: Actor) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeWriter(out)
         unit = "fen" if asset == "cash" else csv_unit(league, asset)
         writer.writerow(
             ["journal_id", "created_at_utc+8", "kind", "reference", "actor", f"amount_{unit}",

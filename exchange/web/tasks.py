@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 import ledger
-from exchange.errors import InvalidInput
+from exchange.errors import Conflict, InvalidInput
 from exchange.models import BackgroundJob, ClearingRun, Market
 from exchange.services import ledger_ops, replay
 from exchange.web import queries
@@ -33,6 +34,10 @@ CHECKS = (
 )
 SHOWN_VIOLATIONS = 100
 SHOWN_REJECTED = 2000
+ALREADY_IMPORTED = (
+    "this checked upload was already imported; nothing was allocated again "
+    "(upload the file again to allocate it once more)"
+)
 
 
 @job_kind("allocation_preview")
@@ -81,6 +86,9 @@ def allocation_import(ctx: JobContext) -> dict[str, Any]:
         if job is not None:
             actor = job.created_by
         session.rollback()
+        # The preview is consumed in the allocations' own transaction: a second
+        # import of it finds it taken (or waits for the first, then finds it taken).
+        _consume_preview(session, int(ctx.params["preview_job"]), ctx.job_id)
         results = ledger_ops.allocate_many(
             session, allocations, actor=actor, progress=ctx.progress_note
         )
@@ -100,6 +108,18 @@ def allocation_import(ctx: JobContext) -> dict[str, Any]:
         "last_journal": max((r["journal_id"] for r in results), default=None),
         "markets": by_market,
     }
+
+
+def _consume_preview(session: Session, preview_id: int, import_id: int) -> None:
+    """Mark the checked upload as used by ``import_id`` (uncommitted), or ``Conflict``."""
+    claimed = session.execute(
+        update(BackgroundJob)
+        .where(BackgroundJob.id == preview_id, BackgroundJob.consumed_by.is_(None))
+        .values(consumed_by=import_id)
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Conflict(ALREADY_IMPORTED)
 
 
 @job_kind("verify")

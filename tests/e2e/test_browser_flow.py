@@ -169,7 +169,9 @@ def test_order_to_fill_to_audit_to_chart(open_session: Any) -> None:
     assert anonymous.page.inner_text("#last-price") == price_text
     history = anonymous.page.locator("svg.chart.history")
     assert price_text in (history.get_attribute("aria-label") or "")
-    assert anonymous.page.locator("svg.chart.curves .point circle").count() == 1
+    # no supply and demand curves in public (they reveal live orders): auction results
+    assert anonymous.page.locator("svg.chart.curves").count() == 0
+    assert anonymous.page.locator("#auction-results").count() == 1
     anonymous.shot("11-market", guide=True)
     anonymous.goto(f"/markets/{MARKET}?lang=zh")
     assert "最近出清价" in anonymous.page.inner_text("main")

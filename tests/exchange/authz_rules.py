@@ -28,9 +28,10 @@ limit price in it), ``{order_id}`` (an open sell order of ordos),
 user), ``{token_id}`` (a spare token of that user). A string that is exactly
 one placeholder becomes the value itself (an int where the value is one).
 
-Sealed bids: before its clearing run, an order is seen by its league and the
-regulator only (auditors and other leagues get 404); see also
-``test_sealed_bids_in_order_lists``.
+Sealed bids: while an order is live (open or partially filled), it is seen by
+its league and the regulator only (auditors and other leagues get 404); see
+``ORDER_VISIBILITY`` at the end, ``test_live_orders_are_sealed_for_every_actor``
+and ``test_sealed_bids_in_order_lists``.
 """
 
 from __future__ import annotations
@@ -315,3 +316,18 @@ RULES.update(
         ("GET", "/audit/export.jsonl"): Rule("/audit/export.jsonl", page_for(*LEDGER_READERS)),
     }
 )
+
+
+# Live orders (status open or partially filled) are sealed: only their league and the
+# regulator see them, auditors included in the refusal; once an order is done, auditors
+# see it too (``exchange.services.visibility``). What each actor gets for an order of
+# the own league in each status, on ``GET /api/v1/orders/{order_id}`` and in the list.
+_SEALED = {**only("league_own", "regulator")}
+_DONE = {**only("league_own", "regulator", "auditor")}
+ORDER_VISIBILITY: dict[str, dict[str, str]] = {
+    "open": _SEALED,
+    "partially_filled": _SEALED,
+    "filled": _DONE,
+    "cancelled": _DONE,
+    "expired": _DONE,
+}

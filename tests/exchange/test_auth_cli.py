@@ -77,20 +77,20 @@ def test_demo_writes_working_credentials_for_every_demo_user(env: Path, tmp_path
     assert login.status_code == 302
 
 
-def test_demo_credentials_are_kept_and_rewritten_when_missing(env: Path, tmp_path: Path) -> None:
+def test_demo_credentials_are_kept_and_not_rewritten_for_existing_users(
+    env: Path, tmp_path: Path
+) -> None:
     first = json.loads(env.read_text())
     with _session(tmp_path) as session:
         assert seed_identity(session, env) is None
     assert json.loads(env.read_text()) == first
     env.unlink()
-    rewritten = CliRunner().invoke(main, ["seed-demo"])  # the CLI's demo seeding, end to end
-    assert rewritten.exit_code == 0, rewritten.output
-    assert "credentials" in rewritten.output
-    second = json.loads(env.read_text())
-    assert second["users"]["regulator"]["token"] != first["users"]["regulator"]["token"]
-    assert second["users"]["regulator"]["password"] == first["users"]["regulator"]["password"]
+    again = CliRunner().invoke(main, ["seed-demo"])  # the CLI's demo seeding, end to end
+    assert again.exit_code == 0, again.output
+    assert "exchange create-token" in again.output
+    assert not env.exists()
     client = client_for(tmp_path)
-    token = second["users"]["regulator"]["token"]
+    token = first["users"]["regulator"]["token"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 

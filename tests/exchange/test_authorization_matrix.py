@@ -8,17 +8,19 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, table
+from sqlalchemy import func, select, table, update
 from sqlalchemy.orm import Session
 
 from exchange.extensions import db
 from exchange.identity import service
+from exchange.models.trading import Order, OrderStatus
 from tests.conftest import AuthHeaders, table_names
 from tests.exchange.authz_rules import (
     ACTORS,
     BAD,
     DENY,
     OK,
+    ORDER_VISIBILITY,
     OTHER_LEAGUE,
     OWN_LEAGUE,
     RULES,
@@ -196,3 +198,28 @@ def test_sealed_bids_in_order_lists(client: FlaskClient, world: World) -> None:
         "/api/v1/orders", headers=world.headers["league_other"], query_string={"league": "ordos"}
     )
     assert order_id not in {o["id"] for o in other.get_json()["items"]}
+
+
+@pytest.mark.parametrize("status", sorted(ORDER_VISIBILITY))
+def test_live_orders_are_sealed_for_every_actor(
+    demo_registry: Flask, client: FlaskClient, world: World, status: str
+) -> None:
+    """Each actor sees an order in each status as ``ORDER_VISIBILITY`` says, one and listed."""
+    order_id = world.values["order_id"]
+    with demo_registry.app_context():
+        session = db.session_factory()
+        try:
+            session.execute(
+                update(Order).where(Order.id == order_id).values(status=OrderStatus(status))
+            )
+            session.commit()
+        finally:
+            session.close()
+    for actor, expected in ORDER_VISIBILITY[status].items():
+        one = client.get(f"/api/v1/orders/{order_id}", headers=world.headers[actor])
+        assert _matches(expected, one.status_code, Rule("", {})), (actor, status, one.status_code)
+        if actor == "anonymous":
+            continue
+        listed = client.get("/api/v1/orders", headers=world.headers[actor])
+        ids = {o["id"] for o in listed.get_json().get("items", [])} if listed.is_json else set()
+        assert (order_id in ids) == (expected == OK), (actor, status, listed.status_code)

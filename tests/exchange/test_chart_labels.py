@@ -99,13 +99,13 @@ def test_a_zonal_run_shows_its_price_range() -> None:
     assert run_price(SimpleNamespace(price=1234, zone_prices=None)) == "12.34"
 
 
-YI = {"万": 10**4, "亿": 10**8}
+YI = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
 
 
 @given(st.integers(min_value=10_000, max_value=10**12))
 def test_chinese_axis_labels_in_wan_and_yi_read_back_as_the_value(value: int) -> None:
     label = charts.axis_quantity(value, "zh")
-    match = re.fullmatch(r"([\d.]+)(万|亿)", label)
+    match = re.fullmatch(r"([\d.]+)(万亿|万|亿)", label)
     assert match, label
     read = float(match.group(1)) * YI[match.group(2)]
     assert abs(read - value) <= 0.005 * value + YI[match.group(2)] * 0.005, (value, label)

@@ -290,14 +290,22 @@ def test_api_docs_have_the_site_header_and_a_token_field(
 
 
 @pytest.mark.parametrize(
-    ("lang", "why"),
-    [("en", "Nothing traded: the best bid (600.00 yuan) was below the best offer (900.00 yuan)."),
-     ("zh", "未成交：最高买价（600.00 元）低于最低卖价（900.00 元）。")],
+    ("lang", "public", "regulator"),
+    [("en", "Nothing traded: every bid was below every offer.",
+      "Nothing traded: the best bid (600.00 yuan) was below the best offer (900.00 yuan)."),
+     ("zh", "未成交：所有买价均低于所有卖价。",
+      "未成交：最高买价（600.00 元）低于最低卖价（900.00 元）。")],
 )  # fmt: skip
-def test_run_headline_says_why_nothing_traded(traded: Flask, lang: str, why: str) -> None:
-    for user, path in (("", "/markets/SO2-2027/runs/2"), ("rita", "/runs/2")):
+def test_run_headline_says_why_nothing_traded(
+    traded: Flask, lang: str, public: str, regulator: str
+) -> None:
+    """Everyone reads why; only who may see the curves reads the sealed prices."""
+    for user, path, why in (("", "/markets/SO2-2027/runs/2", public),
+                            ("baotou-desk", "/markets/SO2-2027/runs/2", public),
+                            ("rita", "/runs/2", regulator)):  # fmt: skip
         html = page(client_in(traded, lang, user), path)
         assert one(r'<p class="why" id="why-no-trade" role="note">(.*?)</p>', html) == why
+        assert ("600.00" in html) is (user == "rita"), user
 
 
 def test_run_detail_shows_bids_and_bidders_and_a_price_sorted_book(traded: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 import ledger
 from exchange.extensions import db
 from exchange.models.trading import ClearingRun, Order
-from tests.exchange.trading_helpers import WINDOW, balance, clear, fund, market_id, verify_ok
+from exchange.schedule import latest_window
+from tests.exchange.trading_helpers import balance, clear, fund, market_id, verify_ok
 
 Auth = Callable[..., dict[str, str]]
 
@@ -110,9 +112,11 @@ def test_two_leagues_trade_and_everything_settles(
 
     public = client.get(f"/api/v1/clearing-runs/{result['id']}").get_json()
     assert public["price"] == 9_000
-    assert public["curves"]["prices"] == [9_000, 9_500]
-    assert public["curves"]["demand"] == [600, 600]
-    assert public["curves"]["supply"] == [1_000, 1_000]
+    assert public["curves"] is None  # sealed bids: the curves are the regulator's
+    full = client.get(f"/api/v1/clearing-runs/{result['id']}", headers=auth("regulator")).get_json()
+    assert full["curves"]["prices"] == [9_000, 9_500]
+    assert full["curves"]["demand"] == [600, 600]
+    assert full["curves"]["supply"] == [1_000, 1_000]
     history = client.get(f"/api/v1/markets/{carbon}/clearing-runs").get_json()
     assert [r["id"] for r in history] == [result["id"]]
 
@@ -364,11 +368,14 @@ def test_one_run_per_window(
         limit_price=9_000,
         client_order_id="w-b",
     )
-    first = clear(demo_registry, carbon)
-    second = clear(demo_registry, carbon)
+    schedule = client.get(f"/api/v1/markets/{carbon}").get_json()["clearing_schedule"]
+    past = latest_window(schedule, datetime.now(UTC))
+    assert past is not None
+    first = clear(demo_registry, carbon, past)
+    second = clear(demo_registry, carbon, past)
     assert first.created and not second.created
     assert second.run_id == first.run_id
-    window = WINDOW.isoformat()
+    window = past.isoformat()
     via_api = client.post(
         f"/api/v1/markets/{carbon}/clearing-runs",
         json={"window": window},

@@ -1,7 +1,7 @@
 """the market description in Chinese (shown on the Chinese pages)
 
 Revision ID: 0006_market_description_zh
-Revises: 0005
+Revises: 0006_security
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_market_description_zh"
-down_revision = "0005"
+down_revision = "0006_security"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""What the public learns of a clearing run: the results of a sealed auction.
+
+Like the published results of the EU ETS and RGGI auctions: the price (or
+zone prices), the volume, the number of bids and bidders, of offers and
+sellers, and the bid-to-cover ratio. Never a price level or a size of one
+order: the aggregated curves stay with the regulator (and with auditors once
+no order of the run is live, ``exchange.services.visibility``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from exchange.models.trading import LIVE_STATUSES, ClearingRun, ClearingSnapshot, Order, Side
+from exchange.services import visibility
+
+if TYPE_CHECKING:
+    from exchange.api.access import Actor
+
+PUBLIC_FIELDS = (
+    "id", "market_id", "window", "trigger", "status", "started_at", "finished_at",
+    "order_count", "volume", "price", "zone_prices", "flows", "book_hash", "result_hash",
+    "engine", "timings_ms", "failure_reason",
+)  # fmt: skip
+
+
+def auction_stats(session: Session, market_id: int) -> dict[str, Any]:
+    """Counts of the live book of ``market_id`` (call before the run updates it)."""
+    rows = session.execute(
+        select(
+            Order.side,
+            func.count(),
+            func.count(func.distinct(Order.league_code)),
+            func.coalesce(func.sum(Order.quantity - Order.filled_quantity), 0),
+        )
+        .where(Order.market_id == market_id, Order.status.in_(LIVE_STATUSES))
+        .group_by(Order.side)
+    ).all()
+    by_side = {side: (int(n), int(who), int(qty)) for side, n, who, qty in rows}
+    bids, bidders, bid_qty = by_side.get(Side.BUY, (0, 0, 0))
+    offers, sellers, offer_qty = by_side.get(Side.SELL, (0, 0, 0))
+    return {
+        "bids": bids,
+        "bidders": bidders,
+        "offers": offers,
+        "sellers": sellers,
+        "bid_to_cover": round(bid_qty / offer_qty, 2) if offer_qty else None,
+    }
+
+
+def live_in_snapshot(session: Session, run_id: int) -> int:
+    """How many orders of run ``run_id``'s snapshot are still live."""
+    snap = session.get(ClearingSnapshot, run_id)
+    if snap is None:
+        return 0
+    ids = [int(o["id"]) for o in json.loads(snap.book).get("orders", [])]
+    return len(visibility.live_order_ids(session, ids))
+
+
+def run_view(session: Session, run: ClearingRun, actor: Actor) -> dict[str, Any]:
+    """The run as ``actor`` may see it: results for all, curves only where allowed."""
+    view = {name: getattr(run, name) for name in PUBLIC_FIELDS}
+    stats = run.auction_stats or {}
+    view.update(
+        bids=stats.get("bids"),
+        bidders=stats.get("bidders"),
+        offers=stats.get("offers"),
+        sellers=stats.get("sellers"),
+        bid_to_cover=stats.get("bid_to_cover"),
+    )
+    curves = None
+    if run.curves is not None and visibility.curves_visible(
+        actor, lambda: live_in_snapshot(session, run.id)
+    ):
+        curves = run.curves
+    view["curves"] = curves
+    return view
