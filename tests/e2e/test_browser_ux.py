@@ -21,6 +21,7 @@ WORDS = {
     "en": {
         "locale": "en-GB", "schedule": "every 5 minutes", "not_found": "Page not found",
         "tick": "The price must be a multiple of 1.00 yuan.", "quantity": "Quantity (t)",
+        "carbon_quantity": "Quantity (tCO₂e)",
         "placed": r"Buy order \d+ placed: 3 t at 1,100\.00 yuan",
         "undone": "This cannot be undone.",
         "cancelled": "cancelled", "token": "Your API token", "why": "Nothing traded",
@@ -29,6 +30,7 @@ WORDS = {
     "zh": {
         "locale": "zh-CN", "schedule": "每 5 分钟", "not_found": "页面不存在",
         "tick": "价格须为 1.00 元的整数倍。", "quantity": "数量（吨）",
+        "carbon_quantity": "数量（吨二氧化碳当量）",
         "placed": r"买入订单 \d+ 已提交：.* 3吨，限价 1,100\.00 元", "undone": "此操作不可撤销。",
         "cancelled": "已撤销", "token": "您的 API 令牌", "why": "未成交",
         "deposited": "存入 12.34 元",
@@ -136,6 +138,12 @@ def test_a_league_trades_with_words_it_reads(person: Any, lang: str, size: str) 
     trader.page.click(f'.subnav a[href="/markets/{MARKET}"]')
     trader.page.click("#trade-link")
     trader.fits()
+    assert trader.page.inner_text('label[for="quantity"]') == words["quantity"]
+    chosen = trader.page.input_value("#market_id")
+    carbon = trader.page.locator("#market_id option", has_text="CEA-2026").get_attribute("value")
+    trader.page.select_option("#market_id", value=carbon)  # the labels follow the market
+    assert trader.page.inner_text('label[for="quantity"]') == words["carbon_quantity"]
+    trader.page.select_option("#market_id", value=chosen)
     assert trader.page.inner_text('label[for="quantity"]') == words["quantity"]
     assert re.fullmatch(rf"{league}-\d{{8}}-\d{{6}}", trader.page.input_value("#client_order_id"))
     trader.page.check("#side-0")
