@@ -165,3 +165,14 @@ def reserved_words() -> str:
         "References starting with run:, order:, allocation:, deposit:, retirement: or market: "
         "are kept for the exchange's own records; choose another."
     )
+
+
+def upload_error(error: str) -> str:
+    """Why a whole allocation file is unusable, in the page's language."""
+    if error.startswith("CSV header needs columns"):
+        return _("The first line must name the columns league,market,quantity[,reference].")
+    if error == "the file is empty":
+        return _("The file is empty.")
+    if error.startswith("not a CSV file"):
+        return _("This is not a CSV file.")
+    return _("Refused: %(reason)s", reason=error)

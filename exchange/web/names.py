@@ -47,6 +47,7 @@ def init_names(app: Flask) -> None:
     """``league_name`` and ``market_name_of`` in every template."""
     app.add_template_global(league_name, "league_name_of")
     app.add_template_global(market_name, "market_name_of")
-    from exchange.web.messages import upload_problem
+    from exchange.web.messages import upload_error, upload_problem
 
     app.add_template_global(upload_problem, "upload_problem")
+    app.add_template_global(upload_error, "upload_error")

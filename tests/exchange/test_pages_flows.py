@@ -274,7 +274,7 @@ def test_bad_upload_header_is_reported(world: Flask, client: FlaskClient) -> Non
         content_type="multipart/form-data",
     )
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "CSV header needs columns" in preview
+    assert "The first line must name the columns league,market,quantity[,reference]." in preview
     assert "No row can be allocated" in preview
 
 
