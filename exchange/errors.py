@@ -192,8 +192,15 @@ def register_error_handlers(app: Flask) -> None:
         return jsonify(body), err.status
 
     @app.errorhandler(HTTPException)
-    def _http_error(err: HTTPException) -> tuple[Response, int]:
+    def _http_error(err: HTTPException) -> Any:
         status = err.code or 500
+        # the pages (exchange.web) render an HTML page for a browser's unknown address or
+        # stale form; API clients get JSON
+        html_page = app.extensions.get("exchange.html_error")
+        if html_page is not None and status >= 400 and status not in (401, 413):
+            page = html_page(err)
+            if page is not None:
+                return page
         code = HTTP_CODES.get(status, "error")
         g.error_code = code
         data = getattr(err, "data", None) or {}

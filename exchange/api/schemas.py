@@ -90,6 +90,11 @@ class MarketCreateSchema(Schema):
     )
     status = fields.Enum(MarketStatus, by_value=True, load_default=MarketStatus.OPEN)
     description = fields.String(load_default="", validate=validate.Length(0, 2000))
+    description_zh = fields.String(
+        load_default="",
+        validate=validate.Length(0, 2000),
+        metadata={"description": "The description in Chinese (shown on the Chinese pages)."},
+    )
     eligible_leagues = fields.List(
         fields.Nested(EligibleLeagueSchema),
         load_default=None,
@@ -161,6 +166,7 @@ class MarketSchema(Schema):
     mechanism = fields.String(metadata={"example": DEFAULT_MECHANISM})
     status = fields.Enum(MarketStatus, by_value=True)
     description = fields.String()
+    description_zh = fields.String()
     zonal = fields.Boolean()
     eligible_leagues = fields.List(fields.Nested(EligibleLeagueOutSchema), attribute="eligibility")
     transfer_limits = fields.List(fields.Nested(TransferLimitSchema), attribute="links")

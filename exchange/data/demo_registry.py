@@ -166,6 +166,8 @@ MARKETS: list[dict[str, Any]] = [
         "clearing_schedule": "*/5 * * * *",
         "description": "Annual Yellow River water-use quota of the seven Yellow River leagues. "
         "Zonal clearing: one zone per league, transfers limited between reaches.",
+        "description_zh": "沿黄七个盟市的黄河年度用水指标。"
+        "分区出清：每个盟市一个分区，河段之间的转让量受限。",
         "transfer_limits": YELLOW_RIVER_LINKS,
     },
     {
@@ -184,6 +186,7 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 1_200_000_000,  # synthetic
         "clearing_schedule": "1-59/5 * * * *",
         "description": "Water-use rights of the West Liao River leagues (synthetic cap).",
+        "description_zh": "西辽河流域盟市的用水权（总量为模拟数据）。",
     },
     {
         "code": "COD-2027",
@@ -201,6 +204,7 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 200_000,  # synthetic
         "clearing_schedule": "2-59/5 * * * *",
         "description": "Chemical oxygen demand; auctions start from the paid-use fee.",
+        "description_zh": "化学需氧量；竞价自有偿使用费起。",
     },
     {
         "code": "NH3N-2027",
@@ -218,6 +222,7 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 15_000,  # synthetic
         "clearing_schedule": "2-59/5 * * * *",
         "description": "Ammonia nitrogen; auctions start from the paid-use fee.",
+        "description_zh": "氨氮；竞价自有偿使用费起。",
     },
     {
         "code": "SO2-2027",
@@ -235,6 +240,7 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 300_000,  # synthetic
         "clearing_schedule": "3-59/5 * * * *",
         "description": "Sulphur dioxide; auctions start from the paid-use fee.",
+        "description_zh": "二氧化硫；竞价自有偿使用费起。",
     },
     {
         "code": "NOX-2027",
@@ -252,6 +258,7 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 350_000,  # synthetic
         "clearing_schedule": "3-59/5 * * * *",
         "description": "Nitrogen oxides; auctions start from the paid-use fee.",
+        "description_zh": "氮氧化物；竞价自有偿使用费起。",
     },
     {
         "code": "CEA-2026",
@@ -269,6 +276,7 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 600_000_000,  # synthetic
         "clearing_schedule": "4-59/5 * * * *",
         "description": "Allowances of the league-level carbon market, one vintage.",
+        "description_zh": "盟市级碳市场的配额，单一年度。",
     },
     {
         "code": "ENERGY-2027",
@@ -286,5 +294,6 @@ MARKETS: list[dict[str, Any]] = [
         "cap": 280_000_000,  # synthetic
         "clearing_schedule": "4-59/5 * * * *",
         "description": "Energy-use rights in tonnes of standard coal equivalent.",
+        "description_zh": "用能权，以吨标准煤计。",
     },
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -16,14 +17,15 @@ from exchange.identity import service, sessions
 from exchange.identity.authn import SessionUser, actor_of
 from exchange.identity.passwords import MAX_PASSWORD_LENGTH
 from exchange.identity.security import limiter, login_limit
+from exchange.models import Role
 
 auth_pages = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    username = StringField("Username 用户名", validators=[DataRequired(), Length(1, 64)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(1, 64)])
     password = PasswordField(
-        "Password 密码", validators=[DataRequired(), Length(1, MAX_PASSWORD_LENGTH)]
+        _l("Password"), validators=[DataRequired(), Length(1, MAX_PASSWORD_LENGTH)]
     )
 
 
@@ -46,6 +48,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.home")
 
 
+def landing_page(role: Role) -> str:
+    """Where a role starts after logging in: its own page."""
+    endpoints = {
+        Role.LEAGUE: "desk.index",
+        Role.REGULATOR: "console.index",
+        Role.AUDITOR: "audit.journals",
+    }
+    return url_for(endpoints.get(role, "pages.home"))
+
+
 @auth_pages.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def login() -> Response | tuple[str, int] | str:
@@ -57,7 +69,8 @@ def login() -> Response | tuple[str, int] | str:
             session.clear()  # a new session on login: nothing carried over from before
             login_user(SessionUser.of(user))
             g.actor = actor_of(user, auth="session")
-            return redirect(_safe_next(request.args.get("next")))
+            target = request.args.get("next")
+            return redirect(_safe_next(target) if target else landing_page(user.role))
         return render_template("auth/login.html", form=form, failed=True), 401
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, failed=False), status

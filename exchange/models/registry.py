@@ -158,6 +158,7 @@ class Market(Base):
         _enum(MarketStatus, "market_status"), default=MarketStatus.OPEN
     )
     description: Mapped[str] = mapped_column(String(2000), default="")
+    description_zh: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     eligibility: Mapped[list[MarketLeague]] = relationship(

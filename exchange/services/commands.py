@@ -53,6 +53,7 @@ class CreateMarket:
     mechanism: str = DEFAULT_MECHANISM
     status: MarketStatus = MarketStatus.OPEN
     description: str = ""
+    description_zh: str = ""
     eligible_leagues: tuple[EligibleLeague, ...] | None = None
     transfer_limits: tuple[TransferLimitSpec, ...] = field(default_factory=tuple)
 

@@ -107,6 +107,7 @@ def create_market(session: Session, command: CreateMarket) -> Market:
         mechanism=command.mechanism,
         status=command.status,
         description=command.description,
+        description_zh=command.description_zh,
         eligibility=[MarketLeague(league_code=c, zone=z) for c, z in eligibility],
         links=_links(command.transfer_limits, {zone for _, zone in eligibility}),
     )

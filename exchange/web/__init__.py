@@ -20,15 +20,35 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     """Bind i18n and filters, import the job kinds and register the page blueprints."""
     from exchange.jobs.notice import init_notice
+    from exchange.web import statement  # noqa: F401  (its routes are on the desk blueprint)
     from exchange.web.audit import audit
     from exchange.web.console import console
     from exchange.web.desk import desk
+    from exchange.web.errors import html_error_for_browsers
     from exchange.web.formatting import init_formatting
     from exchange.web.i18n import init_i18n
+    from exchange.web.messages import init_messages
+    from exchange.web.names import init_names
     from exchange.web.public import pages
 
     init_i18n(app)
     init_formatting(app)
     init_notice(app)
+    init_names(app)
+    init_messages(app)
+    app.extensions["exchange.html_error"] = html_error_for_browsers
     for blueprint in (pages, desk, console, audit):
         app.register_blueprint(blueprint)
+    _login_keeps_username()
+
+
+def _login_keeps_username() -> None:
+    """A login form sent with an expired CSRF token comes back with the username kept."""
+    from flask import render_template
+
+    from exchange.identity.pages import LoginForm
+    from exchange.web.errors import on_stale_form
+
+    @on_stale_form("auth.login")
+    def _stale_login() -> str:
+        return render_template("auth/login.html", form=LoginForm(), failed=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -18,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 import ledger
@@ -25,12 +26,12 @@ from exchange.api.access import Actor, Role
 from exchange.checkpointing import uploaded_checkpoint
 from exchange.csv_safe import SafeDictWriter
 from exchange.extensions import db
+from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops, registry
 from exchange.web import jobs, queries
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
 from exchange.web.forms import CsrfOnlyForm
-from exchange.web.i18n import t
 from exchange.web.query_args import page_arg
 from exchange.web.tasks import CHECKS
 from exchange.web.verify_jobs import start_verification
@@ -41,13 +42,15 @@ html_errors(audit)
 JOURNALS_PAGE = 20
 VERIFY_KINDS = ("verify",)
 EXPORT_COLUMNS = [
-    "journal_id", "chain", "seq", "kind", "reference", "actor", "created_at", "prev_hash",
-    "hash", "posting", "account_kind", "owner", "asset", "amount", "hold_id",
+    "journal_id", "chain", "seq", "kind", "reference", "actor", "created_at_utc+8",
+    "prev_hash", "hash", "posting", "account_kind", "owner", "asset", "amount", "amount_unit",
+    "hold_id",
 ]  # fmt: skip
 
 
-def _parse_time(raw: str) -> datetime | None:
-    """``2027-03-01`` or ``2027-03-01T10:00`` (UTC) from a filter field; None if empty or bad."""
+def _parse_time(raw: str, *, end: bool = False) -> datetime | None:
+    """``2027-03-01`` or ``2027-03-01T10:00`` in Beijing time from a filter field; None if
+    empty or bad. A bare date as the end of a range means the whole of that day."""
     raw = raw.strip()
     if not raw:
         return None
@@ -55,7 +58,9 @@ def _parse_time(raw: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    if end and len(raw) == 10:
+        value += timedelta(days=1)
+    return value.replace(tzinfo=EXCHANGE_TZ) if value.tzinfo is None else value
 
 
 @audit.get("")
@@ -81,9 +86,9 @@ def journals(actor: Actor) -> str:
         filters["reference"] = reference
     for name, raw in (("since", since_raw), ("until", until_raw)):
         if raw.strip():
-            parsed = _parse_time(raw)
+            parsed = _parse_time(raw, end=name == "until")
             if parsed is None:
-                problems.append(f"{name}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+                problems.append(_("Dates: use the date picker, or YYYY-MM-DD."))
             else:
                 filters[name] = parsed
     page = page_arg()
@@ -146,7 +151,13 @@ def verify_start(actor: Actor) -> BaseResponse | tuple[str, int]:
         db.session, actor=actor.username, replay_runs=20, checkpoint=checkpoint
     )
     if not started:
-        flash(t("verify_already_running", id=job_id), "info")
+        flash(
+            _(
+                "A verification is already running (job %(id)s); here it is. One runs at a time.",
+                id=job_id,
+            ),
+            "info",
+        )
     return redirect(url_for("audit.verify_job", job_id=job_id))
 
 
@@ -169,7 +180,12 @@ def export_csv(actor: Actor) -> Response:
         out = io.StringIO()
         writer = SafeDictWriter(out, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
+        units = {a: n.get("unit", "") for a, n in queries.market_of_asset(db.session).items()}
         for count, row in enumerate(ledger_ops.export_rows(db.session), 1):
+            created = datetime.fromisoformat(row.pop("created_at"))
+            row["created_at_utc+8"] = created.astimezone(EXCHANGE_TZ).isoformat()
+            asset = row["asset"]
+            row["amount_unit"] = "fen" if asset.startswith("cash") else units.get(asset, "")
             writer.writerow(row)
             if count % 2000 == 0:
                 yield out.getvalue()

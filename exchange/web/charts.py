@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from babel.numbers import format_compact_decimal
 from markupsafe import Markup
 
-from exchange.web.formatting import local_time, quantity, yuan
+from exchange.web.formatting import local_time, page_language, quantity, yuan
 
 WIDTH = 720
 HEIGHT = 340
@@ -72,6 +73,15 @@ def _compact(value: float) -> str:
     if value == int(value):
         return f"{value:,.0f}"
     return f"{float(f'{value:.3g}'):g}"
+
+
+def axis_quantity(value: float, lang: str | None = None) -> str:
+    """A quantity on an axis as the page's reader reads it: in Chinese from 1万 on in 万/亿
+    (80万, 13.9万, 58.6亿), otherwise k/M/G (``_compact``)."""
+    lang = lang or page_language()
+    if lang == "zh" and abs(value) >= 10_000:
+        return format_compact_decimal(value, locale="zh_CN", fraction_digits=2)
+    return _compact(value)
 
 
 def price_labels(ticks: Sequence[float]) -> list[str]:
@@ -232,7 +242,7 @@ def curves_chart(
         parts,
         x,
         y,
-        [(v, _compact(v)) for v in xt],
+        [(v, axis_quantity(v)) for v in xt],
         list(zip(yt, price_labels(yt), strict=True)),
         f"{labels['quantity']} ({unit})",
         labels["price"],
@@ -332,7 +342,7 @@ def history_chart(
     parts.append("</g>")
     parts.append(
         f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{split + 24}" text-anchor="end">'
-        f"{escape(_compact(top_volume))}</text>"
+        f"{escape(axis_quantity(top_volume))}</text>"
     )
     for (css, _label), name in zip(legend, series, strict=False):
         coords = [

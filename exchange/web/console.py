@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+import ledger
 from exchange.api.access import Actor, Role
 from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.extensions import db
@@ -17,13 +19,25 @@ from exchange.models import OrderStatus, RunTrigger, utcnow
 from exchange.services import ledger_ops, registry, visibility
 from exchange.uow import unit_of_work
 from exchange.web import jobs, queries
-from exchange.web.access import pages_for
-from exchange.web.errors import html_errors
-from exchange.web.formatting import parse_quantity, parse_yuan, yuan
+from exchange.web.access import page_actor, pages_for
+from exchange.web.errors import html_errors, on_stale_form
+from exchange.web.formatting import (
+    human_quantity,
+    local_time,
+    parse_quantity,
+    parse_yuan,
+    run_price,
+    with_unit,
+    yuan,
+)
+from exchange.web.formatting import quantity as qty
 from exchange.web.forms import AllocationForm, CsrfOnlyForm, DepositForm, UploadForm, choices
-from exchange.web.i18n import t
+from exchange.web.labels import label
+from exchange.web.messages import refusal
+from exchange.web.names import league_name, market_name
 from exchange.web.public import curves_svg
 from exchange.web.query_args import id_arg, page_arg
+from exchange.web.run_view import headline, price_sorted
 from exchange.web.tasks import ALREADY_IMPORTED
 
 console = Blueprint("console", __name__)
@@ -41,10 +55,12 @@ def _forms(
     session = db.session
     leagues = registry.list_leagues(session)
     markets = registry.list_markets(session)
-    league_choices = choices([(lg.code, f"{lg.name_zh} {lg.name_en}") for lg in leagues])
+    league_choices = choices([(lg.code, f"{league_name(lg.code)} ({lg.code})") for lg in leagues])
     allocation = allocation or AllocationForm(formdata=None, prefix="alloc")
     allocation.league.choices = league_choices
-    allocation.market.choices = choices([(m.code, f"{m.code} ({m.unit})") for m in markets])
+    allocation.market.choices = choices(
+        [(m.code, f"{m.code} · {market_name(m.code)} ({label('unit', m.unit)})") for m in markets]
+    )
     deposit = deposit or DepositForm(formdata=None, prefix="deposit")
     deposit.league.choices = league_choices
     return {"allocation_form": allocation, "deposit_form": deposit}
@@ -80,63 +96,132 @@ def index(actor: Actor) -> tuple[str, int]:
 
 @console.post("/regulator/allocations")
 @pages_for(Role.REGULATOR)
-def allocate(actor: Actor) -> BaseResponse | tuple[str, int]:
-    """One allocation (issuance) through ``ledger_ops.allocate``."""
+def allocate(actor: Actor) -> BaseResponse | tuple[str, int] | str:
+    """One allocation (issuance) through ``ledger_ops.allocate``: a summary, then confirmed."""
     form = AllocationForm(prefix="alloc")
     _forms(allocation=form)
+    if request.form.get("edit"):
+        return _render(allocation=form)
     if form.validate():
+        market = registry.get_market_by_code(db.session, form.market.data)
         try:
             quantity = parse_quantity(form.quantity.data)
         except ValueError as exc:
             form.quantity.errors.append(str(exc))
         else:
-            try:
-                with unit_of_work(db.session) as session:
-                    done = ledger_ops.allocate(
-                        session,
-                        ledger_ops.Allocation(
-                            league=form.league.data,
-                            market=form.market.data,
-                            quantity=quantity,
-                            reference=(form.reference.data or "").strip() or None,
-                        ),
-                        actor=actor.username,
+            reference = (form.reference.data or "").strip() or None
+            issued = ledger.issued_total(db.session, ledger.market_asset(market.id))
+            if quantity <= 0:
+                form.quantity.errors.append(_("Enter a quantity above zero."))
+            elif issued + quantity > market.cap:
+                form.quantity.errors.append(
+                    _(
+                        "This would exceed the market's cap: %(remaining)s can still be issued.",
+                        remaining=_units(market.cap - issued, market.unit),
                     )
-            except ExchangeError as exc:  # rolled back by the unit of work
-                field = getattr(form, exc.field or "", None) or form.quantity
-                field.errors = [*field.errors, exc.message]
-            else:
-                unit = registry.get_market_by_code(db.session, done["market"]).unit
-                flash(
-                    t(
-                        "allocated",
-                        quantity=f"{done['quantity']:,}",
-                        unit=unit,
-                        market=done["market"],
-                        league=done["league"],
-                        journal=done["journal_id"],
-                    ),
-                    "success",
                 )
-                return redirect(url_for("console.index"))
-    flash(t("form_has_errors"), "error")
+            elif not request.form.get("confirm"):
+                return _confirm_allocation(form, market, quantity, issued, reference)
+            else:
+                try:
+                    with unit_of_work(db.session) as session:
+                        done = ledger_ops.allocate(
+                            session,
+                            ledger_ops.Allocation(
+                                league=form.league.data,
+                                market=form.market.data,
+                                quantity=quantity,
+                                reference=reference,
+                            ),
+                            actor=actor.username,
+                        )
+                except ExchangeError as exc:  # rolled back by the unit of work
+                    field = getattr(form, exc.field or "", None) or form.quantity
+                    field.errors = [*field.errors, refusal(exc, market)]
+                else:
+                    flash(
+                        _(
+                            "Allocated %(quantity)s of %(market)s to %(league)s (journal "
+                            "%(journal)s); %(remaining)s of the cap remain.",
+                            quantity=_units(done["quantity"], market.unit),
+                            market=market_name(done["market"]),
+                            league=league_name(done["league"]),
+                            journal=done["journal_id"],
+                            remaining=_units(done["remaining"], market.unit),
+                        ),
+                        "success",
+                    )
+                    return redirect(url_for("console.index"))
+    flash(_("Please correct the fields marked below."), "error")
     return _render(allocation=form)
+
+
+def found_unit(run: Any) -> str:
+    """The unit of a run's market."""
+    return str(registry.get_market(db.session, run.market_id).unit)
+
+
+def _units(value: int, unit: str) -> str:
+    return with_unit(value, unit)
+
+
+def _confirm_allocation(
+    form: AllocationForm, market: Any, quantity: int, issued: int, reference: str | None
+) -> str:
+    return render_template(
+        "confirm.html",
+        heading=_("Allocation: please confirm"),
+        summary=[
+            (_("League"), league_name(form.league.data)),
+            (_("Market"), market_name(market.code)),
+            (_("Quantity to issue"), human_quantity(quantity, market.unit)),
+            (_("Cap"), human_quantity(market.cap, market.unit)),
+            (_("Issued so far"), human_quantity(issued, market.unit)),
+            (
+                _("Left under the cap afterwards"),
+                human_quantity(market.cap - issued - quantity, market.unit),
+            ),
+            (_("Reference"), reference or _("(set by the exchange)")),
+        ],
+        note=_(
+            "Issued rights are booked in the ledger at once; an allocation cannot be taken "
+            "back from the console."
+        ),
+        irreversible=True,
+        action=url_for("console.allocate"),
+        fields=[
+            ("alloc-league", form.league.data),
+            ("alloc-market", form.market.data),
+            ("alloc-quantity", form.quantity.data),
+            ("alloc-reference", form.reference.data or ""),
+        ],
+        form=CsrfOnlyForm(formdata=None),
+        confirm_label=_("Allocate %(quantity)s", quantity=_units(quantity, market.unit)),
+        back=url_for("console.index") + "#h-allocation",
+        can_edit=True,
+    )
 
 
 @console.post("/regulator/deposits")
 @pages_for(Role.REGULATOR)
-def deposit(actor: Actor) -> BaseResponse | tuple[str, int]:
-    """A cash deposit (typed in yuan, booked in fen) through ``ledger_ops.deposit``."""
+def deposit(actor: Actor) -> BaseResponse | tuple[str, int] | str:
+    """A cash deposit (typed in yuan, booked in fen) through ``ledger_ops.deposit``: a
+    summary, then confirmed."""
     form = DepositForm(prefix="deposit")
     _forms(deposit=form)
+    if request.form.get("edit"):
+        return _render(deposit=form)
     if form.validate():
         try:
             amount = parse_yuan(form.amount.data)
             if amount <= 0:
-                raise ValueError("enter an amount above zero")
+                raise ValueError(_("Enter an amount above zero."))
         except ValueError as exc:
             form.amount.errors.append(str(exc))
         else:
+            reference = (form.reference.data or "").strip() or None
+            if not request.form.get("confirm"):
+                return _confirm_deposit(form, amount, reference)
             try:
                 with unit_of_work(db.session) as session:
                     done = ledger_ops.deposit(
@@ -144,16 +229,69 @@ def deposit(actor: Actor) -> BaseResponse | tuple[str, int]:
                         league=form.league.data,
                         amount=amount,
                         actor=actor.username,
-                        reference=(form.reference.data or "").strip() or None,
+                        reference=reference,
                     )
             except ExchangeError as exc:  # rolled back by the unit of work
                 field = getattr(form, exc.field or "", None) or form.amount
-                field.errors = [*field.errors, exc.message]
+                field.errors = [*field.errors, refusal(exc)]
             else:
-                flash(t("deposited", amount=yuan(done["amount"]), league=done["league"]), "success")
+                flash(
+                    _(
+                        "Deposited %(amount)s yuan to %(league)s (journal %(journal)s); "
+                        "%(available)s yuan available now.",
+                        amount=yuan(done["amount"]),
+                        league=league_name(done["league"]),
+                        journal=done["journal_id"],
+                        available=yuan(done["available"]),
+                    ),
+                    "success",
+                )
                 return redirect(url_for("console.index"))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render(deposit=form)
+
+
+def _confirm_deposit(form: DepositForm, amount: int, reference: str | None) -> str:
+    return render_template(
+        "confirm.html",
+        heading=_("Cash deposit: please confirm"),
+        summary=[
+            (_("League"), league_name(form.league.data)),
+            (_("Amount (yuan)"), yuan(amount)),
+            (_("Reference"), reference or _("(set by the exchange)")),
+        ],
+        note=_(
+            "The cash is credited in the ledger at once; a deposit cannot be taken back from "
+            "the console."
+        ),
+        irreversible=True,
+        action=url_for("console.deposit"),
+        fields=[
+            ("deposit-league", form.league.data),
+            ("deposit-amount", form.amount.data),
+            ("deposit-reference", form.reference.data or ""),
+        ],
+        form=CsrfOnlyForm(formdata=None),
+        confirm_label=_("Deposit %(amount)s yuan", amount=yuan(amount)),
+        back=url_for("console.index") + "#h-deposit",
+        can_edit=True,
+    )
+
+
+@on_stale_form("console.allocate")
+def _stale_allocate() -> Any:
+    if page_actor(Role.REGULATOR) is None:
+        return None
+    form = AllocationForm(prefix="alloc")
+    return _render(allocation=form)[0]
+
+
+@on_stale_form("console.deposit")
+def _stale_deposit() -> Any:
+    if page_actor(Role.REGULATOR) is None:
+        return None
+    form = DepositForm(prefix="deposit")
+    return _render(deposit=form)[0]
 
 
 @console.post("/regulator/allocations/upload")
@@ -176,7 +314,7 @@ def upload(actor: Actor) -> BaseResponse | tuple[str, int]:
             params={"text": text, "filename": (form.file.data.filename or "")[:200]},
         )
         return redirect(url_for("console.upload_job", job_id=job_id))
-    flash(t("form_has_errors"), "error")
+    flash(_("Please correct the fields marked below."), "error")
     return _render()
 
 
@@ -217,12 +355,42 @@ def import_job(job_id: int, actor: Actor) -> str:
     return render_template("console/import.html", job=job, progress=jobs.live_progress(job))
 
 
+@console.get("/regulator/markets/<int:market_id>/clear")
+@pages_for(Role.REGULATOR)
+def clear_confirm(market_id: int, actor: Actor) -> str:
+    """What clearing now does, to confirm."""
+    market = registry.get_market(db.session, market_id)
+    summary = queries.market_summaries(db.session, [market])[0]
+    live = queries.live_order_count(db.session, market_id)
+    return render_template(
+        "confirm.html",
+        heading=_("Clear %(market)s now: please confirm", market=market_name(market.code)),
+        summary=[
+            (_("Market"), market_name(market.code)),
+            (_("Window"), _("now (%(time)s, Beijing time)", time=local_time(utcnow()))),
+            (_("Open orders in the book"), qty(live)),
+            (_("Next scheduled run"), local_time(summary.next_run)),
+        ],
+        note=_(
+            "A clearing run matches the open orders and settles the trades in the ledger at "
+            "once; its result cannot be undone. A window already cleared is not cleared again."
+        ),
+        irreversible=True,
+        action=url_for("console.clear", market_id=market.id),
+        fields=[],
+        form=CsrfOnlyForm(formdata=None),
+        confirm_label=_("Clear now"),
+        back=url_for("console.index"),
+        can_edit=False,
+    )
+
+
 @console.post("/regulator/markets/<int:market_id>/clear")
 @pages_for(Role.REGULATOR)
 def clear(market_id: int, actor: Actor) -> BaseResponse:
     """Clear a market now (a manual run of the current window)."""
     with unit_of_work(db.session) as session:  # the read ends here; the run is its own unit
-        registry.get_market(session, market_id)
+        code = registry.get_market(session, market_id).code
     outcome = clearing.run_clearing(
         current_app.extensions["exchange.db"]["sessions"],
         market_id,
@@ -230,8 +398,26 @@ def clear(market_id: int, actor: Actor) -> BaseResponse:
         trigger=RunTrigger.MANUAL,
         actor=actor.username,
     )
-    key = "run_done" if outcome.created else "run_existing"
-    flash(t(key, id=outcome.run_id), "success")
+    if outcome.created:
+        found = clearing.get_run(db.session, outcome.run_id)
+        price = run_price(found)
+        if price is None:
+            message = _(
+                "Clearing run %(id)s of %(market)s done: nothing traded.",
+                id=outcome.run_id,
+                market=market_name(code),
+            )
+        else:
+            message = _(
+                "Clearing run %(id)s of %(market)s done: price %(price)s yuan, volume %(volume)s.",
+                id=outcome.run_id,
+                market=market_name(code),
+                price=price,
+                volume=with_unit(found.volume or 0, found_unit(found)),
+            )
+        flash(message, "success")
+    else:
+        flash(_("This window was already cleared: run %(id)s.", id=outcome.run_id), "success")
     return redirect(url_for("console.run", run_id=outcome.run_id))
 
 
@@ -278,12 +464,15 @@ def run(run_id: int, actor: Actor) -> str:
         snapshot.append({**item, "league": league, "status": status.value})
     show_curves = auction_visibility.curves_visible(actor, lambda: sealed)
     journals = ledger_ops.journals(session, reference=f"run:{run_id}/", per_page=500)
+    book = price_sorted(snapshot)
     return render_template(
         "console/run.html",
         run=found,
         market=market,
+        head=headline(found, book if not sealed else None, prices_visible=show_curves),
         curves_svg=curves_svg(market, found) if show_curves else None,
         snapshot=snapshot,
+        book=book,
         sealed=sealed,
         fills=queries.fills(session, run_id=run_id, limit=1000),
         journals=journals,

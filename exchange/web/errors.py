@@ -1,17 +1,88 @@
-"""Errors of the pages as HTML pages (the API keeps its JSON bodies).
+"""Errors seen by a person as HTML pages in the page's language (the API keeps JSON).
 
 Bad credentials (401: a malformed or unknown bearer token, refused before any view)
-keep the JSON body of the rest of the app: only API clients send tokens.
+keep the JSON body of the rest of the app: only API clients send tokens. A browser
+asking for an unknown address (``Accept: text/html``, not under ``/api/``) gets the
+site's 404 page. A form sent with an expired CSRF token comes back with what was
+typed and a message, when its view registered how to show it again
+(``on_stale_form``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, jsonify, render_template
+from flask import Blueprint, flash, g, jsonify, render_template, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from exchange.errors import HTTP_CODES, ExchangeError, error_body
+
+NOT_PAGES = ("/api/", "/openapi.json", "/metrics", "/healthz", "/static/")
+STALE_FORM_VIEWS: dict[str, Callable[[], Any]] = {}
+
+
+def on_stale_form(endpoint: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register how ``endpoint``'s form is shown again, input kept, after a CSRF failure
+    (the view returns None when the form is not the current user's to see)."""
+
+    def register(view: Callable[[], Any]) -> Callable[[], Any]:
+        STALE_FORM_VIEWS[endpoint] = view
+        return view
+
+    return register
+
+
+def wants_html() -> bool:
+    """A browser asking for a page (not an API client, not a machine endpoint)."""
+    if request.path.startswith(NOT_PAGES) or "Authorization" in request.headers:
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > 0
+
+
+def _status_message(status: int) -> str:
+    messages = {
+        400: _("The request was not understood."),
+        403: _("You may not open this page."),
+        404: _("This page does not exist. Check the address, or start from the markets."),
+        405: _("This address does not take this kind of request."),
+        409: _("This conflicts with the current state; reload the page and try again."),
+        413: _("The upload is too large."),
+        422: _("The values sent cannot be used."),
+        429: _("Too many attempts; wait a minute and try again."),
+    }
+    return messages.get(status, _("Something went wrong (error %(status)s).", status=status))
+
+
+def html_error(err: HTTPException) -> Any:
+    """The HTML answer to an HTTP error of a page (or of a browser's unknown address)."""
+    status = err.code or 500
+    g.error_code = HTTP_CODES.get(status, "error")
+    if isinstance(err, CSRFError):
+        stale = STALE_FORM_VIEWS.get(request.endpoint or "")
+        message = _(
+            "This form had expired (it was open too long, or you logged in again "
+            "meanwhile). Nothing was done. Check your input below and send it again."
+        )
+        if stale is not None and request.method == "POST":
+            flash(message, "error")  # before rendering: the page shows it
+            try:
+                page = stale()  # None: not this user's form (anonymous, another role)
+            except HTTPException:
+                page = None
+            if page is not None:
+                return page, 400
+            session.get("_flashes", []).pop()
+        return _error_page(400, message)
+    return _error_page(status, _status_message(status))
+
+
+def html_error_for_browsers(err: HTTPException) -> Any:
+    """The app's HTTP-error hook: a page for a browser (``wants_html``), else None (JSON)."""
+    return html_error(err) if wants_html() else None
 
 
 def html_errors(blueprint: Blueprint) -> None:
@@ -22,14 +93,15 @@ def html_errors(blueprint: Blueprint) -> None:
         g.error_code = err.code  # as the app's handler does, for the metrics
         if err.status == 401:
             return jsonify(error_body(err.status, err.code, err.message)), err.status
-        return _error_page(err.status, err.message)
+        from exchange.web.messages import refusal
+
+        return _error_page(err.status, refusal(err))
 
     @blueprint.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:
         if err.code is None or err.code < 400:
             return err
-        g.error_code = HTTP_CODES.get(err.code, "error")
-        return _error_page(err.code, err.description or err.name)
+        return html_error(err)
 
 
 def _error_page(status: int, message: str) -> tuple[str, int]:

@@ -128,6 +128,21 @@ def fills(
     return [FillRow(*row) for row in rows]
 
 
+def live_order_count(session: Session, market_id: int) -> int:
+    """How many orders of a market are open or partially filled."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(
+                Order.market_id == market_id,
+                Order.status.in_([OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED]),
+            )
+        )
+        or 0
+    )
+
+
 def order_states(session: Session, order_ids: Sequence[int]) -> dict[int, tuple[str, OrderStatus]]:
     """Order id -> (league, status) for the orders of a snapshot."""
     result: dict[int, tuple[str, OrderStatus]] = {}
@@ -197,7 +212,9 @@ def preview_allocations(session: Session, text: str, progress: Any = None) -> Al
         except StopIteration:
             break
         except csv.Error as exc:
-            preview.rejected.append({"line": reader.line_num, "raw": "", "problem": str(exc)})
+            preview.rejected.append(
+                {"line": reader.line_num, "raw": "", "problem": {"text": str(exc), "code": "csv"}}
+            )
             break
         line_no = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -210,10 +227,12 @@ def preview_allocations(session: Session, text: str, progress: Any = None) -> Al
             if item.market not in issued:
                 issued[item.market] = ledger.issued_total(session, asset)
             if issued[item.market] + item.quantity > market.cap:
-                problem = (
-                    f"over the cap of {market.code}: {market.cap - issued[item.market]} "
-                    f"{market.unit} left, {item.quantity} asked"
-                )
+                left = market.cap - issued[item.market]
+                problem = {
+                    "text": f"over the cap of {market.code}: {left} {market.unit} left, "
+                    f"{item.quantity} asked",
+                    "code": "over_cap", "market": market.code, "left": left, "unit": market.unit,
+                }  # fmt: skip
             else:
                 issued[item.market] += item.quantity
         if problem is not None or item is None:
@@ -246,27 +265,38 @@ def _check_row(
     leagues: set[str],
     markets: dict[str, Market],
     eligible: dict[int, set[str]],
-) -> tuple[str | None, ledger_ops.Allocation | None]:
+) -> tuple[dict[str, Any] | None, ledger_ops.Allocation | None]:
+    """The row's allocation, or its problem: ``{"text": English, "code": ..., params}``
+    (the page words the code in its language; ``text`` is the service's message)."""
     try:
         (item,) = ledger_ops.read_allocations_csv([header, raw])
     except ExchangeError as exc:
         message = exc.message
         if message.startswith("line "):
             message = message.split(": ", 1)[-1]
-        return message, None
+        code = "not_integer" if "not a positive integer" in message else "quantity_positive"
+        if "quantity" not in message:
+            code = "row"
+        return {"text": message, "code": code}, None
     except ValueError:
-        return "not one row of league,market,quantity[,reference]", None
+        return {"text": "not one row of league,market,quantity[,reference]", "code": "row"}, None
     if item.league not in leagues:
-        return f"unknown league {item.league!r}", None
+        return {"text": f"unknown league {item.league!r}", "code": "unknown_league",
+                "league": item.league}, None  # fmt: skip
     market = markets.get(item.market)
     if market is None:
-        return f"unknown market {item.market!r}", None
+        return {"text": f"unknown market {item.market!r}", "code": "unknown_market",
+                "market": item.market}, None  # fmt: skip
     if item.league not in eligible[market.id]:
-        return f"league {item.league!r} is not eligible for {market.code}", None
+        return {"text": f"league {item.league!r} is not eligible for {market.code}",
+                "code": "not_eligible", "league": item.league,
+                "market": market.code}, None  # fmt: skip
     if item.quantity % market.lot:
-        return f"quantity {item.quantity} is not a multiple of the lot {market.lot}", None
+        return {"text": f"quantity {item.quantity} is not a multiple of the lot {market.lot}",
+                "code": "lot", "lot": market.lot, "unit": market.unit}, None  # fmt: skip
     if item.reference is not None and not ledger_ops.REFERENCE.match(item.reference):
-        return "reference: 1-100 characters without '|' or control characters", None
+        return {"text": "reference: 1-100 characters without '|' or control characters",
+                "code": "reference"}, None  # fmt: skip
     if item.reference is not None and (reserved := user_reference_error(item.reference)):
-        return reserved, None
+        return {"text": reserved, "code": "reserved_reference"}, None
     return None, item

@@ -101,7 +101,7 @@ def test_order_to_fill_to_audit_to_chart(open_session: Any) -> None:
     page.fill("#client_order_id", "e2e-buy-1")
     page.click("text=Place order")
     error = page.locator("#limit_price-error")
-    assert "tick" in error.inner_text()
+    assert error.inner_text() == "The price must be a multiple of 1.00 yuan."
     assert page.input_value("#quantity") == "10"
     assert page.input_value("#limit_price") == "1900.50"
     assert page.get_attribute("#limit_price", "aria-invalid") == "true"
@@ -133,7 +133,9 @@ def test_order_to_fill_to_audit_to_chart(open_session: Any) -> None:
     regulator = open_session("regulator")
     regulator.goto("/regulator")
     regulator.shot("04-console", guide=True)
-    regulator.page.click(f'button[aria-label="Clear {MARKET} now"]')
+    regulator.page.click(f'#console-markets tr[data-market="{MARKET}"] a.button')
+    assert "This cannot be undone." in regulator.page.inner_text("#confirm-note")
+    regulator.page.click("#confirm-button")
     regulator.page.wait_for_selector("#run-price")
     price_text = regulator.page.inner_text("#run-price")
     assert re.fullmatch(r"[\d,]+\.\d\d", price_text), price_text

@@ -258,6 +258,15 @@ NO_SUCH_JOB = frozenset({404})  # allowed roles reach the view, which finds no j
 RULES.update(
     {
         ("GET", "/markets/<code>"): Rule("/markets/{market_code}", everyone()),
+        ("GET", "/markets/<code>/runs/<int:run_id>"): Rule(
+            "/markets/{market_code}/runs/{run_id}", everyone()
+        ),
+        ("GET", "/desk/orders/<int:order_id>/cancel"): Rule(
+            "/desk/orders/{order_id}/cancel", page_for("league_own")
+        ),
+        ("GET", "/regulator/markets/<int:market_id>/clear"): Rule(
+            "/regulator/markets/{market_id}/clear", page_for("regulator")
+        ),
         ("GET", "/desk"): Rule("/desk", page_for(*LEAGUES_PAGE)),
         ("POST", "/desk/orders"): Rule(
             "/desk/orders",

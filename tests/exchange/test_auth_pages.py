@@ -48,7 +48,7 @@ def test_login_starts_a_session_with_safe_cookie_settings(
 ) -> None:
     response = login(client, username="RITA")  # usernames are case-insensitive
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/regulator"  # each role lands on its own page
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie

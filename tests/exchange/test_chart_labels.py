@@ -97,3 +97,23 @@ def test_a_zonal_run_shows_its_price_range() -> None:
     assert run_price(SimpleNamespace(price=None, zone_prices={"a": 90, "b": 90})) == "0.90"
     assert run_price(SimpleNamespace(price=None, zone_prices={"a": None})) is None
     assert run_price(SimpleNamespace(price=1234, zone_prices=None)) == "12.34"
+
+
+YI = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
+
+
+@given(st.integers(min_value=10_000, max_value=10**12))
+def test_chinese_axis_labels_in_wan_and_yi_read_back_as_the_value(value: int) -> None:
+    label = charts.axis_quantity(value, "zh")
+    match = re.fullmatch(r"([\d.]+)(万亿|万|亿)", label)
+    assert match, label
+    read = float(match.group(1)) * YI[match.group(2)]
+    assert abs(read - value) <= 0.005 * value + YI[match.group(2)] * 0.005, (value, label)
+
+
+def test_chinese_axis_labels_examples() -> None:
+    assert charts.axis_quantity(80_000, "zh") == "8万"
+    assert charts.axis_quantity(139_000, "zh") == "13.9万"
+    assert charts.axis_quantity(5_860_000_000, "zh") == "58.6亿"
+    assert charts.axis_quantity(9_500, "zh") == charts._compact(9_500)
+    assert charts.axis_quantity(139_000, "en") == "139k"

@@ -32,6 +32,7 @@ def test_every_page_of_a_role_sends_anonymous_visitors_to_log_in(
     assert len(PAGE_ROUTES) >= 10
     for _method, rule in PAGE_ROUTES:
         path = rule.replace("<int:job_id>", "1").replace("<int:run_id>", "1")
+        path = path.replace("<int:order_id>", "1").replace("<int:market_id>", "1")
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"].startswith("/login?next=/"), path
@@ -69,11 +70,12 @@ def test_every_page_passes_the_accessibility_smoke_check(
     checked = 0
     pages = [("anonymous", "/"), ("anonymous", "/markets/COD-2027"), ("anonymous", "/login")]
     pages += [("anonymous", "/markets/YR-WATER-2027"), ("anonymous", "/?lang=zh")]
+    pages += [("anonymous", f"/markets/COD-2027/runs/{cleared}"), ("anonymous", "/api/docs")]
     for _method, rule in PAGE_ROUTES:
         expect = RULES[("GET", rule)].expect
         for actor in ACTORS:
-            if expect[actor] == OK and "<int:job_id>" not in rule:
-                path = rule.replace("<int:run_id>", str(cleared))
+            if expect[actor] == OK and "<int:job_id>" not in rule and "order_id" not in rule:
+                path = rule.replace("<int:run_id>", str(cleared)).replace("<int:market_id>", "1")
                 pages.append((actor, path))
                 pages.append((actor, path + ("&" if "?" in path else "?") + "lang=zh"))
                 break

@@ -69,7 +69,7 @@ def test_order_errors_are_shown_next_to_the_field_with_the_typed_values(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     error = re.search(r'<p class="field-error" id="limit_price-error">([^<]*)</p>', page)
-    assert error and "tick" in error.group(1)
+    assert error and error.group(1) == "The price must be a multiple of 1.00 yuan."
     assert 'value="1234.5"' in page and 'value="7"' in page
     assert 'aria-invalid="true"' in page
     # not a number, a lot of zero, an idempotency key the API would refuse
@@ -86,7 +86,7 @@ def holding(page: str, code: str) -> list[str]:
     """Posted, held and available of a market in the desk's holdings table."""
     row = re.search(rf'<tr data-asset="{code}">(.*?)</tr>', page, re.S)
     assert row, f"no holding row for {code}"
-    return re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    return re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(1))
 
 
 def test_retirement_from_the_desk(world: Flask, client: FlaskClient) -> None:
@@ -99,9 +99,16 @@ def test_retirement_from_the_desk(world: Flask, client: FlaskClient) -> None:
         "retire-quantity": "5",
         "retire-reference": "surrender 2027",
     }
+    # first a summary to confirm (irreversible); nothing is retired yet
+    summary = client.post("/desk/retirements", data=form).get_data(as_text=True)
+    assert 'id="confirm-summary"' in summary and "This cannot be undone." in summary
+    assert "5 t" in summary and 'name="retire-quantity" value="5"' in summary
+    assert holding(client.get("/desk").get_data(as_text=True), MARKET) == before
+    form = {**form, "csrf_token": csrf_token(client, "/desk"), "confirm": "1"}
     response = client.post("/desk/retirements", data=form, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert "Retired 5 t of COD discharge rights" in page or "Retired 5 t of" in page
     after = holding(page, MARKET)
     assert int(after[0].replace(",", "")) == posted - 5
     # more than available: the error stands next to the quantity, nothing changes
@@ -117,11 +124,13 @@ def test_order_placed_listed_and_cancelled(world: Flask, client: FlaskClient) ->
     assert placed.status_code == 302
     desk = client.get("/desk").get_data(as_text=True)
     assert "k-sell" in desk and "1,500.00" in desk
-    order_id = re.search(r'<tr data-order="(\d+)"><td>\d+ <small>k-sell', desk)
+    order_id = re.search(r'<tr data-order="(\d+)"><td data-label="Order">\d+ <small>k-sell', desk)
     assert order_id
     # a repeat of the reference places nothing new
     order(client, world, "sell", "9", "1600.00", "k-sell")
     assert client.get("/desk").get_data(as_text=True).count("k-sell") == 1
+    confirm = client.get(f"/desk/orders/{order_id.group(1)}/cancel").get_data(as_text=True)
+    assert "Cancel order" in confirm and "5 t" in confirm and "This cannot be undone." in confirm
     no_token = client.post(f"/desk/orders/{order_id.group(1)}/cancel")
     assert no_token.status_code == 400
     cancelled = client.post(
@@ -167,14 +176,15 @@ def test_trade_clear_fill_statement_and_csv(world: Flask, client: FlaskClient) -
     desk = buyer.get("/desk").get_data(as_text=True)
     assert "No fills yet" not in desk
     statement = buyer.get(f"/desk/statement?asset={MARKET}").get_data(as_text=True)
-    assert "trade_settlement" in statement
+    assert "trade settlement" in statement
     download = buyer.get(f"/desk/statement.csv?asset={MARKET}")
     assert download.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
     assert rows[-1]["kind"] == "trade_settlement"
-    assert all(row["amount"].lstrip("-").isdigit() for row in rows)
-    balances = [int(row["balance"]) for row in rows]
-    assert balances[-1] == sum(int(row["amount"]) for row in rows)
+    assert all(row["amount_t"].lstrip("-").isdigit() for row in rows)
+    assert all(row["created_at_utc+8"].endswith("+08:00") for row in rows)
+    balances = [int(row["balance_t"]) for row in rows]
+    assert balances[-1] == sum(int(row["amount_t"]) for row in rows)
     # public page: the new price on the chart
     market = client.get(f"/markets/{MARKET}").get_data(as_text=True)
     price = re.search(r'<dd id="run-price">([\d,.]+)</dd>', detail)
@@ -196,14 +206,27 @@ def test_single_allocation_and_deposit(world: Flask, client: FlaskClient) -> Non
         data={"alloc-csrf_token": token, "alloc-league": "ordos", "alloc-market": MARKET,
               "alloc-quantity": "12"},
     )  # fmt: skip
+    assert good.status_code == 200 and "Allocation: please confirm" in good.get_data(as_text=True)
+    good = client.post(
+        "/regulator/allocations",
+        data={"csrf_token": token, "alloc-league": "ordos", "alloc-market": MARKET,
+              "alloc-quantity": "12", "confirm": "1"},
+    )  # fmt: skip
     assert good.status_code == 302
-    assert "Allocated 12 t of COD-2027 to ordos" in client.get("/regulator").get_data(as_text=True)
+    console = client.get("/regulator").get_data(as_text=True)
+    assert re.search(r"Allocated 12 t of [^<]+ to Ordos \(journal \d+\)", console), console[:3000]
     deposit = client.post(
         "/regulator/deposits",
         data={"deposit-csrf_token": token, "deposit-league": "ordos", "deposit-amount": "12.34"},
     )
+    assert "Cash deposit: please confirm" in deposit.get_data(as_text=True)
+    deposit = client.post(
+        "/regulator/deposits",
+        data={"csrf_token": token, "deposit-league": "ordos", "deposit-amount": "12.34",
+              "confirm": "1"},
+    )  # fmt: skip
     assert deposit.status_code == 302
-    assert "Deposited 12.34 yuan to ordos" in client.get("/regulator").get_data(as_text=True)
+    assert "Deposited 12.34 yuan to Ordos" in client.get("/regulator").get_data(as_text=True)
 
 
 def test_csv_upload_preview_reports_rejected_rows_then_imports_the_rest(
@@ -227,8 +250,8 @@ def test_csv_upload_preview_reports_rejected_rows_then_imports_the_rest(
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<strong id="accepted-count">1500</strong>' in preview
     assert '<strong id="rejected-count">4</strong>' in preview
-    assert "unknown league" in preview and "unknown market" in preview
-    assert "not a positive integer" in preview and "not a multiple of the lot" in preview
+    assert "Unknown league nowhere." in preview and "Unknown market NO-SUCH." in preview
+    assert "not a positive whole number" in preview and "a multiple of the lot, 1,000 m³" in preview
     job = re.search(r"/regulator/uploads/(\d+)", response.headers["Location"])
     assert job
     done = client.post(
@@ -251,7 +274,7 @@ def test_bad_upload_header_is_reported(world: Flask, client: FlaskClient) -> Non
         content_type="multipart/form-data",
     )
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "CSV header needs columns" in preview
+    assert "The first line must name the columns league,market,quantity[,reference]." in preview
     assert "No row can be allocated" in preview
 
 
@@ -271,8 +294,9 @@ def test_verification_all_green_and_exports(world: Flask, client: FlaskClient) -
     first = json.loads(jsonl[0])
     assert set(first) >= {"id", "hash", "prev_hash", "postings"}
     explorer = client.get("/audit?league=ordos&kind=issuance").get_data(as_text=True)
-    assert "issuance" in explorer and "ordos" in explorer
-    assert "since: use" in client.get("/audit?since=yesterday").get_data(as_text=True)
+    assert "issuance" in explorer and "Ordos" in explorer
+    bad_date = client.get("/audit?since=yesterday").get_data(as_text=True)
+    assert "Dates: use the date picker, or YYYY-MM-DD." in bad_date
 
 
 def test_verification_shows_a_violation_in_red(world: Flask, client: FlaskClient) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 
 from exchange.web import charts
 from exchange.web.formatting import parse_quantity, parse_yuan, quantity, yuan
-from exchange.web.i18n import LABELS
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -108,19 +106,3 @@ def test_empty_charts_say_so() -> None:
 def test_nice_ticks_cover_the_range() -> None:
     ticks = charts.nice_ticks(37, 912)
     assert ticks[0] <= 37 and ticks[-1] >= 912 and 3 <= len(ticks) <= 8
-
-
-def test_every_label_has_both_languages_and_every_used_key_exists() -> None:
-    for key, (en, zh) in LABELS.items():
-        assert en and zh, key
-        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh)), key
-    used = set()
-    for path in TEMPLATES.rglob("*.html"):
-        used |= set(
-            re.findall(r"""\bt\(\s*'([a-z_0-9]+)'\s*[,)]""", path.read_text(encoding="utf-8"))
-        )
-    for path in (Path(charts.__file__).parent).glob("*.py"):
-        if path.name != "i18n.py":
-            text = path.read_text(encoding="utf-8")
-            used |= set(re.findall(r"""\bt\(\s*"([a-z_0-9]+)"\s*[,)]""", text))
-    assert used - set(LABELS) == set()

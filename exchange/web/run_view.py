@@ -1,0 +1,109 @@
+"""A clearing run as a person reads it: the headline (price, volume, bids and bidders,
+why nothing traded) and the order snapshot as a price-sorted book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from exchange.models import ClearingRun, RunStatus
+from exchange.web.formatting import run_price, yuan
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What a run did, in a few figures and one sentence when nothing traded."""
+
+    price: str | None
+    volume: int
+    orders: int
+    bids: int | None = None
+    offers: int | None = None
+    bidders: int | None = None
+    sellers: int | None = None
+    best_bid: int | None = None
+    best_offer: int | None = None
+    why_no_trade: str | None = None
+
+
+@dataclass(frozen=True)
+class Book:
+    """The snapshot's orders: bids highest price first, offers lowest price first."""
+
+    bids: list[dict[str, Any]] = field(default_factory=list)
+    offers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _best(run: ClearingRun) -> tuple[int | None, int | None]:
+    """Best bid and best offer from the run's (public, aggregated) curves."""
+    curves = run.curves or {}
+    prices = curves.get("prices") or []
+    demand = curves.get("demand") or []
+    supply = curves.get("supply") or []
+    bids = [p for p, d in zip(prices, demand, strict=False) if d > 0]
+    offers = [p for p, s in zip(prices, supply, strict=False) if s > 0]
+    return (max(bids) if bids else None, min(offers) if offers else None)
+
+
+def _why(
+    run: ClearingRun, best_bid: int | None, best_offer: int | None, prices_visible: bool
+) -> str | None:
+    if run.status is RunStatus.FAILED:
+        return _("The run failed: %(reason)s", reason=run.failure_reason or "?")
+    if run.volume:
+        return None
+    if best_bid is None and best_offer is None:
+        return _("Nothing traded: there were no orders.")
+    if best_bid is None:
+        return _("Nothing traded: there was no buy order.")
+    if best_offer is None:
+        return _("Nothing traded: there was no sell order.")
+    if best_bid < best_offer and prices_visible:
+        return _(
+            "Nothing traded: the best bid (%(bid)s yuan) was below the best offer "
+            "(%(offer)s yuan).",
+            bid=yuan(best_bid),
+            offer=yuan(best_offer),
+        )
+    if best_bid < best_offer:  # the prices of sealed bids stay sealed
+        return _("Nothing traded: every bid was below every offer.")
+    return _("Nothing traded: no buy and sell orders could be matched under the market's rules.")
+
+
+def headline(run: ClearingRun, book: Book | None = None, prices_visible: bool = False) -> Headline:
+    """The headline of ``run``: the published auction results (``run.auction_stats``), or
+    with its ``book`` (roles that may see it) the counts of the book; the best bid and offer
+    only when ``prices_visible`` (``visibility.curves_visible``)."""
+    best_bid, best_offer = _best(run)
+    stats = run.auction_stats or {}
+    counts: dict[str, Any] = {k: stats.get(k) for k in ("bids", "offers", "bidders", "sellers")}
+    if book is not None:
+        counts = {
+            "bids": len(book.bids),
+            "offers": len(book.offers),
+            "bidders": len({o["league"] for o in book.bids}),
+            "sellers": len({o["league"] for o in book.offers}),
+        }
+    if any(v is None for v in counts.values()):
+        counts = {}
+    why = _why(run, best_bid, best_offer, prices_visible)
+    return Headline(
+        price=run_price(run),
+        volume=run.volume or 0,
+        orders=run.order_count or 0,
+        best_bid=best_bid if prices_visible else None,
+        best_offer=best_offer if prices_visible else None,
+        why_no_trade=why,
+        **counts,
+    )
+
+
+def price_sorted(orders: list[dict[str, Any]]) -> Book:
+    """Split snapshot orders into bids (highest first) and offers (lowest first)."""
+    bids = [o for o in orders if o.get("side") == "buy"]
+    offers = [o for o in orders if o.get("side") == "sell"]
+    bids.sort(key=lambda o: (-int(o["price"]), int(o.get("seq", 0))))
+    offers.sort(key=lambda o: (int(o["price"]), int(o.get("seq", 0))))
+    return Book(bids=bids, offers=offers)
