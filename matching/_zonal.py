@@ -292,17 +292,22 @@ def _clear_island(
             extra_demand=exp_, extra_supply=imp_,
         )  # fmt: skip
         floor_from_preds = max((virtual[h] for h in preds[g]), default=g_lo)
+        grows = np.concatenate([zrows[members[i]] for i in mem])
+        gb = grows[is_buy[grows]]
+        gs = grows[~is_buy[grows]]
         if p_star is None:
             virtual[g] = max(g_lo, floor_from_preds)
+            # nothing trades here, but flows between other groups may pass through
+            transit = _transit(g, mem, comp, g2l, zone, gb, gs, ext_in, links, caps,
+                               ilinks, loc, lot, xf)  # fmt: skip
+            for k, f in transit.items():
+                flow[k] = f
             continue
         p = max(p_star, floor_from_preds)
         virtual[g] = p
         gprice[g] = p
         d, s = demand_supply(bl, bq, sl, sq, np.array([p], dtype=np.int64))
         vol = min(int(d[0]) + exp_, int(s[0]) + imp_)
-        grows = np.concatenate([zrows[members[i]] for i in mem])
-        gb = grows[is_buy[grows]]
-        gs = grows[~is_buy[grows]]
         fb = allocate_side(q, pr, seq, gb, buy=True, price=p, budget=vol - exp_, tiekey=tiekey)
         fs = allocate_side(q, pr, seq, gs, buy=False, price=p, budget=vol - imp_, tiekey=tiekey)
         routed = _route(g, mem, comp, g2l, zone, gb, fb, gs, fs, ext_in,
@@ -319,6 +324,37 @@ def _clear_island(
             flow[k] = f
     for i, z in enumerate(members):
         zprice[z] = gprice[comp[i]]
+
+
+def _transit(
+    g: int,
+    mem: list[int],
+    comp: list[int],
+    g2l: I64,
+    zone: I64,
+    gb: I64,
+    gs: I64,
+    ext_in: list[int],
+    links: list[tuple[int, int, int | None]],
+    caps: list[int | None],
+    ilinks: list[int],
+    loc: dict[int, int],
+    lot: int,
+    xf: Any,
+) -> dict[int, int]:
+    """Internal flows of a group where nothing trades: what enters from other groups is
+    routed on to where it leaves (max-flow); failing that, the LP's own flows."""
+    none_b = np.zeros(gb.size, dtype=np.int64)
+    none_s = np.zeros(gs.size, dtype=np.int64)
+    routed = _route(g, mem, comp, g2l, zone, gb, none_b, gs, none_s, ext_in,
+                    links, caps, ilinks, loc, lot)  # fmt: skip
+    if routed is not None:
+        return routed
+    return {  # pragma: no cover - the LP's flows conserve every zone of the group
+        k: int(xf[j]) * lot
+        for j, k in enumerate(ilinks)
+        if comp[loc[links[k][0]]] == g and comp[loc[links[k][1]]] == g
+    }
 
 
 def _zone_totals(lzone: I64, mem: list[int], fills: IntArray) -> dict[int, int]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from matching_reference import clipped_limit, lp_surplus
 
 from matching import ClearingResult, InvalidBook, Link, Order, Rules, Side, clear
+from matching.cli import parse_book
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("MATCHING_EXAMPLES", 150)),
@@ -216,3 +219,21 @@ def test_zonal_permutation_invariant(net: tuple[list[Order], Rules], rnd: random
                    price_ceiling=rules.price_ceiling, reference_price=rules.reference_price,
                    links=tuple(links), zones=tuple(zones))  # fmt: skip
     assert clear(orders, rules) == clear(shuffled, rules2)
+
+
+
+def test_flow_passes_through_a_group_where_nothing_trades() -> None:
+    """The demo's Yellow River book where hohhot's water reaches wuhai through baotou and
+    bayannur, two zones whose own orders do not trade (a price group of their own).
+
+    The group's internal link baotou -> bayannur once stayed at 0 ("quantity not
+    conserved", a failed run); it must carry what enters the group and leaves it.
+    """
+    doc = json.loads((Path(__file__).parent / "data" / "zonal_transit_group.json").read_text())
+    orders, rules = parse_book(doc)
+    result = clear(orders, rules)
+    flows = {(f.from_zone, f.to_zone): f.quantity for f in result.flows}
+    assert flows[("hohhot", "baotou")] == flows[("baotou", "bayannur")] == 1_000_000
+    assert flows[("bayannur", "wuhai")] == 1_000_000
+    wuhai = sum(f.quantity for f in result.fills if f.id in {"148", "149"})
+    assert wuhai == 1_455_000 and result.volume == 1_654_000  # and ulanqab's 199,000
