@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import GUIDE_IMAGES, VIEWPORT, LiveServer
+from tests.e2e.conftest import GUIDE_IMAGES, REFRESH_GUIDE, VIEWPORT, LiveServer
 
 MARKET = "COD-2027"  # tick 1.00 yuan, lot 1 t, every league eligible
 SIZES = {"desktop": VIEWPORT, "phone": {"width": 390, "height": 844}}
@@ -73,7 +73,7 @@ class Person:
     def shot(self, name: str, guide: bool = False) -> None:
         label = f"ux-{self.lang}-{self.size}-{name}"
         self.page.screenshot(path=str(self.shots / f"{label}.png"), full_page=True)
-        if guide:
+        if guide and REFRESH_GUIDE:
             self.page.screenshot(path=str(GUIDE_IMAGES / f"{label}.png"))
 
     def in_view(self, selector: str) -> bool:
