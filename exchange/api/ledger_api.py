@@ -22,6 +22,7 @@ from exchange.api.access import Role, require_league_access, require_roles
 from exchange.api.schemas import MAX_QUANTITY, strict_int
 from exchange.extensions import db
 from exchange.services import ledger_ops
+from exchange.uow import unit_of_work
 
 MAX_CASH = 10**15
 REFERENCE = validate.Regexp(r"^[^|\x00-\x1f\x7f]{1,100}$", error="1-100 characters, no '|'")
@@ -217,7 +218,8 @@ class Allocations(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Allocate (issue) a market's rights to a league (regulator)."""
         actor = require_roles(Role.REGULATOR)
-        return ledger_ops.allocate(db.session, ledger_ops.Allocation(**data), actor=actor.username)
+        with unit_of_work(db.session) as session:
+            return ledger_ops.allocate(session, ledger_ops.Allocation(**data), actor=actor.username)
 
 
 @blp.route("/deposits")
@@ -228,7 +230,8 @@ class Deposits(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Deposit cash (fen) to a league's cash account (regulator)."""
         actor = require_roles(Role.REGULATOR)
-        return ledger_ops.deposit(db.session, actor=actor.username, **data)
+        with unit_of_work(db.session) as session:
+            return ledger_ops.deposit(session, actor=actor.username, **data)
 
 
 @blp.route("/retirements")
@@ -240,7 +243,8 @@ class Retirements(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Retire (surrender) rights of a league (the league itself)."""
         actor = require_league_access(data["league"], write=True)
-        return ledger_ops.retire(db.session, actor=actor.username, **data)
+        with unit_of_work(db.session) as session:
+            return ledger_ops.retire(session, actor=actor.username, **data)
 
 
 @blp.route("/accounts/<league>/balances")

@@ -65,7 +65,8 @@ class Orders(MethodView):
         """Enter a limit order; its rights (sell) or cash (buy) are held at once."""
         actor = require_roles(Role.LEAGUE)
         league = _trading_league(actor, data.pop("league", None))
-        placed = orders.place_order(db.session, league=league, data=data, actor=actor.username)
+        with unit_of_work(db.session) as session:
+            placed = orders.place_order(session, league=league, data=data, actor=actor.username)
         return placed.order, 201 if placed.created else 200
 
     @blp.arguments(OrderQuerySchema, location="query")
@@ -99,9 +100,10 @@ class OrderBatch(MethodView):
         """Enter up to 500 orders in one transaction, all or nothing (same checks as one)."""
         actor = require_roles(Role.LEAGUE)
         league = _trading_league(actor, None)
-        placed = order_batches.place_orders(
-            db.session, league=league, items=data["orders"], actor=actor.username
-        )
+        with unit_of_work(db.session) as session:
+            placed = order_batches.place_orders(
+                session, league=league, items=data["orders"], actor=actor.username
+            )
         created = sum(1 for p in placed if p.created)
         body = {
             "created": created,
@@ -129,9 +131,10 @@ class OrderById(MethodView):
     def delete(self, order_id: int) -> Order:
         """Cancel an open order; its hold is released."""
         actor = require_roles(Role.LEAGUE)
-        return orders.cancel_order(
-            db.session, order_id=order_id, league=actor.league_code, actor=actor.username
-        )
+        with unit_of_work(db.session) as session:
+            return orders.cancel_order(
+                session, order_id=order_id, league=actor.league_code, actor=actor.username
+            )
 
 
 @blp.route("/markets/<int:market_id>/clearing-runs")
