@@ -1,7 +1,7 @@
 """the market description in Chinese (shown on the Chinese pages)
 
 Revision ID: 0006_market_description_zh
-Revises: 0006_security
+Revises: 0006_job_runner
 Create Date: 2026-11-30
 """
 
@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("markets") as batch:
-        batch.drop_column("description_zh")
+    # Not a batch (which rebuilds the table, refused under foreign keys on SQLite):
+    # both databases drop a plain column in place (SQLite since 3.35).
+    op.execute("ALTER TABLE markets DROP COLUMN description_zh")
