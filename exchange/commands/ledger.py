@@ -28,17 +28,16 @@ EXPORT_COLUMNS = [
 def _with_session(action: Callable[[Session], T]) -> T:
     from exchange import create_app
     from exchange.extensions import db
+    from exchange.uow import new_unit_of_work
 
     app = create_app()
     try:
         with app.app_context():
-            session = db.session_factory()
             try:
-                return action(session)
+                with new_unit_of_work(db.session_factory) as session:
+                    return action(session)
             except ExchangeError as err:
                 raise click.ClickException(err.message) from None
-            finally:
-                session.close()
     finally:
         app.extensions["exchange.db"]["engine"].dispose()
 

@@ -22,6 +22,7 @@ from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.models import Market, MarketStatus
 from exchange.models.trading import ClearingRun, RunTrigger, Side
 from exchange.services.orders import place_order
+from exchange.uow import unit_of_work
 
 DEMO_ACTOR = "demo"
 
@@ -110,10 +111,11 @@ def post_random_orders(
                 "client_order_id": f"demo-{tag}-{market_id}-{n}-{rng.getrandbits(32):08x}",
             }
             try:
-                place_order(session, league=league, data=data, actor=f"{league}-desk")
+                with unit_of_work(session):  # each order is one desk's request
+                    place_order(session, league=league, data=data, actor=f"{league}-desk")
                 placed += 1
-            except ExchangeError:
-                session.rollback()
+            except ExchangeError:  # rolled back by the unit of work; the flow goes on
+                pass
         return placed
     finally:
         session.close()

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.db import transaction
 from exchange.errors import Conflict, ExchangeError, InvalidInput, insufficient_funds
 from exchange.models.base import utcnow
 from exchange.models.trading import Order, OrderStatus, Validity
 from exchange.observability import metrics
 from exchange.services import self_trade
 from exchange.services.orders import PlacedOrder, check_entry, market_terms, order_asset
+from exchange.uow import savepoint
 
 MAX_BATCH = 500
 
@@ -42,10 +42,9 @@ def place_orders(
             raise _batch_error({index: {"client_order_id": [f"{key!r} appears twice"]}})
         seen.add(key)
     try:
-        with transaction(session):
+        with savepoint(session):
             return _enter_all(session, league, items, actor)
     except IntegrityError:
-        session.rollback()
         raise Conflict(
             "a concurrent request entered some of these client_order_ids; send the batch "
             "again to get them",

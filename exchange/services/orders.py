@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.db import transaction
 from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
 from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
@@ -19,6 +18,7 @@ from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Val
 from exchange.observability import metrics
 from exchange.paging import page_of
 from exchange.services import self_trade, visibility
+from exchange.uow import savepoint
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
@@ -47,7 +47,7 @@ def hold_amount(side: Side, quantity: int, limit_price: int) -> int:
 
 
 def place_order(session: Session, *, league: str, data: dict[str, Any], actor: str) -> PlacedOrder:
-    """Validate and enter an order, holding its rights or cash in the same transaction.
+    """Validate and enter an order, holding its rights or cash in the caller's unit of work.
 
     The same ``client_order_id`` from the same league returns the first order.
     """
@@ -55,11 +55,11 @@ def place_order(session: Session, *, league: str, data: dict[str, Any], actor: s
     if existing is not None:
         return PlacedOrder(existing, created=False)
     try:
-        with transaction(session):
+        with savepoint(session):
             order = _enter(session, league=league, data=data, actor=actor)
     except IntegrityError:
-        # A concurrent request with the same client_order_id won the race.
-        session.rollback()
+        # A concurrent request with the same client_order_id won the race (the
+        # savepoint undid this attempt; the caller's transaction goes on).
         existing = _by_client_id(session, league, data["client_order_id"])
         if existing is None:
             raise
@@ -222,26 +222,25 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
     ``league`` limits the search to that league's orders (another league's order
     is reported as not found).
     """
-    with transaction(session):
-        order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
-        if order is None or (league is not None and order.league_code != league):
-            raise NotFound(f"no order with id {order_id}", field="order_id")
-        if order.status not in LIVE_STATUSES:
-            raise Conflict(
-                f"order {order_id} is {order.status.value}; only open orders can be cancelled",
-                field="order_id",
-                code="order_not_open",
-            )
-        if order.hold_id is not None:
-            ledger.release_hold(
-                session,
-                order.hold_id,
-                actor=actor,
-                reference=f"order:{order.id}/cancel",
-                chain=ledger.market_asset(order.market_id),
-            )
-        order.status = OrderStatus.CANCELLED
-        order.updated_at = utcnow()
+    order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None or (league is not None and order.league_code != league):
+        raise NotFound(f"no order with id {order_id}", field="order_id")
+    if order.status not in LIVE_STATUSES:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}; only open orders can be cancelled",
+            field="order_id",
+            code="order_not_open",
+        )
+    if order.hold_id is not None:
+        ledger.release_hold(
+            session,
+            order.hold_id,
+            actor=actor,
+            reference=f"order:{order.id}/cancel",
+            chain=ledger.market_asset(order.market_id),
+        )
+    order.status = OrderStatus.CANCELLED
+    order.updated_at = utcnow()
     return order
 
 

@@ -369,9 +369,10 @@ def cancel_confirm(order_id: int, actor: Actor) -> str:
 @pages_for(Role.LEAGUE)
 def cancel(order_id: int, actor: Actor) -> BaseResponse:
     """Cancel an open order of the user's league; its hold is released."""
-    order = orders.cancel_order(
-        db.session, order_id=order_id, league=actor.league_code, actor=actor.username
-    )
+    with unit_of_work(db.session) as session:
+        order = orders.cancel_order(
+            session, order_id=order_id, league=actor.league_code, actor=actor.username
+        )
     market = db.session.get(Market, order.market_id)
     flash(
         _(
