@@ -177,11 +177,10 @@ def allocate(csv_file: IO[str], actor: str) -> None:
 def deposit(league: str, amount: int, reference: str | None, actor: str) -> None:
     """Deposit cash (fen) to a league's cash account."""
     from exchange.services import ledger_ops
+    from exchange.services.commands import Deposit
 
     result = _with_session(
-        lambda s: ledger_ops.deposit(
-            s, league=league, amount=amount, actor=actor, reference=reference
-        )
+        lambda s: ledger_ops.deposit(s, Deposit(league, amount, reference), actor=actor)
     )
     click.echo(f"deposited {amount} fen to {league}; available {result['available']} fen")
 

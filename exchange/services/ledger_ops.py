@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,19 +28,10 @@ from exchange.errors import (
 from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
 from exchange.references import user_reference_error
+from exchange.services.commands import Allocation, Deposit, Retire
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """One validated allocation request."""
-
-    league: str
-    market: str
-    quantity: int
-    reference: str | None = None
 
 
 def ledger_error(err: ledger.LedgerError) -> ExchangeError:
@@ -218,12 +208,11 @@ def _group_allocations(
     return markets, by_market
 
 
-def deposit(
-    session: Session, *, league: str, amount: int, actor: str, reference: str | None = None
-) -> dict[str, Any]:
+def deposit(session: Session, command: Deposit, *, actor: str) -> dict[str, Any]:
     """Credit a league's cash (fen) by the regulator."""
+    league, amount = command.league, command.amount
     _league(session, league)
-    ref = _reference(reference, f"deposit:{league}")
+    ref = _reference(command.reference, f"deposit:{league}")
     try:
         journal_id = ledger.deposit_cash(
             session, league=league, amount=amount, reference=ref, actor=actor
@@ -234,20 +223,13 @@ def deposit(
     return {"journal_id": journal_id, "league": league, "amount": amount, "available": balance}
 
 
-def retire(
-    session: Session,
-    *,
-    league: str,
-    market: str,
-    quantity: int,
-    actor: str,
-    reference: str | None = None,
-) -> dict[str, Any]:
+def retire(session: Session, command: Retire, *, actor: str) -> dict[str, Any]:
     """A league surrenders available rights of a market (they go to retirement)."""
+    league, market, quantity = command.league, command.market, command.quantity
     _league(session, league)
     found = _market(session, market)
     asset = ledger.market_asset(found.id)
-    ref = _reference(reference, f"retirement:{found.code}:{league}")
+    ref = _reference(command.reference, f"retirement:{found.code}:{league}")
     try:
         journal_id = ledger.retire(
             session, league=league, asset=asset, amount=quantity, reference=ref, actor=actor

@@ -26,6 +26,7 @@ from exchange.extensions import db
 from exchange.mechanisms.call_auction.run import market_rules, run_clearing
 from exchange.models import Market, Side
 from exchange.models.trading import ClearingRun, Order, RunTrigger
+from exchange.services.commands import PlaceOrder
 from exchange.services.orders import place_order
 from exchange.uow import new_unit_of_work
 from tests.exchange.trading_helpers import fund, market_id, verify_ok
@@ -48,14 +49,14 @@ def book(app: Flask, mid: int, orders: int, seed: int = 7) -> None:
         for n in range(orders):
             side = Side.SELL if n % 2 else Side.BUY
             league = rng.choice(sellers if side is Side.SELL else buyers)
-            data = {
-                "market_id": mid,
-                "side": side,
-                "quantity": rng.randint(1, 20) * 100,
-                "limit_price": rng.randint(9_000, 10_000),
-                "client_order_id": f"o{n}",
-            }
-            place_order(s, league=league, data=data, actor="test")
+            command = PlaceOrder(
+                market_id=mid,
+                side=side,
+                quantity=rng.randint(1, 20) * 100,
+                limit_price=rng.randint(9_000, 10_000),
+                client_order_id=f"o{n}",
+            )
+            place_order(s, command, league=league, actor="test")
 
 
 def runs(app: Flask, mid: int) -> list[tuple[int, datetime, str]]:
