@@ -110,16 +110,25 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
         .scalar_subquery()
     )
     postgres = session.get_bind().dialect.name == "postgresql"
+    terms = select(
+        Market.id,
+        Market.code,
+        Market.status,
+        Market.unit,
+        Market.lot,
+        Market.tick,
+        Market.price_floor,
+        Market.price_ceiling,
+    ).where(Market.id == command.market_id)
+    if postgres:
+        # The key-share lock the order's foreign key takes anyway, taken first: entry
+        # locks the market before any account, as a clearing run does (else a run
+        # holding the market and an entry holding an account wait for each other).
+        terms = terms.with_for_update(read=True, key_share=True)
+    market = terms.subquery("market")
     query = (
         select(
-            Market.id,
-            Market.code,
-            Market.status,
-            Market.unit,
-            Market.lot,
-            Market.tick,
-            Market.price_floor,
-            Market.price_ceiling,
+            *market.c,
             MarketLeague.zone,
             select(Order.id)
             .where(Order.league_code == league, Order.client_order_id == command.client_order_id)
@@ -133,10 +142,10 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
             _next_order_id(postgres).label("next_id"),
         )
         .select_from(League)
-        .outerjoin(Market, Market.id == command.market_id)
+        .outerjoin(market, market.c.id == command.market_id)
         .outerjoin(
             MarketLeague,
-            and_(MarketLeague.market_id == Market.id, MarketLeague.league_code == League.code),
+            and_(MarketLeague.market_id == market.c.id, MarketLeague.league_code == League.code),
         )
         .where(League.code == league)
     )
