@@ -14,6 +14,7 @@ from exchange.identity import service
 from exchange.identity.passwords import check_password
 from exchange.models import ApiToken, Role, User
 from exchange.services.demo import seed_registry
+from exchange.uow import new_unit_of_work
 
 
 @pytest.mark.slow  # seeds the whole demo (or fuzzes many inputs)
@@ -28,7 +29,7 @@ def test_seed_demo_leaves_existing_users_alone(
     assert CliRunner().invoke(main, ["init-db"]).exit_code == 0
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    with factory() as session:
+    with new_unit_of_work(factory) as session:
         seed_registry(session)
         regulator = service.create_user(
             session, username="regulator", role=Role.REGULATOR, password="a real secret pw"
