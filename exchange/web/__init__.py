@@ -27,6 +27,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.errors import html_error_for_browsers
     from exchange.web.formatting import init_formatting
     from exchange.web.i18n import init_i18n
+    from exchange.web.job_messages import init_job_messages
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
     from exchange.web.public import pages
@@ -36,6 +37,7 @@ def register_web(app: Flask) -> None:
     init_notice(app)
     init_names(app)
     init_messages(app)
+    init_job_messages(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
     for blueprint in (pages, desk, console, audit):
         app.register_blueprint(blueprint)

@@ -8,7 +8,7 @@ Parsing of yuan typed into a form goes the other way, exactly (``Decimal``, no f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -101,10 +101,18 @@ def human_quantity(value: int | None, unit: str = "") -> Markup:
     return Markup('<span title="{}">{}</span>').format(exact, escape(shown))
 
 
-def local_time(value: datetime | None, seconds: bool = False) -> str:
-    """A timestamp in Beijing time, e.g. ``2027-03-01 10:05`` (the exchange's zone)."""
+def local_time(value: datetime | str | None, seconds: bool = False) -> str:
+    """A timestamp in Beijing time, e.g. ``2027-03-01 10:05`` (the exchange's zone); an ISO
+    text (as stored in a job's result) is read first, and shown as it is if it is not one."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
     pattern = "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
     return format_datetime(value, pattern, tzinfo=EXCHANGE_TZ, locale=_locale())
 
