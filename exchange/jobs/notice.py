@@ -28,8 +28,7 @@ def _sentences(alive: bool) -> str:
     if alive:
         return waiting
     no_runner = _(
-        "No job runner has reported recently: the operator must start %(run)s (or "
-        "%(scheduler)s).",
+        "No job runner has reported recently: the operator must start %(run)s (or %(scheduler)s).",
         run="`" + COMMANDS["run"] + "`",
         scheduler="`" + COMMANDS["scheduler"] + "`",
     )

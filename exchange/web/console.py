@@ -65,9 +65,7 @@ def _forms(
     return {"allocation_form": allocation, "deposit_form": deposit}
 
 
-def _render(
-    status: int = 200, upload: UploadForm | None = None, **forms: Any
-) -> tuple[str, int]:
+def _render(status: int = 200, upload: UploadForm | None = None, **forms: Any) -> tuple[str, int]:
     session = db.session
     leagues = registry.list_leagues(session)
     markets = registry.list_markets(session)

@@ -8,7 +8,7 @@ Parsing of yuan typed into a form goes the other way, exactly (``Decimal``, no f
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -112,7 +112,7 @@ def local_time(value: datetime | str | None, seconds: bool = False) -> str:
         except ValueError:
             return value
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
     pattern = "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
     return format_datetime(value, pattern, tzinfo=EXCHANGE_TZ, locale=_locale())
 

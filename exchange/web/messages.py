@@ -154,7 +154,7 @@ CODED_REFUSALS = {
         limit=d.get("limit_mb", 4),
     ),
     "not_utf8": lambda d: _(
-        "The file is not UTF-8 text: save it as \"CSV UTF-8\" and upload it again."
+        'The file is not UTF-8 text: save it as "CSV UTF-8" and upload it again.'
     ),
     "already_imported": lambda d: _(
         "This checked upload was already imported (import %(id)s); nothing was allocated "
