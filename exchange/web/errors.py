@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, g, jsonify, render_template, request, session
+from flask import Blueprint, current_app, flash, g, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -50,11 +50,18 @@ def _status_message(status: int) -> str:
         404: _("This page does not exist. Check the address, or start from the markets."),
         405: _("This address does not take this kind of request."),
         409: _("This conflicts with the current state; reload the page and try again."),
-        413: _("The upload is too large."),
+        413: _(
+            "The upload is too large: at most %(limit)s MB at once.",
+            limit=_megabytes(current_app.config.get("MAX_CONTENT_LENGTH") or 0),
+        ),
         422: _("The values sent cannot be used."),
         429: _("Too many attempts; wait a minute and try again."),
     }
     return messages.get(status, _("Something went wrong (error %(status)s).", status=status))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
 
 
 def html_error(err: HTTPException) -> Any:

@@ -35,6 +35,11 @@ def _coded(code: str, text: str) -> str:
     if code == "already_imported":
         found = IMPORT_ID.search(text)
         details["import_id"] = int(found.group(1)) if found else "?"
+    if code == "cap_exceeded":  # the figures are not kept with the job: say what to do
+        return _(
+            "This would exceed a market's cap (rights were issued since the check); nothing "
+            "was allocated. Upload the file again to check it anew."
+        )
     return refusal(ExchangeError(text, code=code, details=details))
 
 

@@ -204,7 +204,7 @@ def upload_problem(problem: Any) -> str:
     if code == "row":
         return _("Not one row of league,market,quantity[,reference].")
     if code == "csv":
-        return _("This line is not valid CSV (a quote left open?); the rest was not read.")
+        return _("This line is not valid CSV (a NUL character?); the rest was not read.")
     return technical(_("This row cannot be allocated."), str(problem.get("text", "")))
 
 

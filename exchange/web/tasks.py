@@ -205,7 +205,7 @@ def upload_text(data: bytes) -> str:
     """The text of an uploaded file, or ``InvalidInput`` with a stable code (the pages word
     it by the code, ``messages.refusal``)."""
     if len(data) > MAX_UPLOAD_BYTES:
-        limit = MAX_UPLOAD_BYTES // 1024 // 1024
+        limit = f"{MAX_UPLOAD_BYTES / 1024 / 1024:.1f}".removesuffix(".0")
         raise InvalidInput(
             f"the file is larger than {limit} MB",
             field="file",
