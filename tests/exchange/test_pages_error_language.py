@@ -297,3 +297,35 @@ def test_the_runner_notice_comes_from_the_catalogs(world: Flask) -> None:
             assert "请运维人员启动 `exchange jobs run`" in _sentences(alive=False)
         with force_locale("en"):
             assert "the operator must start `exchange jobs run`" in _sentences(alive=False)
+
+
+def test_stale_forms_without_input_come_back_on_their_page(world: Flask, rita: FlaskClient) -> None:
+    """Clear now, upload, import, verification, cancel: an expired form shows its page again
+    with the message (in Chinese), not a bare error page; nothing is done."""
+    mid = market_id(world)
+    preview = upload(rita, b"league,market,quantity\nordos,COD-2027,1\n").headers["Location"]
+    desk = world.test_client()
+    login(desk, "ordos-desk")
+    desk.get("/?lang=zh")
+    placed = desk.post(
+        "/desk/orders",
+        data={"csrf_token": csrf_token(desk, "/desk"), "market_id": str(mid), "side": "buy",
+              "quantity": "1", "limit_price": "1000", "validity": "gtc",
+              "client_order_id": "stale-1"},
+    )  # fmt: skip
+    assert placed.status_code == 302
+    page = desk.get("/desk").get_data(as_text=True)
+    order_id = re.search(r"/desk/orders/(\d+)/cancel", page).group(1)  # type: ignore[union-attr]
+    cases = [
+        (rita, f"/regulator/markets/{mid}/clear", "csrf_token", "请确认"),
+        (rita, "/regulator/allocations/upload", "upload-csrf_token", 'id="upload-file"'),
+        (rita, f"{preview}/confirm", "csrf_token", "批量分配"),
+        (rita, "/audit/verify", "csrf_token", 'action="/audit/verify"'),
+        (desk, f"/desk/orders/{order_id}/cancel", "csrf_token", "请确认"),
+    ]
+    for client, path, field, mark in cases:
+        response = client.post(path, data={field: "expired"}, headers=BROWSER)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, path
+        assert "表单已过期" in assert_chinese(page) and mark in page, path
+    assert "已撤销" not in desk.get(f"/desk/orders/{order_id}/cancel").get_data(as_text=True)
