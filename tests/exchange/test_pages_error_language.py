@@ -329,3 +329,34 @@ def test_stale_forms_without_input_come_back_on_their_page(world: Flask, rita: F
         assert response.status_code == 400, path
         assert "表单已过期" in assert_chinese(page) and mark in page, path
     assert "已撤销" not in desk.get(f"/desk/orders/{order_id}/cancel").get_data(as_text=True)
+
+
+def test_a_failed_run_says_so_in_chinese_with_the_reason_marked_english(
+    world: Flask, rita: FlaskClient
+) -> None:
+    from datetime import UTC, datetime
+
+    from exchange.models import ClearingRun, RunStatus, RunTrigger
+
+    mid = market_id(world)
+    with world.app_context():
+        session = db.session_factory()
+        try:
+            run = ClearingRun(market_id=mid, window=datetime(2027, 3, 1, 2, tzinfo=UTC),
+                              trigger=RunTrigger.SCHEDULE, status=RunStatus.FAILED,
+                              failure_reason="RuntimeError: quantity not conserved",
+                              triggered_by="scheduler")  # fmt: skip
+            session.add(run)
+            session.commit()
+            run_id = run.id
+        finally:
+            session.close()
+    for client, path in ((rita, f"/runs/{run_id}"), (world.test_client(), None)):
+        if path is None:
+            client.get("/?lang=zh")
+            path = f"/markets/COD-2027/runs/{run_id}"
+        page = client.get(path, headers=BROWSER).get_data(as_text=True)
+        text = assert_chinese(page)
+        assert "出清失败，其结果均未结算" in text, path
+        assert "quantity not conserved" not in text  # only as the technical detail
+        assert re.search(r'lang="en"[^>]*>\(RuntimeError: quantity not conserved\)', page), path
