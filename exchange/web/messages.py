@@ -204,7 +204,10 @@ def upload_problem(problem: Any) -> str:
     if code == "row":
         return _("Not one row of league,market,quantity[,reference].")
     if code == "csv":
-        return _("This line is not valid CSV (a NUL character?); the rest was not read.")
+        return technical(
+            _("This line cannot be read as CSV; the rest of the file was not read."),
+            str(problem.get("text", "")),
+        )
     return technical(_("This row cannot be allocated."), str(problem.get("text", "")))
 
 

@@ -90,7 +90,7 @@ def test_bad_rows_and_headers_are_explained_in_chinese(rita: FlaskClient) -> Non
     assert response.status_code == 302
     page = rita.get(response.headers["Location"], headers=BROWSER).get_data(as_text=True)
     text = assert_chinese(page)
-    for reason in ("数量不是正整数", "未知盟市 nope", "未知市场 NOPE", "不是有效的 CSV"):
+    for reason in ("数量不是正整数", "未知盟市 nope", "未知市场 NOPE", "此行无法按 CSV 读取"):
         assert reason in text, reason
     for body in (b"who,what\nx,y\n", b"", b"league,market,quantity\n"):
         response = upload(rita, body)
