@@ -360,3 +360,24 @@ def test_a_failed_run_says_so_in_chinese_with_the_reason_marked_english(
         assert "出清失败，其结果均未结算" in text, path
         assert "quantity not conserved" not in text  # only as the technical detail
         assert re.search(r'lang="en"[^>]*>\(RuntimeError: quantity not conserved\)', page), path
+
+
+def test_every_code_a_page_shows_has_a_word() -> None:
+    """Journal kinds, checks, statuses, triggers, account kinds: a new one without a
+    label would show its English code on a Chinese page."""
+    import ledger
+    from exchange.models import OrderStatus, RunStatus, RunTrigger
+    from exchange.web.labels import LABELS
+    from ledger.checkpoints import CHECKPOINT_CHECKS
+
+    named = {
+        "journal_kind": list(ledger.JOURNAL_KINDS),
+        "check": [*ledger.VERIFY_CHECKS, *CHECKPOINT_CHECKS],
+        "account_kind": [a.value for a in ledger.AccountKind],
+        "run_status": [s.value for s in RunStatus],
+        "trigger": [t.value for t in RunTrigger],
+        "job_status": [s.value for s in JobStatus],
+        "order_status": [s.value for s in OrderStatus],
+    }  # fmt: skip
+    missing = {kind: [c for c in codes if c not in LABELS[kind]] for kind, codes in named.items()}
+    assert missing == {kind: [] for kind in named}
