@@ -24,6 +24,7 @@ from exchange.web.errors import html_errors, on_stale_form
 from exchange.web.formatting import (
     human_quantity,
     local_time,
+    paren,
     parse_quantity,
     parse_yuan,
     run_price,
@@ -54,11 +55,14 @@ def _forms(
     session = db.session
     leagues = registry.list_leagues(session)
     markets = registry.list_markets(session)
-    league_choices = choices([(lg.code, f"{league_name(lg.code)} ({lg.code})") for lg in leagues])
+    league_choices = choices([(lg.code, paren(league_name(lg.code), lg.code)) for lg in leagues])
     allocation = allocation or AllocationForm(formdata=None, prefix="alloc")
     allocation.league.choices = league_choices
     allocation.market.choices = choices(
-        [(m.code, f"{m.code} · {market_name(m.code)} ({label('unit', m.unit)})") for m in markets]
+        [
+            (m.code, paren(f"{m.code} · {market_name(m.code)}", label("unit", m.unit)))
+            for m in markets
+        ]
     )
     deposit = deposit or DepositForm(formdata=None, prefix="deposit")
     deposit.league.choices = league_choices

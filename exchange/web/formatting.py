@@ -101,6 +101,11 @@ def human_quantity(value: int | None, unit: str = "") -> Markup:
     return Markup('<span title="{}">{}</span>').format(exact, escape(shown))
 
 
+def paren(text: str, inner: object) -> str:
+    """``text (inner)``; in Chinese with full-width brackets: ``成交量（立方米）``."""
+    return f"{text}（{inner}）" if _locale() == "zh" else f"{text} ({inner})"
+
+
 def local_time(value: datetime | str | None, seconds: bool = False) -> str:
     """A timestamp in Beijing time, e.g. ``2027-03-01 10:05`` (the exchange's zone); an ISO
     text (as stored in a job's result) is read first, and shown as it is if it is not one."""

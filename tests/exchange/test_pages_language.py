@@ -196,10 +196,14 @@ def test_no_page_in_chinese_shows_an_untranslated_catalog_string(traded: Flask, 
         assert shown & english == set(), (path, sorted(shown & english))
         left = LEFT_ENGLISH.findall(" ".join(shown))
         assert not left, (path, left)
+        half_width = [t for t in shown if HALF_WIDTH_ASIDE.search(t)]  # 成交量 (立方米)
+        assert not half_width, (path, half_width)
     assert statuses[200] >= 5 and statuses[404] >= 1, statuses  # the crawl went somewhere
     if user in ("ordos-desk", "abe"):
         assert statuses[403] >= 1, statuses
 
+
+HALF_WIDTH_ASIDE = re.compile(r"[\u4e00-\u9fff] \(")  # Chinese asides take （）
 
 # English sentences the services and the job runner write (the API keeps them), which a
 # Chinese page must word itself: a sign that a refusal went through untranslated.
