@@ -113,11 +113,10 @@ def local_time(value: datetime | str | None, seconds: bool = False) -> str:
         return "—"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return value
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     pattern = "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
     return format_datetime(value, pattern, tzinfo=EXCHANGE_TZ, locale=_locale())
 
