@@ -137,7 +137,15 @@ def _consume_preview(session: Session, preview_id: int, import_id: int) -> None:
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
         session.rollback()
-        raise Conflict(ALREADY_IMPORTED, code="already_imported")
+        other = session.scalar(
+            select(BackgroundJob.consumed_by).where(BackgroundJob.id == preview_id)
+        )
+        session.rollback()
+        raise Conflict(
+            f"{ALREADY_IMPORTED} (import {other})",
+            code="already_imported",
+            details={"import_id": other},
+        )
 
 
 def verify(ctx: JobContext) -> dict[str, Any]:

@@ -132,7 +132,7 @@ def test_a_failed_import_job_says_why_in_chinese(world: Flask, rita: FlaskClient
     assert message.startswith("[already_imported] this checked upload was already imported")
     page = rita.get(f"/regulator/imports/{second}", headers=BROWSER).get_data(as_text=True)
     text = assert_chinese(page)
-    assert "此已检查的上传已经导入" in text
+    assert f"此已检查的上传已经导入（导入任务 {first}）" in text
     english = rita.get(f"/regulator/imports/{second}?lang=en").get_data(as_text=True)
     assert "This checked upload was already imported" in english
     assert first != second
