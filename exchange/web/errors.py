@@ -56,6 +56,10 @@ def _status_message(status: int) -> str:
         ),
         422: _("The values sent cannot be used."),
         429: _("Too many attempts; wait a minute and try again."),
+        500: _(
+            "Something went wrong on the exchange's side. Reload the page to see whether it "
+            "was done; if it happens again, tell the operator."
+        ),
     }
     return messages.get(status, _("Something went wrong (error %(status)s).", status=status))
 
@@ -109,6 +113,14 @@ def html_errors(blueprint: Blueprint) -> None:
         if err.code is None or err.code < 400:
             return err
         return html_error(err)
+
+    @blueprint.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Any:
+        """A bug: logged as the app logs it, and the site's page (not JSON) for a person.
+        (The database's own errors keep the app's handler: a more specific class.)"""
+        current_app.logger.exception("unhandled error", exc_info=err)
+        g.error_code = "internal_error"
+        return _error_page(500, _status_message(500))
 
 
 def _error_page(status: int, message: str) -> tuple[str, int]:

@@ -381,3 +381,18 @@ def test_every_code_a_page_shows_has_a_word() -> None:
     }  # fmt: skip
     missing = {kind: [c for c in codes if c not in LABELS[kind]] for kind, codes in named.items()}
     assert missing == {kind: [] for kind in named}
+
+
+def test_a_bug_in_a_page_shows_the_sites_page_in_chinese(
+    world: Flask, rita: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(console.registry, "list_leagues", broken)
+    response = rita.get("/regulator", headers=BROWSER)
+    assert response.status_code == 500
+    text = assert_chinese(response.get_data(as_text=True))
+    assert "交易所一方出了问题" in text and "a bug" not in response.get_data(as_text=True)
+    api = world.test_client().get("/api/v1/markets")  # the API is untouched by the page's bug
+    assert api.status_code == 200 and api.is_json
