@@ -16,9 +16,16 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from exchange.errors import HTTP_CODES, ExchangeError, error_body
+from exchange.errors import (
+    HTTP_CODES,
+    RETRY_AFTER_SECONDS,
+    ExchangeError,
+    database_unavailable,
+    error_body,
+)
 
 NOT_PAGES = ("/api/", "/openapi.json", "/metrics", "/healthz", "/static/")
 STALE_FORM_VIEWS: dict[str, Callable[[], Any]] = {}
@@ -59,6 +66,13 @@ def _status_message(status: int) -> str:
         500: _(
             "Something went wrong on the exchange's side. Reload the page to see whether it "
             "was done; if it happens again, tell the operator."
+        ),
+        503: _(
+            "The exchange's database is briefly unavailable; nothing was changed. Try again "
+            "in a few seconds."
+        ),
+        507: _(
+            "The exchange's database has no space left; nothing was changed. Tell the operator."
         ),
     }
     return messages.get(status, _("Something went wrong (error %(status)s).", status=status))
@@ -113,6 +127,18 @@ def html_errors(blueprint: Blueprint) -> None:
         if err.code is None or err.code < 400:
             return err
         return html_error(err)
+
+    @blueprint.errorhandler(sa_exc.DBAPIError)
+    @blueprint.errorhandler(sa_exc.TimeoutError)
+    def _database(err: Exception) -> Any:
+        """The database away (503) or full (507), as the app says it, but as a page."""
+        unavailable = database_unavailable(err)
+        if unavailable is None:
+            return _unexpected(err)
+        status, g.error_code, _english = unavailable
+        current_app.logger.warning("database unavailable: %s: %s", type(err).__name__, err)
+        page, status = _error_page(status, _status_message(status))
+        return page, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @blueprint.errorhandler(Exception)
     def _unexpected(err: Exception) -> Any:

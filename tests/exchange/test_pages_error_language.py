@@ -396,3 +396,17 @@ def test_a_bug_in_a_page_shows_the_sites_page_in_chinese(
     assert "交易所一方出了问题" in text and "a bug" not in response.get_data(as_text=True)
     api = world.test_client().get("/api/v1/markets")  # the API is untouched by the page's bug
     assert api.status_code == 200 and api.is_json
+
+
+def test_the_database_away_is_a_page_in_chinese_with_retry_after(
+    world: Flask, rita: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def away(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(console.registry, "list_leagues", away)
+    response = rita.get("/regulator", headers=BROWSER)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "数据库暂时不可用" in assert_chinese(response.get_data(as_text=True))
