@@ -22,7 +22,7 @@ from exchange.web import console, tasks
 from exchange.web.errors import _status_message
 from exchange.web.job_messages import job_message
 from tests.exchange import test_pages_flows
-from tests.exchange.page_helpers import csrf_token, login
+from tests.exchange.page_helpers import PageChecker, csrf_token, login
 from tests.exchange.test_pages_flows import market_id
 from tests.exchange.test_pages_language import BROWSER, LEFT_ENGLISH, _english_only, texts
 
@@ -35,7 +35,9 @@ def shown(page: str) -> str:
 
 
 def assert_chinese(page: str) -> str:
-    """The page is in Chinese: no catalog string left in English, no service English."""
+    """The page is in Chinese: no catalog string left in English, no service English; and
+    it passes the accessibility smoke check of the other page tests."""
+    assert PageChecker().check(page) == []
     text = shown(page)
     assert '<html lang="zh-CN">' in page
     assert set(texts(page)) & _english_only() == set(), sorted(set(texts(page)) & _english_only())
