@@ -238,7 +238,7 @@ def test_a_bad_allocation_file_is_explained_and_fits_a_phone(
         "#upload-file", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": body}]
     )
     regulator.page.click(f"{UPLOAD_FORM} button[type=submit]")
-    regulator.page.wait_for_selector("#rejected", timeout=30_000)  # the check ran
+    regulator.page.locator("#rejected").wait_for(timeout=30_000)  # the check ran (refreshing)
     regulator.fits()
     assert words["unknown_league"] in regulator.page.inner_text("#rejected")
     regulator.shot("upload-rejected", guide=(lang, size) == ("zh", "phone"))
