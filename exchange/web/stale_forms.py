@@ -1,4 +1,4 @@
-"""Forms with nothing typed (clear now, cancel, upload, import, verification) sent with an
+"""Forms with nothing typed (clear now, cancel, upload, import, verification, logout) sent with an
 expired CSRF token: the page the form is on comes back with the message (flashed by
 ``errors.html_error``), never a bare error page. Forms with typed input register their
 own handler beside their view (``on_stale_form``)."""
@@ -51,3 +51,11 @@ def _stale_verify() -> Any:
     from exchange.web.audit import verify_page
 
     return verify_page() if page_actor(Role.AUDITOR, Role.REGULATOR) else None
+
+
+@on_stale_form("auth.logout")
+def _stale_logout() -> Any:
+    """An old page's logout button: the home page again, the header's button works."""
+    from exchange.web.public import home
+
+    return home()

@@ -412,3 +412,11 @@ def test_the_database_away_is_a_page_in_chinese_with_retry_after(
     response = rita.get("/regulator", headers=BROWSER)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "数据库暂时不可用" in assert_chinese(response.get_data(as_text=True))
+
+
+def test_a_stale_logout_shows_the_home_page_with_the_message(rita: FlaskClient) -> None:
+    response = rita.post("/logout", data={"csrf_token": "expired"}, headers=BROWSER)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "表单已过期" in assert_chinese(page) and 'action="/logout"' in page
+    assert rita.get("/regulator").status_code == 200  # still logged in: nothing was done
