@@ -29,14 +29,20 @@ from exchange.errors import (
 
 NOT_PAGES = ("/api/", "/openapi.json", "/metrics", "/healthz", "/static/")
 STALE_FORM_VIEWS: dict[str, Callable[[], Any]] = {}
+UNTYPED_FORMS: set[str] = set()  # forms of a button alone: nothing typed to check
 
 
-def on_stale_form(endpoint: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+def on_stale_form(
+    endpoint: str, *, typed: bool = True
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Register how ``endpoint``'s form is shown again, input kept, after a CSRF failure
-    (the view returns None when the form is not the current user's to see)."""
+    (the view returns None when the form is not the current user's to see). ``typed``:
+    the form has input the person checks before sending it again."""
 
     def register(view: Callable[[], Any]) -> Callable[[], Any]:
         STALE_FORM_VIEWS[endpoint] = view
+        if not typed:
+            UNTYPED_FORMS.add(endpoint)
         return view
 
     return register
@@ -92,6 +98,11 @@ def html_error(err: HTTPException) -> Any:
             "This form had expired (it was open too long, or you logged in again "
             "meanwhile). Nothing was done. Check your input below and send it again."
         )
+        if request.endpoint in UNTYPED_FORMS:
+            message = _(
+                "This form had expired (it was open too long, or you logged in again "
+                "meanwhile). Nothing was done. Send it again from this page."
+            )
         if stale is not None and request.method == "POST":
             flash(message, "error")  # before rendering: the page shows it
             try:

@@ -18,42 +18,42 @@ def _args() -> dict[str, Any]:
     return dict(request.view_args or {})
 
 
-@on_stale_form("console.clear")
+@on_stale_form("console.clear", typed=False)
 def _stale_clear() -> Any:
     from exchange.web.console import clear_confirm
 
     return clear_confirm(**_args()) if page_actor(Role.REGULATOR) else None
 
 
-@on_stale_form("console.upload")
+@on_stale_form("console.upload", typed=False)
 def _stale_upload() -> Any:
     from exchange.web.console import index
 
     return index()[0] if page_actor(Role.REGULATOR) else None
 
 
-@on_stale_form("console.confirm_upload")
+@on_stale_form("console.confirm_upload", typed=False)
 def _stale_confirm_upload() -> Any:
     from exchange.web.console import upload_job
 
     return upload_job(**_args()) if page_actor(Role.REGULATOR) else None
 
 
-@on_stale_form("desk.cancel")
+@on_stale_form("desk.cancel", typed=False)
 def _stale_cancel() -> Any:
     from exchange.web.desk import cancel_confirm
 
     return cancel_confirm(**_args()) if page_actor(Role.LEAGUE) else None
 
 
-@on_stale_form("audit.verify_start")
+@on_stale_form("audit.verify_start", typed=False)
 def _stale_verify() -> Any:
     from exchange.web.audit import verify_page
 
     return verify_page() if page_actor(Role.AUDITOR, Role.REGULATOR) else None
 
 
-@on_stale_form("auth.logout")
+@on_stale_form("auth.logout", typed=False)
 def _stale_logout() -> Any:
     """An old page's logout button: the home page again, the header's button works."""
     from exchange.web.public import home

@@ -149,7 +149,7 @@ def test_stale_forms_and_bad_input_read_in_chinese(world: Flask, rita: FlaskClie
     )  # fmt: skip
     assert stale.status_code == 400
     page = stale.get_data(as_text=True)
-    assert "表单已过期" in assert_chinese(page) and 'value="12"' in page
+    assert "请检查下方已保留的输入" in assert_chinese(page) and 'value="12"' in page
     token = csrf_token(rita, "/regulator")
     for data in (
         {"alloc-quantity": "12x"},
@@ -329,7 +329,7 @@ def test_stale_forms_without_input_come_back_on_their_page(world: Flask, rita: F
         response = client.post(path, data={field: "expired"}, headers=BROWSER)
         page = response.get_data(as_text=True)
         assert response.status_code == 400, path
-        assert "表单已过期" in assert_chinese(page) and mark in page, path
+        assert "请在本页重新提交" in assert_chinese(page) and mark in page, path
     assert "已撤销" not in desk.get(f"/desk/orders/{order_id}/cancel").get_data(as_text=True)
 
 
@@ -418,5 +418,5 @@ def test_a_stale_logout_shows_the_home_page_with_the_message(rita: FlaskClient) 
     response = rita.post("/logout", data={"csrf_token": "expired"}, headers=BROWSER)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "表单已过期" in assert_chinese(page) and 'action="/logout"' in page
+    assert "请在本页重新提交" in assert_chinese(page) and 'action="/logout"' in page
     assert rita.get("/regulator").status_code == 200  # still logged in: nothing was done
