@@ -3,8 +3,8 @@
 A job stays ``queued`` until a runner claims it; with no runner process (``exchange
 serve`` alone) it would wait without a word. After ``JOB_WAIT_NOTICE_SECONDS``
 (``EXCHANGE_JOB_WAIT_NOTICE_SECONDS``, default 5) the page says so, and names the
-command to start when no runner has reported recently. The two sentences are kept
-here until they move into the translation catalogs.
+command to start when no runner has reported recently. The two sentences are in the
+gettext catalogs (``exchange/translations``), in the language asked for.
 """
 
 from __future__ import annotations
@@ -13,23 +13,26 @@ import os
 from datetime import timedelta
 
 from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from exchange.models import BackgroundJob, JobStatus, utcnow
 
 DEFAULT_NOTICE_SECONDS = 5.0
-WAITING = {
-    "en": "Queued, waiting for a job runner.",
-    "zh": "排队中，等待任务执行进程。",
-}
-NO_RUNNER = {
-    "en": (
-        "No job runner has reported recently: the operator must start"
-        " `exchange jobs run` (or `exchange scheduler`)."
-    ),
-    "zh": (
-        "最近没有任务执行进程报到：请运维人员启动 `exchange jobs run`（或 `exchange scheduler`）。"
-    ),
-}
+LANGUAGES = ("en", "zh")
+COMMANDS = {"run": "exchange jobs run", "scheduler": "exchange scheduler"}
+
+
+def _sentences(alive: bool) -> str:
+    waiting = _("Queued, waiting for a job runner.")
+    if alive:
+        return waiting
+    no_runner = _(
+        "No job runner has reported recently: the operator must start %(run)s (or %(scheduler)s).",
+        run="`" + COMMANDS["run"] + "`",
+        scheduler="`" + COMMANDS["scheduler"] + "`",
+    )
+    return " ".join((waiting, no_runner))
 
 
 def waiting_notice(job: BackgroundJob, lang: str = "en") -> str:
@@ -39,7 +42,7 @@ def waiting_notice(job: BackgroundJob, lang: str = "en") -> str:
     after = _notice_after()
     if utcnow() - job.created_at < timedelta(seconds=after):
         return ""
-    lang = lang if lang in WAITING else "en"
+    lang = lang if lang in LANGUAGES else "en"
     from exchange.jobs import queue
     from exchange.jobs.runner import Settings
 
@@ -48,7 +51,8 @@ def waiting_notice(job: BackgroundJob, lang: str = "en") -> str:
         alive = queue.runner_alive(session, Settings.of(current_app).stale)
     finally:
         session.close()
-    return WAITING[lang] if alive else f"{WAITING[lang]} {NO_RUNNER[lang]}"
+    with force_locale(lang):
+        return _sentences(alive)
 
 
 def _notice_after() -> float:

@@ -20,13 +20,17 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     """Bind i18n and filters, import the job kinds and register the page blueprints."""
     from exchange.jobs.notice import init_notice
-    from exchange.web import statement  # noqa: F401  (its routes are on the desk blueprint)
+    from exchange.web import (
+        stale_forms,  # noqa: F401  (registers its stale-form pages)
+        statement,  # noqa: F401  (its routes are on the desk blueprint)
+    )
     from exchange.web.audit import audit
     from exchange.web.console import console
     from exchange.web.desk import desk
     from exchange.web.errors import html_error_for_browsers
     from exchange.web.formatting import init_formatting
     from exchange.web.i18n import init_i18n
+    from exchange.web.job_messages import init_job_messages
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
     from exchange.web.public import pages
@@ -36,6 +40,7 @@ def register_web(app: Flask) -> None:
     init_notice(app)
     init_names(app)
     init_messages(app)
+    init_job_messages(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
     for blueprint in (pages, desk, console, audit):
         app.register_blueprint(blueprint)

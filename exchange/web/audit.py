@@ -97,7 +97,9 @@ def journals(actor: Actor) -> str:
     try:
         result = ledger_ops.journals(session, page=page, per_page=JOURNALS_PAGE, **filters)
     except ExchangeError as exc:
-        problems.append(exc.message)
+        from exchange.web.messages import refusal
+
+        problems.append(refusal(exc))
         result = {"total": 0, "page": page, "per_page": JOURNALS_PAGE, "journals": []}
     query = {k: v for k, v in args.items() if k not in ("page", "lang") and v}
     return render_template(

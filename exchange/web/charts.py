@@ -19,7 +19,7 @@ from html import escape
 from babel.numbers import format_compact_decimal
 from markupsafe import Markup
 
-from exchange.web.formatting import local_time, page_language, quantity, yuan
+from exchange.web.formatting import local_time, page_language, paren, quantity, yuan
 
 WIDTH = 720
 HEIGHT = 340
@@ -244,7 +244,7 @@ def curves_chart(
         y,
         [(v, axis_quantity(v)) for v in xt],
         list(zip(yt, price_labels(yt), strict=True)),
-        f"{labels['quantity']} ({unit})",
+        paren(labels["quantity"], unit),
         labels["price"],
     )
     # Demand: D(p) for p in (p_i, p_i+1] is D_i+1; supply: S(p) for p in [p_i, p_i+1) is S_i.
@@ -297,7 +297,7 @@ def history_chart(
             for name, v in last.prices.items()
             if v is not None
         )
-        summary = f"{labels['last']}: {shown} ({local_time(last.at)})"
+        summary = f"{labels['last']}: {paren(shown, local_time(last.at))}"
     desc = f"{labels['desc']} {summary}".strip()
     if not points:
         return _empty(title, desc, labels["empty"])
@@ -323,7 +323,7 @@ def history_chart(
         (SERIES_CLASSES[index % len(SERIES_CLASSES)], labels.get(name, name))
         for index, name in enumerate(series)
     ]
-    legend.append(("bar", f"{labels['volume']} ({unit})"))
+    legend.append(("bar", paren(labels["volume"], unit)))
     extra = _legend_extra(legend)
     parts, _uid = _open(title, desc, f"{title}. {summary}", "history", HEIGHT + extra)
     _legend(parts, legend)

@@ -25,6 +25,7 @@ from exchange.web.errors import html_errors, on_stale_form
 from exchange.web.formatting import (
     human_quantity,
     local_time,
+    paren,
     parse_quantity,
     parse_yuan,
     run_price,
@@ -39,12 +40,11 @@ from exchange.web.names import league_name, market_name
 from exchange.web.public import curves_svg
 from exchange.web.query_args import id_arg, page_arg
 from exchange.web.run_view import headline, price_sorted
-from exchange.web.tasks import ALREADY_IMPORTED
+from exchange.web.tasks import ALREADY_IMPORTED, MAX_UPLOAD_BYTES, upload_text
 
 console = Blueprint("console", __name__)
 html_errors(console)
 
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 RUNS_PAGE = 50
 UPLOAD_KINDS = ("allocation_preview",)
 IMPORT_KINDS = ("allocation_import",)
@@ -56,18 +56,21 @@ def _forms(
     session = db.session
     leagues = registry.list_leagues(session)
     markets = registry.list_markets(session)
-    league_choices = choices([(lg.code, f"{league_name(lg.code)} ({lg.code})") for lg in leagues])
+    league_choices = choices([(lg.code, paren(league_name(lg.code), lg.code)) for lg in leagues])
     allocation = allocation or AllocationForm(formdata=None, prefix="alloc")
     allocation.league.choices = league_choices
     allocation.market.choices = choices(
-        [(m.code, f"{m.code} · {market_name(m.code)} ({label('unit', m.unit)})") for m in markets]
+        [
+            (m.code, paren(f"{m.code} · {market_name(m.code)}", label("unit", m.unit)))
+            for m in markets
+        ]
     )
     deposit = deposit or DepositForm(formdata=None, prefix="deposit")
     deposit.league.choices = league_choices
     return {"allocation_form": allocation, "deposit_form": deposit}
 
 
-def _render(status: int = 200, **forms: Any) -> tuple[str, int]:
+def _render(status: int = 200, upload: UploadForm | None = None, **forms: Any) -> tuple[str, int]:
     session = db.session
     leagues = registry.list_leagues(session)
     markets = registry.list_markets(session)
@@ -80,7 +83,7 @@ def _render(status: int = 200, **forms: Any) -> tuple[str, int]:
         leagues=leagues,
         cash=cash,
         summaries=queries.market_summaries(session, markets),
-        upload_form=UploadForm(formdata=None, prefix="upload"),
+        upload_form=upload or UploadForm(formdata=None, prefix="upload"),
         clear_form=CsrfOnlyForm(formdata=None),
         uploads=jobs.recent(session, UPLOAD_KINDS + IMPORT_KINDS, limit=5),
         **_forms(**forms),
@@ -294,16 +297,16 @@ def _stale_deposit() -> Any:
 @console.post("/regulator/allocations/upload")
 @pages_for(Role.REGULATOR)
 def upload(actor: Actor) -> BaseResponse | tuple[str, int]:
-    """Start checking an allocation CSV in the background; its page shows the preview."""
+    """Start checking an allocation CSV in the background; its page shows the preview.
+    A file that cannot be read comes back to the console, the reason beside the field."""
     form = UploadForm(prefix="upload")
     if form.validate():
-        data = form.file.data.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"the file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("the file is not UTF-8 text") from None
+            text = upload_text(form.file.data.read(MAX_UPLOAD_BYTES + 1))
+        except InvalidInput as exc:
+            form.file.errors = [*form.file.errors, refusal(exc)]
+            flash(_("Please correct the fields marked below."), "error")
+            return _render(exc.status, upload=form)
         job_id = jobs.start(
             db.session,
             "allocation_preview",
@@ -312,7 +315,7 @@ def upload(actor: Actor) -> BaseResponse | tuple[str, int]:
         )
         return redirect(url_for("console.upload_job", job_id=job_id))
     flash(_("Please correct the fields marked below."), "error")
-    return _render()
+    return _render(upload=form)
 
 
 @console.get("/regulator/uploads/<int:job_id>")
@@ -334,10 +337,17 @@ def confirm_upload(job_id: int, actor: Actor) -> BaseResponse:
     """Allocate the accepted rows of a checked upload, in the background, all or nothing."""
     job = jobs.get(db.session, job_id, UPLOAD_KINDS)
     if job.consumed_by is not None:
-        raise Conflict(f"{ALREADY_IMPORTED} (import {job.consumed_by})", field="job_id")
+        raise Conflict(
+            f"{ALREADY_IMPORTED} (import {job.consumed_by})",
+            field="job_id",
+            code="already_imported",
+            details={"import_id": job.consumed_by},
+        )
     accepted = (job.result or {}).get("accepted") or []
     if not accepted:
-        raise InvalidInput("this upload has no row that can be allocated")
+        raise InvalidInput(
+            "this upload has no row that can be allocated", code="nothing_to_allocate"
+        )
     new_id = jobs.start(
         db.session, "allocation_import", actor=actor.username, params={"preview_job": job_id}
     )

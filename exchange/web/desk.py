@@ -32,7 +32,7 @@ from exchange.uow import idempotent_unit_of_work, unit_of_work
 from exchange.web import queries
 from exchange.web.access import page_actor, pages_for
 from exchange.web.errors import html_errors, on_stale_form
-from exchange.web.formatting import local_time, parse_quantity, parse_yuan, with_unit, yuan
+from exchange.web.formatting import local_time, paren, parse_quantity, parse_yuan, with_unit, yuan
 from exchange.web.formatting import quantity as qty
 from exchange.web.forms import CsrfOnlyForm, OrderForm, RetireForm, choices
 from exchange.web.i18n import language
@@ -73,7 +73,7 @@ def _order_form(
     form = OrderForm(formdata=formdata) if formdata is not None else OrderForm()
     zh = language() == "zh"
     form.market_id.choices = choices(
-        [(m.id, f"{m.code} · {m.name_zh if zh else m.name_en} ({label('unit', m.unit)})")
+        [(m.id, paren(f"{m.code} · {m.name_zh if zh else m.name_en}", label("unit", m.unit)))
          for m in markets]
     )  # fmt: skip
     form.side.choices = choices([("buy", _("Buy")), ("sell", _("Sell"))])
@@ -103,7 +103,10 @@ def chosen_market(form: OrderForm, markets: list[Market]) -> Market | None:
 def _retire_form(markets: list[Market], formdata: Any = None) -> RetireForm:
     form = RetireForm(formdata=formdata, prefix="retire")
     form.market.choices = choices(
-        [(m.code, f"{m.code} · {market_name(m.code)} ({label('unit', m.unit)})") for m in markets]
+        [
+            (m.code, paren(f"{m.code} · {market_name(m.code)}", label("unit", m.unit)))
+            for m in markets
+        ]
     )
     return form
 

@@ -8,7 +8,7 @@ Parsing of yuan typed into a form goes the other way, exactly (``Decimal``, no f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -101,10 +101,22 @@ def human_quantity(value: int | None, unit: str = "") -> Markup:
     return Markup('<span title="{}">{}</span>').format(exact, escape(shown))
 
 
-def local_time(value: datetime | None, seconds: bool = False) -> str:
-    """A timestamp in Beijing time, e.g. ``2027-03-01 10:05`` (the exchange's zone)."""
+def paren(text: str, inner: object) -> str:
+    """``text (inner)``; in Chinese with full-width brackets: ``成交量（立方米）``."""
+    return f"{text}（{inner}）" if _locale() == "zh" else f"{text} ({inner})"
+
+
+def local_time(value: datetime | str | None, seconds: bool = False) -> str:
+    """A timestamp in Beijing time, e.g. ``2027-03-01 10:05`` (the exchange's zone); an ISO
+    text (as stored in a job's result) is read first, and shown as it is if it is not one."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     pattern = "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
     return format_datetime(value, pattern, tzinfo=EXCHANGE_TZ, locale=_locale())
 

@@ -99,6 +99,12 @@ def _remember_language(response: Response) -> Response:
     return response
 
 
+def brackets(lang: str) -> dict[str, str]:
+    """``lp`` and ``rp``, the brackets around an aside in the templates: `` (`` and ``)``
+    in English, full-width ``（`` and ``）`` in Chinese (``成交量（立方米）``)."""
+    return {"lp": "（", "rp": "）"} if lang == "zh" else {"lp": " (", "rp": ")"}
+
+
 def merge_lang(args: dict[str, str], lang: str) -> str:
     """The query string of ``args`` with ``lang`` set (for the language switch links)."""
     return urlencode({**{k: v for k, v in args.items() if k != "lang"}, "lang": lang})
@@ -115,7 +121,8 @@ def init_i18n(app: Flask) -> None:
 
     @app.context_processor
     def _i18n() -> dict[str, object]:
-        return {"lang": language(), "languages": LANGUAGES, "label": label}
+        lang = language()
+        return {"lang": lang, "languages": LANGUAGES, "label": label, **brackets(lang)}
 
     app.add_template_filter(merge_lang, "merge_lang")
     app.after_request(_remember_language)

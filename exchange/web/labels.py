@@ -87,6 +87,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "escrow": _l("Escrow = open holds"),
         "conservation": _l("Conservation (issued = held)"),
         "clearing_not_flat": _l("Clearing account flat"),
+        "checkpoint_signature": _l("Checkpoint signature"),
+        "checkpoint_head": _l("Chains reach the checkpoint's heads"),
+        "checkpoint_behind": _l("Ledger not behind the checkpoint"),
     },
 }
 

@@ -7,10 +7,12 @@ to word the problem for a person, and word the services' refusals by their code.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 import ledger
 from exchange.errors import ExchangeError
@@ -101,8 +103,15 @@ def refusal(exc: ExchangeError, market: Any = None) -> str:
         return _("Your league may not trade in this market.")
     if exc.code == "order_not_open":
         return _("This order is no longer open; only open orders can be cancelled.")
+    unknown = UNKNOWN.match(exc.message)
+    if unknown and exc.field == "league":
+        return _("Unknown league %(league)s.", league=unknown.group(1))
+    if unknown and exc.field == "market":
+        return _("Unknown market %(market)s.", market=unknown.group(1))
     if exc.code == "not_found":
         return _("Not found.")
+    if exc.code in CODED_REFUSALS:
+        return CODED_REFUSALS[exc.code](exc.details)
     if exc.code == "self_trade":
         other = exc.details.get("conflicting_order_id")
         if other is not None:
@@ -118,7 +127,44 @@ def refusal(exc: ExchangeError, market: Any = None) -> str:
         return _("Reference: 1 to 100 characters, without | or control characters.")
     if exc.field == "limit_price" and "above 0" in exc.message:
         return _("A buy order needs a price above 0 yuan.")
-    return _("Refused: %(reason)s", reason=exc.message)
+    if exc.field == "quantity" and "more than one order may reserve" in exc.message:
+        from exchange.services.orders import MAX_ORDER_VALUE
+
+        return _(
+            "This order is too large: price times quantity may be at most %(max)s yuan.",
+            max=yuan(MAX_ORDER_VALUE),
+        )
+    return technical(_("The exchange refused this."), exc.message)
+
+
+UNKNOWN = re.compile(r"^unknown (?:league|market) '([^']*)'")
+
+
+def technical(sentence: str, detail: str) -> Markup:
+    """``sentence`` in the page's language, then the system's own English wording of the
+    problem for a technician, marked as English (``lang="en"``) and kept short."""
+    return Markup('{} <small class="detail" lang="en" translate="no">({})</small>').format(
+        sentence, detail[:300]
+    )
+
+
+CODED_REFUSALS = {
+    "file_too_large": lambda d: _(
+        "The file is larger than %(limit)s MB; split it into smaller files.",
+        limit=d.get("limit_mb", 4),
+    ),
+    "not_utf8": lambda d: _(
+        'The file is not UTF-8 text: save it as "CSV UTF-8" and upload it again.'
+    ),
+    "already_imported": lambda d: _(
+        "This checked upload was already imported (import %(id)s); nothing was allocated "
+        "again. To allocate the rows once more, upload the file again.",
+        id=d.get("import_id", "?"),
+    ),
+    "nothing_to_allocate": lambda d: _("This upload has no row that can be allocated."),
+    "upload_gone": lambda d: _("The checked upload is gone; upload the file again."),
+    "forbidden": lambda d: _("You may not do this."),
+}
 
 
 def upload_problem(problem: Any) -> str:
@@ -157,7 +203,12 @@ def upload_problem(problem: Any) -> str:
         return reserved_words()
     if code == "row":
         return _("Not one row of league,market,quantity[,reference].")
-    return _("Refused: %(reason)s", reason=problem.get("text", ""))
+    if code == "csv":
+        return technical(
+            _("This line cannot be read as CSV; the rest of the file was not read."),
+            str(problem.get("text", "")),
+        )
+    return technical(_("This row cannot be allocated."), str(problem.get("text", "")))
 
 
 def reserved_words() -> str:
@@ -176,10 +227,22 @@ def upload_error(error: str) -> str:
         return _("The file is empty.")
     if error.startswith("not a CSV file"):
         return _("This is not a CSV file.")
-    return _("Refused: %(reason)s", reason=error)
+    return technical(_("This file cannot be used."), error)
+
+
+def checkpoint_problem(problem: str) -> str:
+    """Why an uploaded checkpoint file cannot be used (``checkpointing.uploaded_checkpoint``
+    words it in English), in the page's language."""
+    if "larger than" in problem:
+        return _("The checkpoint file is larger than 2 MiB.")
+    return technical(
+        _("This is not a checkpoint as GET /api/v1/ledger/checkpoints/latest returns it."),
+        problem.removeprefix("not a checkpoint as the API returns it: "),
+    )
 
 
 def init_messages(app: Flask) -> None:
     """``upload_problem`` and ``upload_error`` in every template."""
     app.add_template_global(upload_problem, "upload_problem")
     app.add_template_global(upload_error, "upload_error")
+    app.add_template_global(checkpoint_problem, "checkpoint_problem")

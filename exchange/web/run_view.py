@@ -51,7 +51,11 @@ def _why(
     run: ClearingRun, best_bid: int | None, best_offer: int | None, prices_visible: bool
 ) -> str | None:
     if run.status is RunStatus.FAILED:
-        return _("The run failed: %(reason)s", reason=run.failure_reason or "?")
+        from exchange.web.messages import technical
+
+        return technical(
+            _("The clearing run failed; nothing of it was settled."), run.failure_reason or "?"
+        )
     if run.volume:
         return None
     if best_bid is None and best_offer is None:

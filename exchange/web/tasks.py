@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange import checkpointing
-from exchange.errors import Conflict, InvalidInput
+from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.models import BackgroundJob, ClearingRun, Market
 from exchange.services import ledger_ops, replay, verification
 from exchange.uow import unit_of_work
@@ -23,6 +23,22 @@ ALREADY_IMPORTED = (
     "this checked upload was already imported; nothing was allocated again "
     "(upload the file again to allocate it once more)"
 )
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+PREVIEW_GONE = "the checked upload is gone"
+# A refusal that ends a job is stored as its message "[code] English text", so that
+# the pages can word it in their language by the code (``exchange.web.job_messages``).
+CODED = "[{code}] {message}"
+
+
+def coded(exc: ExchangeError) -> ExchangeError:
+    """``exc`` with its stable code in front of its message (the job's stored message)."""
+    return type(exc)(
+        CODED.format(code=exc.code, message=exc.message),
+        field=exc.field,
+        code=exc.code,
+        status=exc.status,
+        details=exc.details,
+    )
 
 
 def allocation_preview(ctx: JobContext) -> dict[str, Any]:
@@ -56,11 +72,18 @@ def allocation_import(ctx: JobContext) -> dict[str, Any]:
     The result is recorded in that transaction (``record_effect``): a runner that
     dies after the commit leaves the next one the result, never a second import.
     """
+    try:
+        return _allocation_import(ctx)
+    except ExchangeError as exc:
+        raise coded(exc) from exc
+
+
+def _allocation_import(ctx: JobContext) -> dict[str, Any]:
     session = ctx.sessions()
     try:
         preview = session.get(BackgroundJob, int(ctx.params["preview_job"]))
         if preview is None or preview.result is None:
-            raise InvalidInput("the checked upload is gone")
+            raise InvalidInput(PREVIEW_GONE, code="upload_gone")
         rows = preview.result.get("accepted") or []
         session.rollback()
         ctx.set_total(len(rows))
@@ -113,7 +136,14 @@ def _consume_preview(session: Session, preview_id: int, import_id: int) -> None:
         .values(consumed_by=import_id)
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
-        raise Conflict(ALREADY_IMPORTED)
+        other = session.scalar(
+            select(BackgroundJob.consumed_by).where(BackgroundJob.id == preview_id)
+        )
+        raise Conflict(
+            f"{ALREADY_IMPORTED} (import {other})",
+            code="already_imported",
+            details={"import_id": other},
+        )
 
 
 def verify(ctx: JobContext) -> dict[str, Any]:
@@ -175,3 +205,21 @@ def verify(ctx: JobContext) -> dict[str, Any]:
         "truncated": report.truncated,
         "seconds": round(report.seconds, 3),
     }
+
+
+def upload_text(data: bytes) -> str:
+    """The text of an uploaded file, or ``InvalidInput`` with a stable code (the pages word
+    it by the code, ``messages.refusal``)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        limit = f"{MAX_UPLOAD_BYTES / 1024 / 1024:.1f}".removesuffix(".0")
+        raise InvalidInput(
+            f"the file is larger than {limit} MB",
+            field="file",
+            code="file_too_large",
+            status=413,
+            details={"limit_mb": limit},
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text", field="file", code="not_utf8") from None

@@ -26,6 +26,7 @@ WORDS = {
         "undone": "This cannot be undone.",
         "cancelled": "cancelled", "token": "Your API token", "why": "Nothing traded",
         "deposited": "Deposited 12.34 yuan to",
+        "unknown_league": "Unknown league nope.", "not_utf8": "The file is not UTF-8 text",
     },
     "zh": {
         "locale": "zh-CN", "schedule": "每 5 分钟", "not_found": "页面不存在",
@@ -34,6 +35,7 @@ WORDS = {
         "placed": r"买入订单 \d+ 已提交：.* 3吨，限价 1,100\.00 元", "undone": "此操作不可撤销。",
         "cancelled": "已撤销", "token": "您的 API 令牌", "why": "未成交",
         "deposited": "存入 12.34 元",
+        "unknown_league": "未知盟市 nope。", "not_utf8": "文件不是 UTF-8 文本",
     },
 }  # fmt: skip
 
@@ -216,3 +218,37 @@ def test_the_auditor_lands_on_the_audit_with_date_pickers(
     auditor.fits()
     assert auditor.page.locator("tbody.journal").count() > 0
     auditor.shot("audit")
+
+
+UPLOAD_FORM = 'form[action="/regulator/allocations/upload"]'
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_bad_allocation_file_is_explained_and_fits_a_phone(
+    person: Any, lang: str, size: str
+) -> None:
+    """The rejected rows of an upload as cards on a phone, each reason in the page's
+    language; a file that is not UTF-8 comes back beside the field."""
+    words = WORDS[lang]
+    regulator = person(lang, size)
+    regulator.login("regulator")
+    body = b"league,market,quantity\nnope,COD-2027,1\nordos,COD-2027,abc\nordos,COD-2027,2\n"
+    regulator.page.set_input_files(
+        "#upload-file", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": body}]
+    )
+    regulator.page.click(f"{UPLOAD_FORM} button[type=submit]")
+    regulator.page.locator("#rejected").wait_for(timeout=30_000)  # the check ran (refreshing)
+    regulator.fits()
+    assert words["unknown_league"] in regulator.page.inner_text("#rejected")
+    regulator.shot("upload-rejected", guide=(lang, size) == ("zh", "phone"))
+    regulator.goto("/regulator")
+    regulator.page.set_input_files(
+        "#upload-file",
+        files=[{"name": "gbk.csv", "mimeType": "text/csv", "buffer": "盟市".encode("gbk")}],
+    )
+    regulator.page.click(f"{UPLOAD_FORM} button[type=submit]")
+    regulator.page.wait_for_selector("#upload-file-error")
+    regulator.fits()
+    assert words["not_utf8"] in regulator.page.inner_text("#upload-file-error")
+    regulator.errors[:] = [e for e in regulator.errors if "status of 422" not in e]

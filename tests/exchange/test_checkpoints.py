@@ -371,7 +371,9 @@ def test_the_audit_page_checks_the_latest_or_an_uploaded_checkpoint(
     assert f'class="summary ok" data-checkpoint="{seq}"' in page and "Latest stored" in page
     refused = verify_page(client, (b'{"seq": 1}', "cp.json"))
     assert refused.status_code == 422
-    assert "not a checkpoint as the API returns it" in refused.get_data(as_text=True)
+    assert "This is not a checkpoint as GET /api/v1/ledger/checkpoints/latest returns it" in (
+        refused.get_data(as_text=True)
+    )
     data = json.loads(checkpoint)
     data["chains"][0]["seq"] += 1
     started = verify_page(client, (json.dumps(data).encode(), "cp.json"))
