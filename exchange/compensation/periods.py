@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from exchange.compensation.formula import ANNUAL, MONTHLY
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+PERIOD = re.compile(r"^([0-9]{4})(?:-([0-9]{2}))?\Z")
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
 

@@ -124,9 +124,7 @@ class CompensationClaim(Base):
     settlement_id: Mapped[int] = mapped_column(
         ForeignKey("compensation_settlements.id"), unique=True
     )
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("compensation_agreements.id"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("compensation_agreements.id"), index=True)
     debtor: Mapped[str] = mapped_column(String(32))
     creditor: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(BigInteger)
