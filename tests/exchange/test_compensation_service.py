@@ -163,7 +163,7 @@ def test_racing_schedulers_settle_exactly_once(demo_registry: Flask) -> None:
             barrier.wait()
             for m in range(1, 13):
                 outcomes.append(settle(demo_registry, aid, f"2024-{m:02d}"))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=scheduler) for _ in range(4)]
