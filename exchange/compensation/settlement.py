@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 import ledger
+from exchange.checkpointing import checkpoint_after_settlement
 from exchange.compensation import formula
 from exchange.compensation.agreements import checked_period, current_readings, get_agreement
 from exchange.compensation.commands import Settle
@@ -236,10 +237,16 @@ def _pay(
 
 
 def run_settlement(factory: sessionmaker[Session], command: Settle) -> SettleOutcome:
-    """:func:`settle` in a unit of work of its own; a lost race returns the winner's."""
+    """:func:`settle` in a unit of work of its own; a lost race returns the winner's.
+
+    A new settlement that moved cash is followed by a signed checkpoint of the ledger.
+    """
     try:
         with new_unit_of_work(factory) as session:
-            return settle(session, command)
+            outcome = settle(session, command)
+        if outcome.created and outcome.settlement.journal_id is not None:
+            checkpoint_after_settlement(factory, f"compensation:{command.agreement_id}")
+        return outcome
     except IntegrityError:
         session = factory()
         try:

@@ -15,6 +15,7 @@ from exchange.extensions import db
 from exchange.identity import service
 from exchange.models.trading import Order, OrderStatus
 from tests.conftest import AuthHeaders, table_names
+from tests.exchange import compensation_helpers
 from tests.exchange.authz_rules import (
     ACTORS,
     BAD,
@@ -113,6 +114,12 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
             spare = service.create_token(session, own.id, name="spare")
         finally:
             session.close()
+    agreement_id = compensation_helpers.register(
+        demo_registry, indicators={"COD": 16_000, "NH3-N": 500}
+    )
+    compensation_helpers.reading(
+        demo_registry, agreement_id, "2024", 3, {"COD": 16_000, "NH3-N": 500}
+    )
     values = {
         "league": OWN_LEAGUE,
         "market_id": market["id"],
@@ -123,6 +130,7 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "run_id": run.run_id,
         "user_id": own.id,
         "token_id": spare.token.id,
+        "agreement_id": agreement_id,
     }
     return World(headers=headers, values=values)
 
