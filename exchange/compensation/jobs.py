@@ -1,0 +1,86 @@
+"""The scheduler's compensation job: settle every closed period that has its readings.
+
+Runs every ``EXCHANGE_COMPENSATION_INTERVAL_SECONDS`` (default 3600; 0: never). Each
+period is settled through :func:`settlement.run_settlement`, so a second scheduler,
+a retry or a regulator settling by hand at the same moment still settles it once.
+Periods whose readings are incomplete are left for a later run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.compensation import agreements, settlement
+from exchange.compensation.commands import SCHEDULE, Settle
+from exchange.compensation.periods import Period, term_periods
+from exchange.errors import ExchangeError
+from exchange.models import utcnow
+
+INTERVAL_ENV = "EXCHANGE_COMPENSATION_INTERVAL_SECONDS"
+DEFAULT_INTERVAL = 3600
+SCHEDULER_ACTOR = "scheduler"
+
+log = logging.getLogger("exchange")
+
+
+def due_periods(session: Session, now: datetime) -> list[tuple[int, Period]]:
+    """(agreement id, period) of every closed, unsettled period whose readings are complete."""
+    due = []
+    for agreement in agreements.list_agreements(session):
+        settled = {s.period for s in settlement.list_settlements(session, agreement.id)}
+        current = agreements.current_readings(session, agreement.id)
+        for period in term_periods(agreement.first_year, agreement.last_year, agreement.assessment):
+            if str(period) in settled or not period.closed(now):
+                continue
+            if str(period) in current or all(str(m) in current for m in period.months()):
+                due.append((agreement.id, period))
+    return due
+
+
+def settle_due(
+    factory: sessionmaker[Session], *, now: datetime | None = None, actor: str = SCHEDULER_ACTOR
+) -> list[settlement.SettleOutcome]:
+    """Settle every due period (each in its own unit of work); the outcomes."""
+    now = now or utcnow()
+    session = factory()
+    try:
+        due = due_periods(session, now)
+    finally:
+        session.close()
+    outcomes = []
+    for agreement_id, period in due:
+        command = Settle(agreement_id, str(period), actor=actor, trigger=SCHEDULE, now=now)
+        try:
+            outcomes.append(settlement.run_settlement(factory, command))
+        except ExchangeError as exc:  # e.g. a reading corrected meanwhile: next run
+            log.warning("compensation %s %s not settled: %s", agreement_id, period, exc.message)
+    return outcomes
+
+
+def _job(app: Flask) -> None:
+    try:
+        settle_due(app.extensions["exchange.db"]["sessions"])
+    except Exception:
+        log.exception("compensation settlement job failed")
+
+
+def install_compensation_job(app: Flask, scheduler: Any) -> None:
+    """Every ``EXCHANGE_COMPENSATION_INTERVAL_SECONDS``, settle the due periods."""
+    raw = os.environ.get(INTERVAL_ENV, str(DEFAULT_INTERVAL)).strip()
+    seconds = int(raw) if raw.isdigit() else DEFAULT_INTERVAL
+    if seconds <= 0:
+        return
+    scheduler.add_job(
+        _job,
+        "interval",
+        seconds=seconds,
+        id="compensation-settle",
+        kwargs={"app": app},
+        replace_existing=True,
+    )
