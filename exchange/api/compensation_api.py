@@ -210,8 +210,8 @@ class Settlements(MethodView):
     def post(self, data: dict[str, Any], agreement_id: int) -> Any:
         """Settle a closed period once; a repeat returns the first settlement (regulator)."""
         actor = require_roles(Role.REGULATOR)
-        outcome = settlement.run_settlement(
-            db.session_factory,
-            Settle(agreement_id=agreement_id, period=data["period"], actor=actor.username),
-        )
+        command = Settle(agreement_id=agreement_id, period=data["period"], actor=actor.username)
+        with unit_of_work(db.session) as session:
+            outcome = settlement.settle_once(session, command)
+        settlement.after_commit(db.session_factory, outcome)
         return outcome.settlement, 201 if outcome.created else 200

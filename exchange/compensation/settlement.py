@@ -38,7 +38,7 @@ from exchange.models import (
     CompensationSettlement,
     utcnow,
 )
-from exchange.uow import new_unit_of_work
+from exchange.uow import new_unit_of_work, savepoint
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,25 @@ def _pay(
     )
 
 
+def settle_once(session: Session, command: Settle) -> SettleOutcome:
+    """:func:`settle` in the caller's unit of work; a race lost on the unique key (possible
+    on PostgreSQL only if the row lock were bypassed) returns the winner's settlement."""
+    try:
+        with savepoint(session):
+            return settle(session, command)
+    except IntegrityError:
+        existing = find_settlement(session, command.agreement_id, command.period)
+        if existing is None:
+            raise
+        return SettleOutcome(existing, created=False)
+
+
+def after_commit(factory: sessionmaker[Session], outcome: SettleOutcome) -> None:
+    """Once the settlement committed: sign a checkpoint of the ledger if it moved cash."""
+    if outcome.created and outcome.settlement.journal_id is not None:
+        checkpoint_after_settlement(factory, f"compensation:{outcome.settlement.agreement_id}")
+
+
 def run_settlement(factory: sessionmaker[Session], command: Settle) -> SettleOutcome:
     """:func:`settle` in a unit of work of its own; a lost race returns the winner's.
 
@@ -244,8 +263,7 @@ def run_settlement(factory: sessionmaker[Session], command: Settle) -> SettleOut
     try:
         with new_unit_of_work(factory) as session:
             outcome = settle(session, command)
-        if outcome.created and outcome.settlement.journal_id is not None:
-            checkpoint_after_settlement(factory, f"compensation:{command.agreement_id}")
+        after_commit(factory, outcome)
         return outcome
     except IntegrityError:
         session = factory()

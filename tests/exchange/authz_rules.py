@@ -365,6 +365,24 @@ RULES.update(
         ("POST", _AGREEMENT + "/settlements"): Rule(
             _AGREEMENTS + "/{agreement_id}/settlements", only("regulator"), json={"period": "2024"}
         ),
+        # pages: the report and its CSV are public, the regulator's page and forms are its own
+        ("GET", "/compensation"): Rule("/compensation", everyone()),
+        ("GET", "/compensation/<int:agreement_id>"): Rule(
+            "/compensation/{agreement_id}", everyone()
+        ),
+        ("GET", "/compensation/<int:agreement_id>/report.csv"): Rule(
+            "/compensation/{agreement_id}/report.csv", everyone()
+        ),
+        ("GET", "/regulator/compensation"): Rule("/regulator/compensation", page_for("regulator")),
+        ("POST", "/regulator/compensation/agreements"): Rule(
+            "/regulator/compensation/agreements", everyone(BAD), form={"agr-section": "x"}
+        ),
+        ("POST", "/regulator/compensation/readings"): Rule(
+            "/regulator/compensation/readings", everyone(BAD), form={"rd-period": "2025"}
+        ),
+        ("POST", "/regulator/compensation/settlements"): Rule(
+            "/regulator/compensation/settlements", everyone(BAD), form={"st-period": "2024"}
+        ),
     }
 )
 

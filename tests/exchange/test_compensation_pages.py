@@ -1,0 +1,118 @@
+"""Compensation pages: the public report (table, charts, CSV) and the regulator's forms."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Flask
+
+from exchange.compensation.commands import Settle
+from exchange.compensation.settlement import run_settlement
+from exchange.extensions import db
+from exchange.models import Role
+from tests.exchange.compensation_helpers import (
+    BASELINE,
+    BETTER,
+    DOWN,
+    WORSE,
+    YUAN,
+    reading,
+    register,
+)
+from tests.exchange.page_helpers import PageChecker, csrf_token, login, make_user
+from tests.exchange.trading_helpers import fund
+
+
+def settled_agreement(app: Flask) -> int:
+    fund(app, cash={DOWN: 100_000_000 * YUAN})
+    aid = register(app, section="=HYPERLINK(1) section")
+    reading(app, aid, "2024", 4, WORSE)
+    reading(app, aid, "2024", 2, BETTER)  # a correction
+    reading(app, aid, "2025", 3, BASELINE)
+    with app.app_context():
+        for period in ("2024", "2025"):
+            run_settlement(db.session_factory, Settle(aid, period, actor="test"))
+    return aid
+
+
+def test_public_report_shows_periods_charts_and_corrections(demo_registry: Flask) -> None:
+    aid = settled_agreement(demo_registry)
+    client = demo_registry.test_client()
+    page = client.get(f"/compensation/{aid}?lang=en").get_data(as_text=True)
+    assert 'data-period="2024"' in page and 'data-period="2025"' in page
+    assert "71,000,000.00" in page  # 2024: 71 million yuan downstream -> upstream
+    assert "(corrected)" in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart') == 2
+    checker = PageChecker()
+    checker.feed(page)
+    assert not checker.problems, checker.problems
+    zh = client.get(f"/compensation/{aid}?lang=zh").get_data(as_text=True)
+    assert "巴彦淖尔市" in zh and "鄂尔多斯市" in zh and "生态补偿" in zh
+    listing = client.get("/compensation").get_data(as_text=True)
+    assert f"/compensation/{aid}" in listing
+
+
+def test_report_csv_is_safe_and_complete(demo_registry: Flask) -> None:
+    aid = settled_agreement(demo_registry)
+    response = demo_registry.test_client().get(f"/compensation/{aid}/report.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["period"] for r in rows] == ["2024", "2025"]
+    assert rows[0]["total_fen"] == "7100000000" and rows[0]["payer"] == DOWN
+    assert rows[0]["index_change_points"] == "-11"
+    assert rows[1]["total_fen"] == "0" and rows[1]["cumulative_fen"] == "7100000000"
+
+
+def test_unknown_agreement_is_404(demo_registry: Flask) -> None:
+    client = demo_registry.test_client()
+    assert client.get("/compensation/999").status_code == 404
+    assert client.get("/compensation/999/report.csv").status_code == 404
+
+
+def test_regulator_registers_enters_and_settles(demo_registry: Flask) -> None:
+    fund(demo_registry, cash={DOWN: 100_000_000 * YUAN})
+    make_user(demo_registry, "rita", Role.REGULATOR)
+    client = demo_registry.test_client()
+    login(client, "rita")
+    token = csrf_token(client, "/regulator/compensation")
+    response = client.post(
+        "/regulator/compensation/agreements",
+        data={
+            "csrf_token": token, "agr-upstream": "bayannur", "agr-downstream": "ordos",
+            "agr-section": "Sanshenggong", "agr-target_class": "3",
+            "agr-amount_per_class": "60,000,000", "agr-amount_per_point": "1000000",
+            "agr-index_cap": "40000000", "agr-cod": "16", "agr-nh3n": "0.5", "agr-tp": "0.1",
+            "agr-assessment": "annual", "agr-first_year": "2024", "agr-last_year": "2025",
+            "agr-deposit": "",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    aid = int(response.headers["Location"].rsplit("/", 1)[1])
+    bad = client.post(
+        "/regulator/compensation/readings",
+        data={"csrf_token": token, "rd-agreement": str(aid), "rd-period": "2024",
+              "rd-measured_class": "2", "rd-cod": "14", "rd-nh3n": "0.45"},
+    )  # fmt: skip
+    assert bad.status_code == 422  # TP missing: refused, the field says so
+    assert 'id="rd-tp-error"' in bad.get_data(as_text=True)
+    ok = client.post(
+        "/regulator/compensation/readings",
+        data={"csrf_token": token, "rd-agreement": str(aid), "rd-period": "2024",
+              "rd-measured_class": "2", "rd-cod": "14", "rd-nh3n": "0.45", "rd-tp": "0.09"},
+    )  # fmt: skip
+    assert ok.status_code == 302, ok.get_data(as_text=True)[:3000]
+    for _ in range(2):
+        done = client.post(
+            "/regulator/compensation/settlements",
+            data={"csrf_token": token, "st-agreement": str(aid), "st-period": "2024"},
+        )
+        assert done.status_code == 302
+    report = client.get(f"/compensation/{aid}?lang=en").get_data(as_text=True)
+    assert "71,000,000.00" in report
+    open_period = client.post(
+        "/regulator/compensation/settlements",
+        data={"csrf_token": token, "st-agreement": str(aid), "st-period": "2025"},
+    )
+    assert open_period.status_code == 422
+    assert 'id="st-period-error"' in open_period.get_data(as_text=True)
