@@ -21,7 +21,7 @@ from tests.exchange.compensation_helpers import (
     register,
 )
 from tests.exchange.page_helpers import PageChecker, csrf_token, login, make_user
-from tests.exchange.trading_helpers import fund
+from tests.exchange.trading_helpers import fund, verify_ok
 
 
 def settled_agreement(app: Flask) -> int:
@@ -116,3 +116,30 @@ def test_regulator_registers_enters_and_settles(demo_registry: Flask) -> None:
     )
     assert open_period.status_code == 422
     assert 'id="st-period-error"' in open_period.get_data(as_text=True)
+
+
+def test_demo_agreement_is_seeded_settled_and_reported(demo_registry: Flask) -> None:
+    from exchange.compensation.demo import seed_demo_compensation
+    from exchange.services.demo_ledger import seed_demo_ledger
+    from exchange.uow import unit_of_work
+
+    with demo_registry.app_context():
+        s = db.session_factory()
+        try:
+            seed_demo_ledger(s)
+            with unit_of_work(s):
+                done = seed_demo_compensation(s)
+            assert done is not None and "24 monthly readings settled" in done
+            with unit_of_work(s):
+                assert seed_demo_compensation(s) is None  # once
+        finally:
+            s.close()
+    verify_ok(demo_registry)
+    client = demo_registry.test_client()
+    api = client.get("/api/v1/compensation/agreements/1/settlements").get_json()
+    assert [x["period"] for x in api] == [
+        f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)
+    ]
+    assert {x["payer"] for x in api} >= {"bayannur", "baotou"}  # both directions happen
+    page = client.get("/compensation/1?lang=zh").get_data(as_text=True)
+    assert "巴彦淖尔市" in page and "包头市" in page and 'data-period="2025-12"' in page
