@@ -71,6 +71,26 @@ def settle_due() -> None:
         app.extensions["exchange.db"]["engine"].dispose()
 
 
+@compensation.command("collect-claims")
+def collect_claims() -> None:
+    """Pay what debtors can pay now of their open claims (deposit first, then cash)."""
+    from exchange import create_app
+    from exchange.compensation.jobs import collect_due
+    from exchange.extensions import db
+
+    app = create_app()
+    try:
+        with app.app_context():
+            collected = collect_due(db.session_factory, actor=OPERATOR)
+            for item in collected:
+                click.echo(
+                    f"claim {item.claim_id}: paid {item.amount} fen (journal {item.journal_id})"
+                )
+            click.echo(f"{len(collected)} payment(s) on claims")
+    finally:
+        app.extensions["exchange.db"]["engine"].dispose()
+
+
 def register(group: click.Group) -> None:
     """Add the compensation commands to the console script."""
     group.add_command(compensation)

@@ -1,4 +1,5 @@
-"""The scheduler's compensation job: settle every closed period that has its readings.
+"""The scheduler's compensation job: settle every closed period that has its readings,
+then collect what debtors can pay of their open claims.
 
 Runs every ``EXCHANGE_COMPENSATION_INTERVAL_SECONDS`` (default 3600; 0: never). Each
 period is settled through :func:`settlement.run_settlement`, so a second scheduler,
@@ -17,10 +18,12 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.compensation import agreements, settlement
+from exchange.compensation.claims import Collected, collect_claims
 from exchange.compensation.commands import SCHEDULE, Settle
 from exchange.compensation.periods import Period, term_periods
 from exchange.errors import ExchangeError
 from exchange.models import utcnow
+from exchange.uow import new_unit_of_work
 
 INTERVAL_ENV = "EXCHANGE_COMPENSATION_INTERVAL_SECONDS"
 DEFAULT_INTERVAL = 3600
@@ -63,9 +66,17 @@ def settle_due(
     return outcomes
 
 
+def collect_due(factory: sessionmaker[Session], *, actor: str = SCHEDULER_ACTOR) -> list[Collected]:
+    """Pay what debtors can pay now of their open claims (one unit of work)."""
+    with new_unit_of_work(factory) as session:
+        return collect_claims(session, actor=actor)
+
+
 def _job(app: Flask) -> None:
     try:
-        settle_due(app.extensions["exchange.db"]["sessions"])
+        factory = app.extensions["exchange.db"]["sessions"]
+        settle_due(factory)
+        collect_due(factory)
     except Exception:
         log.exception("compensation settlement job failed")
 

@@ -24,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-import ledger
 from exchange.checkpointing import checkpoint_after_settlement
 from exchange.compensation import formula
 from exchange.compensation.agreements import checked_period, current_readings, get_agreement
 from exchange.compensation.commands import Settle
+from exchange.compensation.payments import pay
 from exchange.compensation.periods import Period
 from exchange.errors import Conflict, InvalidInput
 from exchange.models import (
@@ -199,40 +199,22 @@ def _pay(
         if total > 0
         else (agreement.upstream, agreement.downstream)
     )
-    amount = abs(total)
-    deposit_key = ledger.compensation_deposit_account(agreement.id, payer)
-    cash_key = ledger.league_account(payer, ledger.CASH)
-    keys = [cash_key, deposit_key] if agreement.deposit else [cash_key]
-    balances = ledger.lock_accounts(session, keys)
-    from_deposit = min(max(balances.get(deposit_key, 0), 0), amount)
-    from_cash = min(max(balances[cash_key], 0), amount - from_deposit)
-    postings = [
-        ledger.PostingSpec(key, -part)
-        for key, part in ((deposit_key, from_deposit), (cash_key, from_cash))
-        if part
-    ]
-    journal_id = None
-    if postings:
-        postings.append(
-            ledger.PostingSpec(ledger.league_account(payee, ledger.CASH), from_deposit + from_cash)
-        )
-        journal_id = ledger.post_journal(
-            session,
-            ledger.JournalSpec(
-                ledger.JournalKind.COMPENSATION,
-                f"compensation:{agreement.id}/period:{period}",
-                actor,
-                tuple(postings),
-                chain=ledger.compensation_chain(agreement.id),
-            ),
-        )
+    done = pay(
+        session,
+        agreement,
+        payer=payer,
+        payee=payee,
+        amount=abs(total),
+        reference=f"compensation:{agreement.id}/period:{period}",
+        actor=actor,
+    )
     return dict(
         payer=payer,
         payee=payee,
-        from_deposit=from_deposit,
-        from_cash=from_cash,
-        claimed=amount - from_deposit - from_cash,
-        journal_id=journal_id,
+        from_deposit=done.from_deposit,
+        from_cash=done.from_cash,
+        claimed=abs(total) - done.paid,
+        journal_id=done.journal_id,
     )
 
 

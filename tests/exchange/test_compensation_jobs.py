@@ -86,3 +86,16 @@ def test_cli_settles_once(cli_env: Flask) -> None:
     assert bad.exit_code != 0 and "month" in bad.output
     due = runner.invoke(main, ["compensation", "settle-due"])
     assert due.exit_code == 0 and "0 period(s) settled" in due.output
+
+
+def test_cli_collects_claims(cli_env: Flask) -> None:
+    aid = register(cli_env)
+    reading(cli_env, aid, "2024", 2, BETTER)
+    runner = CliRunner()
+    settled = runner.invoke(main, ["compensation", "settle", str(aid), "2024"])
+    assert "claim 7100000000" in settled.output
+    assert "0 payment(s)" in runner.invoke(main, ["compensation", "collect-claims"]).output
+    fund(cli_env, cash={DOWN: 100_000_000 * YUAN})
+    paid = runner.invoke(main, ["compensation", "collect-claims"])
+    assert paid.exit_code == 0 and "paid 7100000000 fen" in paid.output
+    verify_ok(cli_env)

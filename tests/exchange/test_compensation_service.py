@@ -246,3 +246,30 @@ def test_readings_and_settlements_are_append_only(demo_registry: Flask) -> None:
                 s.rollback()
         finally:
             s.close()
+
+
+def test_claim_is_collected_once_the_debtor_has_cash(demo_registry: Flask) -> None:
+    from exchange.compensation.jobs import collect_due
+
+    fund(demo_registry, cash={DOWN: 1_000_000 * YUAN})
+    aid = register(demo_registry)
+    reading(demo_registry, aid, "2024", 2, BETTER)  # 71 million owed, 1 million paid
+    settle(demo_registry, aid, "2024")
+    with demo_registry.app_context():
+        assert collect_due(db.session_factory) == []  # nothing to pay with
+        fund(demo_registry, cash={DOWN: 30_000_000 * YUAN})
+        first = collect_due(db.session_factory)
+        assert [c.amount for c in first] == [3_000_000_000]
+        fund(demo_registry, cash={DOWN: 100_000_000 * YUAN})
+        second = collect_due(db.session_factory)
+        assert [c.amount for c in second] == [4_000_000_000]
+        assert collect_due(db.session_factory) == []  # settled in full
+        s = db.session_factory()
+        try:
+            claim = s.scalars(select(CompensationClaim)).one()
+            assert claim.paid == claim.amount == 7_000_000_000
+        finally:
+            s.close()
+    assert cash(demo_registry, UP) == 7_100_000_000
+    assert cash(demo_registry, DOWN) == 60_000_000 * YUAN
+    verify_ok(demo_registry)
