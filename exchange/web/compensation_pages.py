@@ -27,7 +27,7 @@ from exchange.web.access import pages_for
 from exchange.web.compensation_charts import ROMAN, class_chart, cumulative_chart
 from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_yuan, yuan
-from exchange.web.forms import choices
+from exchange.web.forms import UploadForm, choices
 from exchange.web.messages import refusal
 from exchange.web.names import league_name
 
@@ -245,7 +245,10 @@ def _choices(forms: dict[str, Any]) -> dict[str, Any]:
 
 def _render(status: int = 200, **forms: Any) -> tuple[str, int]:
     return render_template(
-        "compensation/console.html", class_name=class_name, **_choices(forms)
+        "compensation/console.html",
+        class_name=class_name,
+        upload_form=UploadForm(formdata=None, prefix="upload"),
+        **_choices(forms),
     ), status
 
 

@@ -380,6 +380,12 @@ RULES.update(
         ("POST", "/regulator/compensation/readings"): Rule(
             "/regulator/compensation/readings", everyone(BAD), form={"rd-period": "2025"}
         ),
+        ("POST", "/regulator/compensation/readings/upload"): Rule(
+            "/regulator/compensation/readings/upload", everyone(BAD)
+        ),
+        ("POST", "/regulator/compensation/readings/import"): Rule(
+            "/regulator/compensation/readings/import", everyone(BAD), form={"csv": "eA=="}
+        ),
         ("POST", "/regulator/compensation/settlements"): Rule(
             "/regulator/compensation/settlements", everyone(BAD), form={"st-period": "2024"}
         ),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from exchange.compensation.commands import Settle
 from exchange.compensation.settlement import run_settlement
 from exchange.extensions import db
-from exchange.models import Role
+from exchange.models import CompensationReading, Role
 from tests.exchange.compensation_helpers import (
     BASELINE,
     BETTER,
@@ -143,3 +146,59 @@ def test_demo_agreement_is_seeded_settled_and_reported(demo_registry: Flask) -> 
     assert {x["payer"] for x in api} >= {"bayannur", "baotou"}  # both directions happen
     page = client.get("/compensation/1?lang=zh").get_data(as_text=True)
     assert "巴彦淖尔市" in page and "包头市" in page and 'data-period="2025-12"' in page
+
+
+def _upload(client: FlaskClient, token: str, text: str) -> TestResponse:
+    return client.post(
+        "/regulator/compensation/readings/upload",
+        data={"csrf_token": token, "upload-file": (io.BytesIO(text.encode()), "readings.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_csv_upload_is_checked_then_imported_all_at_once(demo_registry: Flask) -> None:
+    aid = register(demo_registry, assessment="monthly")
+    make_user(demo_registry, "rita", Role.REGULATOR)
+    client = demo_registry.test_client()
+    login(client, "rita")
+    token = csrf_token(client, "/regulator/compensation")
+    bad = _upload(
+        client,
+        token,
+        "agreement,period,class,COD,NH3-N,TP\n"
+        f"{aid},2024-01,3,16,0.5,0.1\n"
+        f"{aid},2024-02,7,16,0.5,0.1\n"  # class out of range
+        f"{aid},2024-03,3,16,0.5,\n"  # TP missing
+        f"{aid},2099-01,3,16,0.5,0.1\n",  # outside the term
+    )
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert page.count('class="invalid"') == 3 and "Record 4 readings" not in page
+    good = _upload(
+        client,
+        token,
+        f"agreement,period,class,COD,NH3-N,TP\n{aid},2024-01,3,16,0.5,0.1\n"
+        f"{aid},2024-02,2,14,0.45,0.09\n{aid},2024-02,4,18,0.6,0.12\n",
+    )
+    page = good.get_data(as_text=True)
+    assert good.status_code == 200 and "Record 3 readings" in page
+    with demo_registry.app_context():
+        s = db.session_factory()
+        try:
+            assert s.query(CompensationReading).count() == 0  # the preview kept nothing
+        finally:
+            s.close()
+    encoded = re.search(r'name="csv" value="([^"]+)"', page)
+    assert encoded
+    done = client.post(
+        "/regulator/compensation/readings/import",
+        data={"csrf_token": token, "csv": encoded.group(1)},
+    )
+    assert done.status_code == 302
+    readings = client.get(f"/api/v1/compensation/agreements/{aid}").get_json()["readings"]
+    assert [(r["period"], r["class"]) for r in readings] == [
+        ("2024-01", 3),
+        ("2024-02", 2),
+        ("2024-02", 4),
+    ]
+    assert readings[2]["supersedes"] == readings[1]["id"]
