@@ -76,6 +76,8 @@ class JournalKind(enum.StrEnum):
     """A side's deposit into the escrow of a compensation agreement, at signing."""
     COMPENSATION = "compensation"
     """A settled period of a compensation agreement: the payer pays the payee."""
+    COMPENSATION_REFUND = "compensation_refund"
+    """What is left of a side's deposit, back to it once the agreement's term is settled."""
 
 
 JOURNAL_KINDS = tuple(kind.value for kind in JournalKind)

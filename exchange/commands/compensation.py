@@ -55,8 +55,10 @@ def settle(agreement: int, period: str) -> None:
 
 @compensation.command("settle-due")
 def settle_due() -> None:
-    """Settle every closed period whose readings are complete (what the scheduler does)."""
+    """What the scheduler does: settle every closed period whose readings are complete,
+    collect open claims, return the deposits of agreements whose term is settled."""
     from exchange import create_app
+    from exchange.compensation.jobs import collect_due, release_due
     from exchange.compensation.jobs import settle_due as run
     from exchange.extensions import db
 
@@ -67,6 +69,10 @@ def settle_due() -> None:
             for outcome in outcomes:
                 _echo(outcome)
             click.echo(f"{sum(o.created for o in outcomes)} period(s) settled")
+            collected = collect_due(db.session_factory, actor=OPERATOR)
+            click.echo(f"{len(collected)} payment(s) on claims")
+            for agreement_id, sides in release_due(db.session_factory, actor=OPERATOR).items():
+                click.echo(f"agreement {agreement_id}: deposits returned {sides} (fen)")
     finally:
         app.extensions["exchange.db"]["engine"].dispose()
 

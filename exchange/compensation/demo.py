@@ -1,4 +1,5 @@
-"""Seed the demo's compensation agreement, its 24 monthly readings, and settle them."""
+"""Seed the demo's compensation agreement, its 24 monthly readings; settle them and return
+what is left of the deposits (the term is over)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from exchange.compensation.agreements import enter_reading, register_agreement
 from exchange.compensation.commands import SCHEDULE, EnterReading, RegisterAgreement, Settle
+from exchange.compensation.deposits import release_deposits
 from exchange.compensation.settlement import settle
 from exchange.data import demo_compensation as data
 from exchange.models import CompensationAgreement, League
@@ -38,6 +40,7 @@ def seed_demo_compensation(session: Session) -> str | None:
     for row in rows:
         outcome = settle(session, Settle(agreement.id, row["period"], ACTOR, trigger=SCHEDULE))
         total += outcome.settlement.total
+    release_deposits(session, agreement.id, actor=ACTOR)  # the term (2024-2025) is over
     return (
         f"compensation: agreement {agreement.id} ({terms['upstream']} -> {terms['downstream']}), "
         f"{len(rows)} monthly readings settled, net {total / 100:,.2f} yuan downstream to upstream"

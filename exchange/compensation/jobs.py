@@ -1,5 +1,6 @@
 """The scheduler's compensation job: settle every closed period that has its readings,
-then collect what debtors can pay of their open claims.
+collect what debtors can pay of their open claims, and return the deposits of agreements
+whose whole term is settled.
 
 Runs every ``EXCHANGE_COMPENSATION_INTERVAL_SECONDS`` (default 3600; 0: never). Each
 period is settled through :func:`settlement.run_settlement`, so a second scheduler,
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exchange.compensation import agreements, settlement
 from exchange.compensation.claims import Collected, collect_claims
 from exchange.compensation.commands import SCHEDULE, Settle
+from exchange.compensation.deposits import release_deposits
 from exchange.compensation.periods import Period, term_periods
 from exchange.errors import ExchangeError
 from exchange.models import utcnow
@@ -72,11 +74,29 @@ def collect_due(factory: sessionmaker[Session], *, actor: str = SCHEDULER_ACTOR)
         return collect_claims(session, actor=actor)
 
 
+def release_due(
+    factory: sessionmaker[Session], *, actor: str = SCHEDULER_ACTOR, now: datetime | None = None
+) -> dict[int, dict[str, int]]:
+    """Return the deposits of every agreement whose term is settled; id -> league -> fen."""
+    session = factory()
+    try:
+        ids = [a.id for a in agreements.list_agreements(session) if a.deposit]
+    finally:
+        session.close()
+    released = {}
+    for agreement_id in ids:
+        with new_unit_of_work(factory) as session:
+            if done := release_deposits(session, agreement_id, actor=actor, now=now):
+                released[agreement_id] = done
+    return released
+
+
 def _job(app: Flask) -> None:
     try:
         factory = app.extensions["exchange.db"]["sessions"]
         settle_due(factory)
         collect_due(factory)
+        release_due(factory)
     except Exception:
         log.exception("compensation settlement job failed")
 

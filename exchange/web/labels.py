@@ -54,6 +54,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "correction": _l("correction"),
         "compensation_deposit": _l("compensation deposit"),
         "compensation": _l("ecological compensation"),
+        "compensation_refund": _l("compensation deposit refund"),
     },
     "unit": {
         "m3": _l("m³"),

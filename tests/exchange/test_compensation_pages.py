@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+import ledger
 from exchange.compensation.commands import Settle
 from exchange.compensation.settlement import run_settlement
 from exchange.extensions import db
@@ -135,6 +136,9 @@ def test_demo_agreement_is_seeded_settled_and_reported(demo_registry: Flask) -> 
             assert done is not None and "24 monthly readings settled" in done
             with unit_of_work(s):
                 assert seed_demo_compensation(s) is None  # once
+            for side in ("bayannur", "baotou"):  # the term is over: deposits returned
+                account = ledger.compensation_deposit_account(1, side)
+                assert ledger.balance_of(s, account) == 0
         finally:
             s.close()
     verify_ok(demo_registry)

@@ -273,3 +273,24 @@ def test_claim_is_collected_once_the_debtor_has_cash(demo_registry: Flask) -> No
     assert cash(demo_registry, UP) == 7_100_000_000
     assert cash(demo_registry, DOWN) == 60_000_000 * YUAN
     verify_ok(demo_registry)
+
+
+def test_deposits_return_once_the_term_is_settled(demo_registry: Flask) -> None:
+    from exchange.compensation.jobs import release_due
+
+    fund(demo_registry, cash={UP: 10_000_000 * YUAN, DOWN: 100_000_000 * YUAN})
+    aid = register(demo_registry, deposit=10_000_000 * YUAN)
+    reading(demo_registry, aid, "2024", 2, BETTER)  # downstream pays 71 million
+    settle(demo_registry, aid, "2024")
+    with demo_registry.app_context():
+        assert release_due(db.session_factory) == {}  # 2025 is not settled yet
+    reading(demo_registry, aid, "2025", 3, BASELINE)
+    settle(demo_registry, aid, "2025")
+    with demo_registry.app_context():
+        assert release_due(db.session_factory) == {aid: {UP: 1_000_000_000}}
+        assert release_due(db.session_factory) == {}  # once
+    assert deposit_balance(demo_registry, aid, UP) == 0
+    assert deposit_balance(demo_registry, aid, DOWN) == 0
+    assert cash(demo_registry, UP) == 1_000_000_000 + 7_100_000_000
+    assert cash(demo_registry, DOWN) == 10_000_000_000 - 7_100_000_000
+    verify_ok(demo_registry)
