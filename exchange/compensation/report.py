@@ -1,8 +1,9 @@
 """What the public report of an agreement shows (and its CSV): one row per period.
 
 A row has the period's reading in force (class and concentrations), the class
-against the target, what the settlement paid and the cumulative net payment
-(fen; > 0: downstream has paid upstream that much more than it received).
+against the target, what the settlement paid (at settlement and later on its claim),
+what is still unpaid, and the cumulative net payment (fen; > 0: downstream has paid
+upstream that much more than it received).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class ReportRow:
     concentrations: dict[str, int] = field(default_factory=dict)
     corrected: bool = False
     settlement: CompensationSettlement | None = None
+    paid: int = 0
+    unpaid: int = 0
     cumulative: int = 0
 
     @property
@@ -55,6 +58,8 @@ def build_report(session: Session, agreement_id: int, now: datetime | None = Non
     entries = agreements.readings(session, agreement_id)
     current = {r.period: r for r in entries}
     settled = {s.period: s for s in settlement.list_settlements(session, agreement_id)}
+    claims = settlement.claims(session, agreement_id)
+    claim_paid = {c.settlement_id: c.paid for c in claims}
     now = now or utcnow()
     rows: list[ReportRow] = []
     cumulative = 0
@@ -63,8 +68,10 @@ def build_report(session: Session, agreement_id: int, now: datetime | None = Non
         reading = current.get(str(period))
         if done is None and reading is None and not period.closed(now):
             continue
-        if done is not None:  # what was paid (claims are not paid yet)
-            paid = done.from_deposit + done.from_cash
+        paid = unpaid = 0
+        if done is not None:  # paid at settlement, and since on its claim
+            paid = done.from_deposit + done.from_cash + claim_paid.get(done.id, 0)
+            unpaid = abs(done.total) - paid
             cumulative += paid if done.total > 0 else -paid
         measured = done.measured_class if done is not None else None
         if measured is None and reading is not None:
@@ -77,8 +84,10 @@ def build_report(session: Session, agreement_id: int, now: datetime | None = Non
                 concentrations=dict(reading.concentrations) if reading else {},
                 corrected=reading is not None and reading.supersedes_id is not None,
                 settlement=done,
+                paid=paid,
+                unpaid=unpaid,
                 cumulative=cumulative,
             )
         )
-    outstanding = sum(c.outstanding for c in settlement.claims(session, agreement_id))
+    outstanding = sum(c.outstanding for c in claims)
     return Report(agreement, rows, entries, outstanding)

@@ -174,7 +174,7 @@ def report(agreement_id: int) -> str:
 CSV_COLUMNS = [
     "period", "target_class", "measured_class", "COD_ug_per_l", "NH3-N_ug_per_l",
     "TP_ug_per_l", "TN_ug_per_l", "class_term_fen", "index_term_fen", "total_fen", "payer",
-    "payee", "from_deposit_fen", "from_cash_fen", "claimed_fen", "cumulative_fen",
+    "payee", "from_deposit_fen", "from_cash_fen", "claimed_fen", "unpaid_fen", "cumulative_fen",
     "index_change_points", "settled_at_utc",
 ]  # fmt: skip
 
@@ -191,8 +191,8 @@ def report_csv(agreement_id: int) -> Response:
         values = [row.concentrations.get(k, "") for k in ("COD", "NH3-N", "TP", "TN")]
         paid: list[Any] = (
             [s.class_term, s.index_term, s.total, s.payer or "", s.payee or "",
-             s.from_deposit, s.from_cash, s.claimed]
-            if s else [""] * 8
+             s.from_deposit, s.from_cash, s.claimed, row.unpaid]
+            if s else [""] * 9
         )  # fmt: skip
         writer.writerow(
             [row.period, row.target_class, row.measured_class or "", *values, *paid,

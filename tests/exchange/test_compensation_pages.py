@@ -65,6 +65,7 @@ def test_report_csv_is_safe_and_complete(demo_registry: Flask) -> None:
     assert [r["period"] for r in rows] == ["2024", "2025"]
     assert rows[0]["total_fen"] == "7100000000" and rows[0]["payer"] == DOWN
     assert rows[0]["index_change_points"] == "-11"
+    assert rows[0]["unpaid_fen"] == "0"
     assert rows[1]["total_fen"] == "0" and rows[1]["cumulative_fen"] == "7100000000"
 
 

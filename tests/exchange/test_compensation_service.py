@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 import ledger
 from exchange.compensation import settlement
 from exchange.compensation.commands import Settle
+from exchange.compensation.report import build_report
 from exchange.errors import Conflict, InsufficientFunds, InvalidInput
 from exchange.extensions import db
 from exchange.models import CompensationClaim, CompensationReading, CompensationSettlement
@@ -273,6 +274,13 @@ def test_claim_is_collected_once_the_debtor_has_cash(demo_registry: Flask) -> No
     assert cash(demo_registry, UP) == 7_100_000_000
     assert cash(demo_registry, DOWN) == 60_000_000 * YUAN
     verify_ok(demo_registry)
+    with demo_registry.app_context():
+        s = db.session_factory()
+        try:
+            row = build_report(s, aid).rows[0]
+        finally:
+            s.close()
+    assert (row.paid, row.unpaid, row.cumulative) == (7_100_000_000, 0, 7_100_000_000)
 
 
 def test_deposits_return_once_the_term_is_settled(demo_registry: Flask) -> None:
