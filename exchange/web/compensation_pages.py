@@ -26,7 +26,7 @@ from exchange.uow import unit_of_work
 from exchange.web.access import pages_for
 from exchange.web.compensation_charts import ROMAN, class_chart, cumulative_chart
 from exchange.web.errors import html_errors
-from exchange.web.formatting import parse_yuan, yuan
+from exchange.web.formatting import page_language, parse_yuan, yuan
 from exchange.web.forms import UploadForm, choices
 from exchange.web.messages import refusal
 from exchange.web.names import league_name
@@ -42,7 +42,9 @@ def class_name(value: int | None) -> str:
     """A water-quality class as people write it: I-V, or "worse than V"."""
     if value is None:
         return "—"
-    return _("worse than V") if value == formula.WORST_CLASS else ROMAN[value - 1]
+    if value == formula.WORST_CLASS:
+        return _("worse than V")
+    return f"{ROMAN[value - 1]}类" if page_language() == "zh" else ROMAN[value - 1]
 
 
 class _Indicators:
