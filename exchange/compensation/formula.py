@@ -208,3 +208,27 @@ def compute(terms: Terms, measurement: Measurement) -> Breakdown:
         total=class_term + index_term,
         divisor=divisor,
     )
+
+
+def recompute(data: Mapping[str, Any]) -> Breakdown:
+    """Recompute a stored breakdown from its own inputs (what an auditor does).
+
+    ``data`` is a settlement's ``breakdown``: the terms (``target_class``, amounts, cap,
+    ``baseline``, ``assessment``), the ``classes`` of the readings used and their
+    ``concentrations`` (exact ``"numerator/denominator"`` means). Compare the result's
+    ``to_dict()`` with the stored figures.
+    """
+    terms = Terms(
+        target_class=int(data["target_class"]),
+        amount_per_class=int(data["amount_per_class"]),
+        amount_per_point=int(data["amount_per_point"]),
+        index_cap=int(data["index_cap"]),
+        baseline={k: int(v) for k, v in data["baseline"].items()},
+        assessment=str(data["assessment"]),
+    )
+    classes = [int(c) for c in data["classes"]]
+    measurement = Measurement(
+        measured_class=Fraction(sum(classes), len(classes)),
+        concentrations={k: Fraction(v) for k, v in data["concentrations"].items()},
+    )
+    return compute(terms, measurement)

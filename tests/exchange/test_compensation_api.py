@@ -148,3 +148,25 @@ def test_writes_need_the_regulator(
     body = {"period": "2024", "class": 1, "indicators": BETTER}
     assert client.post(f"{BASE}/{aid}/readings", json=body, headers=league).status_code == 403
     assert client.post(f"{BASE}/{aid}/readings", json=body).status_code == 401
+
+
+def test_breakdown_recomputes_from_the_published_settlement(
+    demo_registry: Flask, client: FlaskClient, regulator: dict[str, str]
+) -> None:
+    from exchange.compensation.formula import recompute
+
+    aid = create(client, regulator, assessment="monthly").get_json()["id"]
+    for month, cls in ((1, 2), (2, 4)):
+        body = {"period": f"2024-{month:02d}", "class": cls, "indicators": BETTER}
+        assert (
+            client.post(f"{BASE}/{aid}/readings", json=body, headers=regulator).status_code == 201
+        )
+        done = client.post(
+            f"{BASE}/{aid}/settlements", json={"period": f"2024-{month:02d}"}, headers=regulator
+        )
+        assert done.status_code == 201
+    for published in client.get(f"{BASE}/{aid}/settlements").get_json():
+        stored = published["breakdown"]
+        again = recompute(stored).to_dict()
+        assert {k: stored[k] for k in again} == again
+        assert again["total"] == published["total"]

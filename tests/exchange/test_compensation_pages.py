@@ -207,3 +207,18 @@ def test_csv_upload_is_checked_then_imported_all_at_once(demo_registry: Flask) -
         ("2024-02", 4),
     ]
     assert readings[2]["supersedes"] == readings[1]["id"]
+
+
+def test_chinese_pages_show_no_untranslated_string(demo_registry: Flask) -> None:
+    from tests.exchange.test_pages_language import BROWSER, _english_only, texts
+
+    aid = settled_agreement(demo_registry)
+    make_user(demo_registry, "rita", Role.REGULATOR)
+    client = demo_registry.test_client()
+    login(client, "rita")
+    client.get("/?lang=zh")
+    english = _english_only()
+    for path in ("/compensation", f"/compensation/{aid}", "/regulator/compensation"):
+        page = client.get(path, headers=BROWSER).get_data(as_text=True)
+        assert '<html lang="zh-CN">' in page
+        assert set(texts(page)) & english == set(), path
