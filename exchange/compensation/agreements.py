@@ -170,11 +170,8 @@ def enter_reading(session: Session, command: EnterReading) -> CompensationReadin
         raise InvalidInput("class is 1-5 (I-V) or 6 (worse than V)", field="class")
     _check_indicators(command.concentrations, minimum=0, field="indicators")
     missing = sorted(set(agreement.indicators) - set(command.concentrations))
-    extra = sorted(set(command.concentrations) - set(agreement.indicators))
-    if missing or extra:
-        name = (missing or extra)[0]
-        why = "is missing" if missing else "is not an indicator of this agreement"
-        raise InvalidInput(f"{name} {why}", field=f"indicators.{name}")
+    if missing:  # other known indicators may be recorded too; the index uses the agreement's
+        raise InvalidInput(f"{missing[0]} is missing", field=f"indicators.{missing[0]}")
     settled = _settled_over(session, agreement.id, period)
     if settled is not None:
         raise Conflict(

@@ -15,7 +15,7 @@ balance). Amounts are fen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -89,10 +89,11 @@ def terms_of(agreement: CompensationAgreement) -> formula.Terms:
     )
 
 
-def _measurement(reading: CompensationReading) -> formula.Measurement:
+def _measurement(reading: CompensationReading, names: Iterable[str]) -> formula.Measurement:
+    """A reading's class and the concentrations of the agreement's indicators."""
     return formula.Measurement(
         measured_class=Fraction(reading.measured_class),
-        concentrations={k: Fraction(v) for k, v in reading.concentrations.items()},
+        concentrations={k: Fraction(reading.concentrations[k]) for k in sorted(names)},
     )
 
 
@@ -121,7 +122,7 @@ def breakdown_for(
     terms: formula.Terms, used: Sequence[CompensationReading]
 ) -> tuple[formula.Breakdown, dict[str, Any]]:
     """The formula's result and the whole breakdown (inputs included) as stored."""
-    measurements = [_measurement(r) for r in used]
+    measurements = [_measurement(r, terms.baseline) for r in used]
     measurement = measurements[0] if len(measurements) == 1 else formula.average(measurements)
     result = formula.compute(terms, measurement)
     data = result.to_dict()

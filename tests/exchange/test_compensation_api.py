@@ -109,7 +109,6 @@ def test_deposit_without_cash_is_409_and_changes_nothing(
         ({"period": "2030", "class": 3, "indicators": BETTER}, "period", 422),
         ({"period": "2024", "class": 0, "indicators": BETTER}, "class", 422),
         ({"period": "2024", "class": 3, "indicators": {"COD": 1}}, "indicators.NH3-N", 422),
-        ({"period": "2024", "class": 3, "indicators": {**BETTER, "TN": 5}}, "indicators.TN", 422),
         ({"period": "2024", "class": 3, "indicators": {**BETTER, "TP": -1}}, "indicators", 422),
         ({"period": "2024", "class": 3}, "indicators", 422),
     ],
@@ -170,3 +169,22 @@ def test_breakdown_recomputes_from_the_published_settlement(
         again = recompute(stored).to_dict()
         assert {k: stored[k] for k in again} == again
         assert again["total"] == published["total"]
+
+
+def test_readings_may_record_other_known_indicators(
+    client: FlaskClient, regulator: dict[str, str]
+) -> None:
+    """A monitoring report has more than the agreement's indicators: kept, not in the index."""
+    aid = create(client, regulator, assessment="monthly").get_json()["id"]
+    periods = {"2024-01": {**BETTER, "TN": 5_000}, "2024-02": BETTER}
+    for period, values in periods.items():
+        body = {"period": period, "class": 2, "indicators": values}
+        assert (
+            client.post(f"{BASE}/{aid}/readings", json=body, headers=regulator).status_code == 201
+        )
+    first = client.post(f"{BASE}/{aid}/settlements", json={"period": "2024-01"}, headers=regulator)
+    second = client.post(f"{BASE}/{aid}/settlements", json={"period": "2024-02"}, headers=regulator)
+    assert first.get_json()["total"] == second.get_json()["total"] == 591_666_667
+    assert "TN" not in first.get_json()["breakdown"]["concentrations"]
+    readings = client.get(f"{BASE}/{aid}").get_json()["readings"]
+    assert readings[0]["indicators"]["TN"] == 5_000
