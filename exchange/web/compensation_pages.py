@@ -383,10 +383,14 @@ def settle(actor: Actor) -> BaseResponse | tuple[str, int]:
             s = outcome.settlement
             message = (
                 _(
-                    "Period %(period)s settled: %(amount)s yuan.",
+                    "Period %(period)s settled: %(payer)s pays %(payee)s %(amount)s yuan.",
                     period=s.period,
-                    amount=yuan(s.total),
+                    payer=league_name(s.payer),
+                    payee=league_name(s.payee),
+                    amount=yuan(abs(s.total)),
                 )
+                if outcome.created and s.payer
+                else _("Period %(period)s settled: no payment.", period=s.period)
                 if outcome.created
                 else _("Period %(period)s was already settled.", period=s.period)
             )

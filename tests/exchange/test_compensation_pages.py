@@ -107,12 +107,17 @@ def test_regulator_registers_enters_and_settles(demo_registry: Flask) -> None:
               "rd-measured_class": "2", "rd-cod": "14", "rd-nh3n": "0.45", "rd-tp": "0.09"},
     )  # fmt: skip
     assert ok.status_code == 302, ok.get_data(as_text=True)[:3000]
+    texts = []
     for _ in range(2):
         done = client.post(
             "/regulator/compensation/settlements",
             data={"csrf_token": token, "st-agreement": str(aid), "st-period": "2024"},
+            follow_redirects=True,
         )
-        assert done.status_code == 302
+        assert done.status_code == 200
+        texts.append(done.get_data(as_text=True))
+    assert "Ordos pays Bayannur 71,000,000.00 yuan" in texts[0]
+    assert "was already settled" in texts[1]
     report = client.get(f"/compensation/{aid}?lang=en").get_data(as_text=True)
     assert "71,000,000.00" in report
     open_period = client.post(
