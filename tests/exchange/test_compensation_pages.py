@@ -48,9 +48,7 @@ def test_public_report_shows_periods_charts_and_corrections(demo_registry: Flask
     assert "71,000,000.00" in page  # 2024: 71 million yuan downstream -> upstream
     assert "(corrected)" in page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart') == 2
-    checker = PageChecker()
-    checker.feed(page)
-    assert not checker.problems, checker.problems
+    assert PageChecker().check(page) == []
     zh = client.get(f"/compensation/{aid}?lang=zh").get_data(as_text=True)
     assert "巴彦淖尔市" in zh and "鄂尔多斯市" in zh and "生态补偿" in zh
     listing = client.get("/compensation").get_data(as_text=True)
@@ -192,6 +190,7 @@ def test_csv_upload_is_checked_then_imported_all_at_once(demo_registry: Flask) -
     )
     page = good.get_data(as_text=True)
     assert good.status_code == 200 and "Record 3 readings" in page
+    assert PageChecker().check(page) == []
     with demo_registry.app_context():
         s = db.session_factory()
         try:
@@ -226,4 +225,5 @@ def test_chinese_pages_show_no_untranslated_string(demo_registry: Flask) -> None
     for path in ("/compensation", f"/compensation/{aid}", "/regulator/compensation"):
         page = client.get(path, headers=BROWSER).get_data(as_text=True)
         assert '<html lang="zh-CN">' in page
+        assert PageChecker().check(page) == [], path
         assert set(texts(page)) & english == set(), path
