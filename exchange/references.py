@@ -1,7 +1,8 @@
 """The system's reference namespaces: ledger references users may not choose.
 
 Clearing settles under ``run:<id>/order:<id>``, holds are ``order:<id>``,
-default references are ``allocation:``, ``deposit:`` and ``retirement:``, and
+default references are ``allocation:``, ``deposit:`` and ``retirement:``,
+compensation journals ``compensation:<agreement>/...``, and
 ledger assets are ``market:<id>``. A reference a user supplies (retirement,
 allocation, deposit, CSV upload) must not start with any of them, so nothing a
 user writes can pass for the system's records. The list is stated here once.
@@ -16,6 +17,7 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "deposit:",
     "retirement:",
     "market:",
+    "compensation:",
 )
 
 

@@ -57,6 +57,8 @@ class AccountKind(enum.StrEnum):
     """Where surrendered rights end."""
     CONGESTION = "congestion"
     """Congestion rent of zonal clearing (cash), one account per market."""
+    COMPENSATION_DEPOSIT = "comp_deposit"
+    """One side's deposit in the escrow of an ecological-compensation agreement (cash)."""
 
 
 class JournalKind(enum.StrEnum):
@@ -70,6 +72,12 @@ class JournalKind(enum.StrEnum):
     HOLD = "hold"
     RELEASE = "release"
     CORRECTION = "correction"
+    COMPENSATION_DEPOSIT = "compensation_deposit"
+    """A side's deposit into the escrow of a compensation agreement, at signing."""
+    COMPENSATION = "compensation"
+    """A settled period of a compensation agreement: the payer pays the payee."""
+    COMPENSATION_REFUND = "compensation_refund"
+    """What is left of a side's deposit, back to it once the agreement's term is settled."""
 
 
 JOURNAL_KINDS = tuple(kind.value for kind in JournalKind)
@@ -116,6 +124,16 @@ def retirement_account(asset: str) -> AccountKey:
 def congestion_account(market: str, cash_asset: str = CASH) -> AccountKey:
     """The congestion-rent account of ``market`` (an asset name), in cash."""
     return AccountKey(AccountKind.CONGESTION, market, cash_asset)
+
+
+def compensation_deposit_account(agreement_id: int, league: str, asset: str = CASH) -> AccountKey:
+    """The deposit ``league`` holds in the escrow of compensation agreement ``agreement_id``."""
+    return AccountKey(AccountKind.COMPENSATION_DEPOSIT, f"agreement:{agreement_id}:{league}", asset)
+
+
+def compensation_chain(agreement_id: int) -> str:
+    """The chain of one compensation agreement's journals (deposits and settlements)."""
+    return f"compensation:{agreement_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,10 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
 
     if allocations := seed_demo_ledger(session):
         done.append(allocations)
+    from exchange.compensation.demo import seed_demo_compensation
+
+    if compensation := seed_demo_compensation(session):
+        done.append(compensation)
     if credentials_path is not None:
         from exchange.identity.demo import seed_identity
 

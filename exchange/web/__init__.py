@@ -6,7 +6,9 @@ call one service, and render a template from ``templates/``. One blueprint per a
 - ``pages`` (``public.py``): market overview, market pages (charts);
 - ``desk`` (``desk.py``): a league's holdings, order entry and cancel, fills, statement;
 - ``console`` (``console.py``): the regulator's allocations, deposits, clearing runs;
-- ``audit`` (``audit.py``): ledger explorer, verification, exports (auditor, regulator).
+- ``audit`` (``audit.py``): ledger explorer, verification, exports (auditor, regulator);
+- ``compensation`` (``compensation_pages.py``): ecological compensation reports (public)
+  and the regulator's agreements, readings and settlements.
 
 Labels in English and Chinese (``i18n``), charts as server-side SVG (``charts``),
 long work in background jobs (``jobs``, ``tasks``).
@@ -21,10 +23,12 @@ def register_web(app: Flask) -> None:
     """Bind i18n and filters, import the job kinds and register the page blueprints."""
     from exchange.jobs.notice import init_notice
     from exchange.web import (
+        compensation_upload,  # noqa: F401  (routes on compensation_pages)
         stale_forms,  # noqa: F401  (registers its stale-form pages)
         statement,  # noqa: F401  (its routes are on the desk blueprint)
     )
     from exchange.web.audit import audit
+    from exchange.web.compensation_pages import compensation
     from exchange.web.console import console
     from exchange.web.desk import desk
     from exchange.web.errors import html_error_for_browsers
@@ -42,7 +46,7 @@ def register_web(app: Flask) -> None:
     init_messages(app)
     init_job_messages(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
-    for blueprint in (pages, desk, console, audit):
+    for blueprint in (pages, desk, console, audit, compensation):
         app.register_blueprint(blueprint)
     _login_keeps_username()
 

@@ -52,6 +52,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "hold": _l("hold"),
         "release": _l("release"),
         "correction": _l("correction"),
+        "compensation_deposit": _l("compensation deposit"),
+        "compensation": _l("ecological compensation"),
+        "compensation_refund": _l("compensation deposit refund"),
     },
     "unit": {
         "m3": _l("m³"),
@@ -70,6 +73,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "retirement": _l("retirement"),
         "congestion": _l("congestion rent"),
         "counterpart": _l("counterpart"),
+        "comp_deposit": _l("compensation deposit"),
     },
     "check": {
         "journal_hash": _l("Journal hashes"),

@@ -25,7 +25,8 @@ Placeholders in ``path`` and in string values of ``json``: ``{league}``
 funded with rights and cash), ``{lot}`` and ``{price}`` (a valid quantity and
 limit price in it), ``{order_id}`` (an open sell order of ordos),
 ``{run_id}`` (a clearing run of that market), ``{user_id}`` (the league_own
-user), ``{token_id}`` (a spare token of that user). A string that is exactly
+user), ``{token_id}`` (a spare token of that user), ``{agreement_id}`` (a compensation
+agreement, see the end). A string that is exactly
 one placeholder becomes the value itself (an int where the value is one).
 
 Sealed bids: while an order is live (open or partially filled), it is seen by
@@ -323,6 +324,71 @@ RULES.update(
         ),
         ("GET", "/audit/export.csv"): Rule("/audit/export.csv", page_for(*LEDGER_READERS)),
         ("GET", "/audit/export.jsonl"): Rule("/audit/export.jsonl", page_for(*LEDGER_READERS)),
+    }
+)
+
+
+# compensation: reads are public (the public report); the regulator registers agreements,
+# enters readings and settles. ``{agreement_id}``: an annual agreement (bayannur upstream,
+# ordos downstream) with a reading for 2024 (the world fixture).
+_AGREEMENTS = "/api/v1/compensation/agreements"
+_AGREEMENT = "/api/v1/compensation/agreements/<int:agreement_id>"
+RULES.update(
+    {
+        ("GET", _AGREEMENTS): Rule(_AGREEMENTS, everyone()),
+        ("POST", _AGREEMENTS): Rule(
+            _AGREEMENTS,
+            only("regulator"),
+            json={
+                "upstream": "wuhai",
+                "downstream": "bayannur",
+                "section": "matrix section",
+                "target_class": 3,
+                "amount_per_class": 100,
+                "indicators": {"COD": 16000},
+                "amount_per_point": 10,
+                "index_cap": 1000,
+                "assessment": "monthly",
+                "first_year": 2024,
+                "last_year": 2024,
+            },
+        ),
+        ("GET", _AGREEMENT): Rule(_AGREEMENTS + "/{agreement_id}", everyone()),
+        ("POST", _AGREEMENT + "/readings"): Rule(
+            _AGREEMENTS + "/{agreement_id}/readings",
+            only("regulator"),
+            json={"period": "2025", "class": 2, "indicators": {"COD": 15000, "NH3-N": 400}},
+        ),
+        ("GET", _AGREEMENT + "/settlements"): Rule(
+            _AGREEMENTS + "/{agreement_id}/settlements", everyone()
+        ),
+        ("POST", _AGREEMENT + "/settlements"): Rule(
+            _AGREEMENTS + "/{agreement_id}/settlements", only("regulator"), json={"period": "2024"}
+        ),
+        # pages: the report and its CSV are public, the regulator's page and forms are its own
+        ("GET", "/compensation"): Rule("/compensation", everyone()),
+        ("GET", "/compensation/<int:agreement_id>"): Rule(
+            "/compensation/{agreement_id}", everyone()
+        ),
+        ("GET", "/compensation/<int:agreement_id>/report.csv"): Rule(
+            "/compensation/{agreement_id}/report.csv", everyone()
+        ),
+        ("GET", "/regulator/compensation"): Rule("/regulator/compensation", page_for("regulator")),
+        ("POST", "/regulator/compensation/agreements"): Rule(
+            "/regulator/compensation/agreements", everyone(BAD), form={"agr-section": "x"}
+        ),
+        ("POST", "/regulator/compensation/readings"): Rule(
+            "/regulator/compensation/readings", everyone(BAD), form={"rd-period": "2025"}
+        ),
+        ("POST", "/regulator/compensation/readings/upload"): Rule(
+            "/regulator/compensation/readings/upload", everyone(BAD)
+        ),
+        ("POST", "/regulator/compensation/readings/import"): Rule(
+            "/regulator/compensation/readings/import", everyone(BAD), form={"csv": "eA=="}
+        ),
+        ("POST", "/regulator/compensation/settlements"): Rule(
+            "/regulator/compensation/settlements", everyone(BAD), form={"st-period": "2024"}
+        ),
     }
 )
 

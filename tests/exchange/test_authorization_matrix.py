@@ -16,6 +16,7 @@ from exchange.identity import service
 from exchange.models.trading import Order, OrderStatus
 from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders, table_names
+from tests.exchange import compensation_helpers
 from tests.exchange.authz_rules import (
     ACTORS,
     BAD,
@@ -110,6 +111,12 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         own = service.find_user(session, f"test-league-{OWN_LEAGUE}")
         assert own is not None
         spare = service.create_token(session, own.id, name="spare")
+    agreement_id = compensation_helpers.register(
+        demo_registry, indicators={"COD": 16_000, "NH3-N": 500}
+    )
+    compensation_helpers.reading(
+        demo_registry, agreement_id, "2024", 3, {"COD": 16_000, "NH3-N": 500}
+    )
     values = {
         "league": OWN_LEAGUE,
         "market_id": market["id"],
@@ -120,6 +127,7 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "run_id": run.run_id,
         "user_id": own.id,
         "token_id": spare.token.id,
+        "agreement_id": agreement_id,
     }
     return World(headers=headers, values=values)
 
