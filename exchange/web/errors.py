@@ -107,7 +107,7 @@ def html_error(err: HTTPException) -> Any:
             flash(message, "error")  # before rendering: the page shows it
             try:
                 page = stale()  # None: not this user's form (anonymous, another role)
-            except HTTPException:
+            except (HTTPException, ExchangeError):  # e.g. not this user's order: no page
                 page = None
             if page is not None:
                 return page, 400
