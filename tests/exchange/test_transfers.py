@@ -1,0 +1,230 @@
+"""Negotiated term transfers as services: a real session, units of work, no HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from exchange.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, NotFound
+from exchange.identity.actor import ANONYMOUS
+from exchange.models import Approval, Payment, Trade, Transfer
+from exchange.services import orders, transfer_views
+from exchange.services.ledger_ops import verify
+from exchange.uow import unit_of_work
+from tests.exchange.transfer_helpers import (
+    REG_A,
+    REG_B,
+    act,
+    allocate_water,
+    available,
+    fund_cash,
+    league,
+    propose,
+    roll,
+    water,
+    year_market,
+)
+
+Q = 100_000
+PRICE = 103
+
+
+def _transfer(session: Session, transfer_id: int) -> Transfer:
+    session.expire_all()
+    found = session.get(Transfer, transfer_id)
+    assert found is not None
+    return found
+
+
+def _statuses(session: Session, transfer_id: int) -> dict[int, str]:
+    return {d.year: d.status.value for d in _transfer(session, transfer_id).deliveries}
+
+
+def test_the_whole_life_of_a_five_year_transfer(demo_registry: Flask, session: Session) -> None:
+    for year in range(2027, 2032):
+        year_market(session, year)
+    allocate_water(session, "bayannur", 2027, 150_000)
+    allocate_water(session, "bayannur", 2028, 100_000)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session)
+    assert _transfer(session, tid).status.value == "proposed"
+    assert water(session, "bayannur", 2027) == 150_000  # nothing held before acceptance
+
+    with pytest.raises(Forbidden):  # the proposer cannot accept its own proposal
+        act(session, "accept", tid, league("ordos"))
+    assert act(session, "accept", tid, league("bayannur")) == "accepted"
+    # acceptance holds the allocated years' water and the first payment
+    assert water(session, "bayannur", 2027) == 50_000
+    assert water(session, "bayannur", 2028) == 0
+    assert available(session, "ordos", ledger.CASH) == 10**9 - Q * PRICE
+    assert _statuses(session, tid) == {
+        2027: "secured",
+        2028: "secured",
+        2029: "pending",
+        2030: "pending",
+        2031: "pending",
+    }
+    assert roll(session, "2027-06-01").delivered == []  # nothing settles before approval
+
+    assert act(session, "review", tid, REG_A) == "reviewed"
+    with pytest.raises(Forbidden) as same:
+        act(session, "approve", tid, REG_A)
+    assert same.value.code == "same_user"
+    assert act(session, "approve", tid, REG_B) == "active"
+    assert [a.step.value for a in session.scalars(select(Approval))] == ["review", "approve"]
+
+    assert roll(session, "2026-12-31").delivered == []  # 2027 is due on 1 January 2027
+    assert roll(session, "2027-01-01").delivered == [(tid, 2027)]
+    assert roll(session, "2027-01-01").delivered == []  # idempotent
+    assert water(session, "ordos", 2027) == Q
+    assert available(session, "bayannur", ledger.CASH) == Q * PRICE
+    assert roll(session, "2028-03-01").delivered == [(tid, 2028)]
+    assert roll(session, "2029-02-01").delivered == []  # 2029 not yet allocated: it waits
+    allocate_water(session, "bayannur", 2029, 120_000)  # served to the transfer first
+    assert water(session, "bayannur", 2029) == 20_000
+    assert roll(session, "2029-02-01").delivered == [(tid, 2029)]
+    allocate_water(session, "bayannur", 2030, Q)
+    allocate_water(session, "bayannur", 2031, Q)
+    result = roll(session, "2031-01-01")
+    assert result.delivered == [(tid, 2030), (tid, 2031)]
+    assert result.completed == [tid]
+    done = _transfer(session, tid)
+    assert done.status.value == "completed"
+    assert all(d.journal_hash and len(d.journal_hash) == 64 for d in done.deliveries)
+    assert available(session, "bayannur", ledger.CASH) == 5 * Q * PRICE
+    assert available(session, "ordos", ledger.CASH) == 10**9 - 5 * Q * PRICE
+    assert sum(water(session, "ordos", y) for y in range(2027, 2032)) == 5 * Q
+    trades = session.scalars(select(Trade).where(Trade.source == f"contract:{tid}")).all()
+    assert [(t.mechanism, t.quantity, t.amount) for t in trades] == [("transfer", Q, Q * PRICE)] * 5
+    assert verify(session).ok
+
+
+def test_a_seller_short_of_water_defaults_and_nothing_is_partly_delivered(
+    demo_registry: Flask, session: Session
+) -> None:
+    for year in range(2027, 2032):
+        year_market(session, year)
+    allocate_water(session, "wuhai", 2027, Q)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session, seller="wuhai", payment=Payment.UPFRONT, ref="up")
+    act(session, "accept", tid, league("wuhai"))
+    assert available(session, "ordos", ledger.CASH) == 10**9 - 5 * Q * PRICE  # all upfront
+    act(session, "review", tid, REG_A)
+    act(session, "approve", tid, REG_B)
+    assert roll(session, "2027-01-01").delivered == [(tid, 2027)]
+    assert available(session, "wuhai", ledger.CASH) == 5 * Q * PRICE
+    allocate_water(session, "wuhai", 2028, Q)
+    assert roll(session, "2028-01-01").delivered == [(tid, 2028)]
+    allocate_water(session, "wuhai", 2029, Q // 2)  # too little for the transfer
+    transfer = _transfer(session, tid)
+    assert transfer.status.value == "defaulted"
+    assert (transfer.defaulted_party, transfer.defaulted_year) == ("wuhai", 2029)
+    assert "2029" in (transfer.reason or "")
+    assert _statuses(session, tid) == {
+        2027: "delivered",
+        2028: "delivered",
+        2029: "defaulted",
+        2030: "cancelled",
+        2031: "cancelled",
+    }
+    assert water(session, "wuhai", 2029) == Q // 2  # not held, not delivered: nothing partly
+    assert water(session, "ordos", 2029) == 0
+    assert [t.id for t in transfer_views.defaults(session)] == [tid]  # on the console
+    assert roll(session, "2031-06-01").delivered == []
+    assert verify(session).ok
+
+
+def test_a_seller_cannot_oversell_water_promised_to_a_transfer(
+    demo_registry: Flask, session: Session
+) -> None:
+    market = year_market(session, 2027)
+    year_market(session, 2028)
+    allocate_water(session, "bayannur", 2027, Q)
+    fund_cash(session, "ordos", 10**9)
+    fund_cash(session, "baotou", 10**9)
+    tid = propose(session, first=2027, last=2028)
+    act(session, "accept", tid, league("bayannur"))
+    with pytest.raises(InsufficientFunds), unit_of_work(session):
+        orders.place_order(
+            session,
+            league="bayannur",
+            data={
+                "market_id": market.id,
+                "side": "sell",
+                "quantity": 1_000,
+                "limit_price": 100,
+                "client_order_id": "oversell",
+            },
+            actor="user-bayannur",
+        )
+    other = propose(session, buyer="baotou", by="baotou", first=2027, last=2027, ref="twice")
+    with pytest.raises(InsufficientFunds) as twice:
+        act(session, "accept", other, league("bayannur"))
+    assert twice.value.field == "quantity_per_year"
+    # the 2028 allocation is held for the transfer the moment it is made
+    allocate_water(session, "bayannur", 2028, Q)
+    assert water(session, "bayannur", 2028) == 0
+    assert _statuses(session, tid)[2028] == "secured"
+    assert verify(session).ok
+
+
+def test_negotiation_rules(demo_registry: Flask, session: Session) -> None:
+    year_market(session, 2027)
+    tid = propose(session, first=2027, last=2027)
+    assert propose(session, first=2027, last=2027, quantity=5_000) == tid  # same client_ref
+    assert propose(session, by="bayannur", first=2027, last=2027) != tid  # another party's ref
+    with pytest.raises(Forbidden):
+        act(session, "withdraw", tid, league("bayannur"))
+    with pytest.raises(NotFound):  # a private proposal does not exist for others
+        act(session, "accept", tid, league("baotou"))
+    with pytest.raises(Forbidden):
+        act(session, "review", tid, league("ordos"))
+    with pytest.raises(Conflict):
+        act(session, "review", tid, REG_A)  # not accepted yet
+    assert act(session, "withdraw", tid, league("ordos")) == "withdrawn"
+    with pytest.raises(Conflict):
+        act(session, "accept", tid, league("bayannur"))
+    visible = transfer_views.list_transfers(session, transfer_views.TransferQuery(), ANONYMOUS)
+    assert visible[0] == 0
+
+
+def test_a_regulator_rejects_with_a_reason_and_the_holds_return(
+    demo_registry: Flask, session: Session
+) -> None:
+    year_market(session, 2027)
+    allocate_water(session, "bayannur", 2027, Q)
+    fund_cash(session, "ordos", Q * PRICE)
+    tid = propose(session, first=2027, last=2027)
+    act(session, "accept", tid, league("bayannur"))
+    act(session, "review", tid, REG_A)
+    with pytest.raises(InvalidInput) as missing:
+        act(session, "reject", tid, REG_B)
+    assert missing.value.field == "reason"
+    assert act(session, "reject", tid, REG_B, reason="price far below the reference") == "rejected"
+    assert water(session, "bayannur", 2027) == Q
+    assert available(session, "ordos", ledger.CASH) == Q * PRICE
+    with pytest.raises(Conflict):
+        act(session, "approve", tid, REG_A)
+    assert verify(session).ok
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"quantity": 1_500}, "quantity_per_year"),
+        ({"first": 2031, "last": 2027}, "last_year"),
+        ({"seller": "ordos"}, "buyer"),
+        ({"seller": "hulunbuir"}, "seller"),
+    ],
+)
+def test_bad_terms_name_their_field(
+    demo_registry: Flask, session: Session, change: dict[str, object], field: str
+) -> None:
+    year_market(session, 2027)
+    with pytest.raises(InvalidInput) as bad:
+        propose(session, **change)  # type: ignore[arg-type]
+    assert bad.value.field == field
+    assert session.scalar(select(Transfer.id)) is None
