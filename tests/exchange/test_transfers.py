@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -228,3 +230,47 @@ def test_bad_terms_name_their_field(
         propose(session, **change)  # type: ignore[arg-type]
     assert bad.value.field == field
     assert session.scalar(select(Transfer.id)) is None
+
+
+def test_the_cli_and_the_daily_job_roll_through_the_same_service(
+    demo_registry: Flask, session: Session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from click.testing import CliRunner
+
+    from exchange.cli import main
+    from exchange.composition import JOB_INSTALLERS
+    from exchange.services.transfer_jobs import ROLL_JOB_ID, install_transfer_roll_job
+
+    for year in (2027, 2028):
+        year_market(session, year)
+        allocate_water(session, "bayannur", year, Q)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session, first=2027, last=2028)
+    act(session, "accept", tid, league("bayannur"))
+    act(session, "review", tid, REG_A)
+    act(session, "approve", tid, REG_B)
+    session.rollback()  # no transaction of ours left open while the command writes
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    bad = runner.invoke(main, ["transfers", "roll", "--date", "2027-13-01"])
+    assert bad.exit_code == 2 and "--date" in bad.output
+    first = runner.invoke(main, ["transfers", "roll", "--date", "2027-01-01"])
+    assert first.exit_code == 0, first.output
+    assert "1 delivered" in first.output and f"transfer {tid}: 2027 delivered" in first.output
+    again = runner.invoke(main, ["transfers", "roll", "--date", "2027-01-01"])
+    assert "0 delivered" in again.output  # idempotent
+    assert _statuses(session, tid) == {2027: "delivered", 2028: "secured"}
+
+    assert install_transfer_roll_job in JOB_INSTALLERS
+    scheduler = BackgroundScheduler()
+    install_transfer_roll_job(demo_registry, scheduler)
+    job = scheduler.get_job(ROLL_JOB_ID)
+    assert job is not None and "hour='0'" in str(job.trigger)
+    session.rollback()
+    from exchange.services import transfer_jobs
+
+    monkeypatch.setattr(transfer_jobs, "today", lambda: date(2028, 1, 1))
+    job.func(**job.kwargs)
+    assert _statuses(session, tid)[2028] == "delivered"
+    assert _transfer(session, tid).status.value == "completed"
