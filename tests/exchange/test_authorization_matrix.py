@@ -28,6 +28,7 @@ from tests.exchange.authz_rules import (
     Rule,
 )
 from tests.exchange.trading_helpers import clear, fund
+from tests.exchange.transfer_helpers import matrix_transfers
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -124,6 +125,12 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "user_id": own.id,
         "token_id": spare.token.id,
     }
+    with demo_registry.app_context():  # transfers of ordos in each state (issue 13)
+        session = db.session_factory()
+        try:
+            values.update(matrix_transfers(session))
+        finally:
+            session.close()
     return World(headers=headers, values=values)
 
 

@@ -106,3 +106,21 @@ def act(session: Session, action: str, transfer_id: int, actor: Actor, reason: s
 def roll(session: Session, on: str) -> transfer_delivery.RollResult:
     with unit_of_work(session):
         return transfer_delivery.roll(session, date.fromisoformat(on), "test")
+
+
+def matrix_transfers(session: Session) -> dict[str, int]:
+    """Transfers of ordos (the matrix's own league) as buyer, one per state an action needs."""
+    year_market(session, 2028)
+    ids = {
+        "transfer_in": propose(session, by="bayannur", first=2027, last=2028, ref="m-in"),
+        "transfer_out": propose(session, first=2027, last=2028, ref="m-out"),
+    }
+    for name in ("accepted", "reviewed", "active"):
+        tid = propose(session, first=2027, last=2028, quantity=1_000, ref=f"m-{name}")
+        act(session, "accept", tid, league("bayannur"))
+        if name != "accepted":
+            act(session, "review", tid, Actor("matrix-reviewer", Role.REGULATOR))
+        if name == "active":
+            act(session, "approve", tid, Actor("matrix-approver", Role.REGULATOR))
+        ids[f"transfer_{name}"] = tid
+    return ids
