@@ -6,7 +6,8 @@ call one service, and render a template from ``templates/``. One blueprint per a
 - ``pages`` (``public.py``): market overview, market pages (charts);
 - ``desk`` (``desk.py``): a league's holdings, order entry and cancel, fills, statement;
 - ``console`` (``console.py``): the regulator's allocations, deposits, clearing runs;
-- ``audit`` (``audit.py``): ledger explorer, verification, exports (auditor, regulator).
+- ``audit`` (``audit.py``): ledger explorer, verification, exports (auditor, regulator);
+- ``transfer_pages`` (``transfers_pages.py``): public transfers, the desk's, the approval queue.
 
 Labels in English and Chinese (``i18n``), charts as server-side SVG (``charts``),
 long work in background jobs (``jobs``, ``tasks``).
@@ -30,6 +31,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
     from exchange.web.public import pages
+    from exchange.web.transfers_pages import transfer_pages
 
     init_i18n(app)
     init_formatting(app)
@@ -37,7 +39,7 @@ def register_web(app: Flask) -> None:
     init_names(app)
     init_messages(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
-    for blueprint in (pages, desk, console, audit):
+    for blueprint in (pages, desk, console, audit, transfer_pages):
         app.register_blueprint(blueprint)
     _login_keeps_username()
 

@@ -387,5 +387,14 @@ RULES.update(
         ("GET", "/api/v1/transfers/<int:transfer_id>/contract.pdf"): Rule(
             "/api/v1/transfers/{transfer_active}/contract.pdf", only("league_own", "regulator")
         ),
+        ("GET", "/transfers"): Rule("/transfers", everyone()),
+        ("GET", "/desk/transfers"): Rule("/desk/transfers", page_for(*LEAGUES_PAGE)),
+        ("POST", "/desk/transfers/<int:transfer_id>/<action>"): Rule(
+            "/desk/transfers/{transfer_in}/accept", everyone(BAD)
+        ),
+        ("GET", "/regulator/transfers"): Rule("/regulator/transfers", page_for("regulator")),
+        ("POST", "/regulator/transfers/<int:transfer_id>/<action>"): Rule(
+            "/regulator/transfers/{transfer_accepted}/review", everyone(BAD)
+        ),
     }
 )
