@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 import ledger
 from exchange.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, NotFound
 from exchange.identity.actor import ANONYMOUS
-from exchange.models import Approval, Payment, Trade, Transfer
+from exchange.models import Approval, DeliveryStatus, Payment, Trade, Transfer
 from exchange.services import orders, transfer_views
 from exchange.services.ledger_ops import verify
 from exchange.uow import unit_of_work
@@ -274,3 +274,22 @@ def test_the_cli_and_the_daily_job_roll_through_the_same_service(
     job.func(**job.kwargs)
     assert _statuses(session, tid)[2028] == "delivered"
     assert _transfer(session, tid).status.value == "completed"
+
+
+def test_the_demo_has_transfers_in_various_states_and_stays_verifiable(
+    demo_registry: Flask, session: Session
+) -> None:
+    from exchange.services.demo_ledger import seed_demo_ledger
+    from exchange.services.demo_transfers import seed_demo_transfers
+
+    with unit_of_work(session):
+        seed_demo_ledger(session)
+        assert seed_demo_transfers(session)
+    with unit_of_work(session):
+        assert seed_demo_transfers(session) is None  # idempotent
+    statuses = {t.status.value for t in session.scalars(select(Transfer))}
+    assert statuses == {"active", "reviewed", "accepted", "proposed", "withdrawn", "rejected"}
+    active = session.scalars(select(Transfer).where(Transfer.status == "active")).one()
+    first_two = [d.status for d in active.deliveries][:2]
+    assert first_two == [DeliveryStatus.SECURED, DeliveryStatus.PENDING]
+    assert verify(session).ok
