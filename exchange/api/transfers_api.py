@@ -126,8 +126,9 @@ class Transfers(MethodView):
     @blp.alt_response(200, schema=TransferSchema, description="Repeat of a client_ref")
     @blp.alt_response(422, description="A term is wrong (the body names the field)")
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """Propose a transfer to a named counterparty (as its seller or buyer)."""
-        actor = require_roles(Role.LEAGUE)
+        """Propose a transfer to a named counterparty (as its seller or buyer; a regulator
+        for the regional water-rights reserve)."""
+        actor = require_roles(Role.LEAGUE, Role.REGULATOR)
         command = transfers.ProposeTransfer(**data)
         with unit_of_work(db.session) as session:
             transfer, created = transfers.propose(session, command, actor)
@@ -175,10 +176,11 @@ def _action(name: str, roles: tuple[Role, ...], doc: str) -> type[MethodView]:
 
 
 LEAGUE, REGULATOR = (Role.LEAGUE,), (Role.REGULATOR,)
+PARTY = LEAGUE + REGULATOR  # a regulator acts for the reserve
 for _name, _roles, _doc in (
-    ("accept", LEAGUE, "The counterparty accepts: the first payment and allocated water held."),
-    ("reject", LEAGUE + REGULATOR, "The counterparty, or a regulator (with a reason), rejects."),
-    ("withdraw", LEAGUE, "The proposer withdraws a proposal before it is accepted."),
+    ("accept", PARTY, "The counterparty accepts: the first payment and allocated water held."),
+    ("reject", PARTY, "The counterparty, or a regulator (with a reason), rejects."),
+    ("withdraw", PARTY, "The proposer withdraws a proposal before it is accepted."),
     ("review", REGULATOR, "First pair of eyes: a regulator reviews an accepted transfer."),
     ("approve", REGULATOR, "Second pair of eyes: another regulator approves; due years settle."),
 ):

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
+from exchange.errors import ExchangeError
 from exchange.mechanisms.transfer import delivery as settle
 from exchange.mechanisms.transfer import due_on
 from exchange.models import (
@@ -36,7 +37,7 @@ from exchange.models import (
     TransferStatus,
 )
 from exchange.models.base import utcnow
-from exchange.services import families
+from exchange.services import families, participants
 from exchange.uow import savepoint
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,23 @@ def _try_secure(
 def _deliver(
     session: Session, transfer: Transfer, row: TransferDelivery, actor: str, result: RollResult
 ) -> bool:
+    market = session.get(Market, row.market_id)
+    try:
+        if market is not None:  # an import keeps the region within its total
+            participants.check_region_total(
+                session, market, transfer.seller, transfer.buyer, row.quantity
+            )
+    except ExchangeError as err:
+        record_default(
+            session,
+            transfer,
+            party=transfer.seller,
+            year=row.year,
+            reason=err.message,
+            actor=actor,
+        )
+        result.defaulted.append(transfer.id)
+        return False
     try:
         with savepoint(session):
             settle.deliver(session, transfer, row, actor, utcnow())

@@ -37,7 +37,7 @@ from exchange.models import (
     TransferStatus,
 )
 from exchange.models.base import utcnow
-from exchange.services import families, transfer_delivery
+from exchange.services import families, participants, transfer_delivery
 from exchange.services.transfer_views import visible_transfer
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -78,7 +78,7 @@ def subject(transfer: Transfer) -> str:
 
 def propose(session: Session, command: ProposeTransfer, actor: Actor) -> tuple[Transfer, bool]:
     """Record a proposal; ``(transfer, created)``. A repeated ``client_ref`` returns the first."""
-    party = _proposing_party(command, actor)
+    party = _proposing_party(session, command, actor)
     existing = _by_client_ref(session, party, command.client_ref)
     if existing is not None:
         return existing, False
@@ -121,14 +121,17 @@ def propose(session: Session, command: ProposeTransfer, actor: Actor) -> tuple[T
     return transfer, True
 
 
-def _proposing_party(command: ProposeTransfer, actor: Actor) -> str:
-    if actor.role is not Role.LEAGUE or actor.league_code is None:
-        raise Forbidden("only a league proposes a transfer, as its seller or buyer")
-    if actor.league_code not in (command.seller, command.buyer):
+def _proposing_party(session: Session, command: ProposeTransfer, actor: Actor) -> str:
+    """The party the actor proposes for: its league, or the reserve for a regulator."""
+    if actor.role not in (Role.LEAGUE, Role.REGULATOR):
+        raise Forbidden("a party proposes a transfer, as its seller or buyer")
+    mine = participants.parties_of(session, actor, [command.seller, command.buyer])
+    if not mine:
         raise Forbidden(
-            "a league proposes only transfers it is a party to (seller or buyer)", field="seller"
+            "a transfer is proposed by its seller or buyer (the regulator for the reserve)",
+            field="seller",
         )
-    return actor.league_code
+    return mine[0]
 
 
 def _by_client_ref(session: Session, party: str, client_ref: str) -> Transfer | None:
@@ -215,7 +218,7 @@ def _touch(transfer: Transfer, status: TransferStatus) -> None:
 def accept(session: Session, command: TransferAction, actor: Actor) -> Transfer:
     """The counterparty accepts: hold the buyer's first payment and every allocated year."""
     transfer = _locked(session, command.transfer_id, actor)
-    if actor.role is not Role.LEAGUE or actor.league_code != transfer.counterparty:
+    if not participants.acts_for(session, actor, transfer.counterparty):
         raise Forbidden("only the counterparty (not the proposer) accepts a transfer")
     _expect(transfer, TransferStatus.PROPOSED, doing="accepted")
     first = transfer.deliveries[0].payment if transfer.deliveries else 0
@@ -233,7 +236,12 @@ def accept(session: Session, command: TransferAction, actor: Actor) -> Transfer:
         raise insufficient_funds(err, f"the buyer cannot hold the first payment: {err}") from None
     for row in transfer.deliveries:
         market = families.vintage_market(session, transfer.market_family, row.year)
-        if market is None or not transfer_delivery.allocated(session, transfer.seller, market.id):
+        if market is None:
+            continue
+        participants.check_region_total(
+            session, market, transfer.seller, transfer.buyer, row.quantity
+        )
+        if not transfer_delivery.allocated(session, transfer.seller, market.id):
             continue
         try:
             settle.secure(session, transfer, row, market.id, actor.username)
@@ -252,7 +260,7 @@ def accept(session: Session, command: TransferAction, actor: Actor) -> Transfer:
 def withdraw(session: Session, command: TransferAction, actor: Actor) -> Transfer:
     """The proposer takes a proposal back before it is accepted."""
     transfer = _locked(session, command.transfer_id, actor)
-    if actor.role is not Role.LEAGUE or actor.league_code != transfer.proposer:
+    if not participants.acts_for(session, actor, transfer.proposer):
         raise Forbidden("only the proposer withdraws a transfer")
     _expect(transfer, TransferStatus.PROPOSED, doing="withdrawn")
     _close(transfer, TransferStatus.WITHDRAWN, actor, _reason(command.reason, required=False))
@@ -263,7 +271,7 @@ def reject(session: Session, command: TransferAction, actor: Actor) -> Transfer:
     """The counterparty refuses a proposal, or a regulator refuses an accepted transfer."""
     transfer = _locked(session, command.transfer_id, actor)
     if transfer.status is TransferStatus.PROPOSED:
-        if actor.role is not Role.LEAGUE or actor.league_code != transfer.counterparty:
+        if not participants.acts_for(session, actor, transfer.counterparty):
             raise Forbidden("the counterparty rejects a proposal (the proposer withdraws it)")
         _close(transfer, TransferStatus.REJECTED, actor, _reason(command.reason, required=False))
         return transfer

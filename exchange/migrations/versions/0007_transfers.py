@@ -1,4 +1,5 @@
-"""negotiated term transfers: transfers, their yearly deliveries, four-eyes approvals
+"""negotiated term transfers: transfers, their yearly deliveries, four-eyes approvals;
+participants beyond the leagues (leagues.kind, leagues.province)
 
 ``approvals`` is a record regulators rely on: append-only, with the same kind of
 triggers as the ledger's tables (UPDATE and DELETE refused, TRUNCATE too on
@@ -23,6 +24,13 @@ APPEND_ONLY = ("approvals",)
 
 
 def upgrade() -> None:
+    # participants beyond the leagues: the reserve (operated by the regulator) and
+    # participants of neighbouring provinces
+    op.add_column(
+        "leagues",
+        sa.Column("kind", sa.String(length=16), server_default="league", nullable=False),
+    )
+    op.add_column("leagues", sa.Column("province", sa.String(length=64), nullable=True))
     op.create_table(
         "approvals",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -173,6 +181,9 @@ def downgrade() -> None:
     op.drop_table("transfers")
     op.drop_index("ix_approvals_subject", table_name="approvals")
     op.drop_table("approvals")
+    # in place, not batch (SQLite's foreign keys refuse a rebuild of leagues)
+    op.execute("ALTER TABLE leagues DROP COLUMN province")
+    op.execute("ALTER TABLE leagues DROP COLUMN kind")
 
 
 def _create_triggers() -> None:
