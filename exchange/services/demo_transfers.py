@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exchange.identity.actor import Actor
-from exchange.models import Payment, Role, Transfer
-from exchange.services import families, transfers
+from exchange.models import Basin, League, Market, Payment, RightType, Role, Transfer
+from exchange.services import families, registry, transfers
+from exchange.services.commands import CreateMarket, EligibleLeague
+from exchange.services.ledger_ops import Allocation, allocate_many
 
 FAMILY = "water:yellow"
 REVIEWER = Actor("demo-reviewer", Role.REGULATOR)
@@ -28,6 +30,69 @@ DEMO_TRANSFERS = (
     ("wuhai", "ordos", "ordos", 400_000, 2027, 2028, 60, Payment.YEARLY, "rejected"),
 )
 STAGES = ("proposed", "accepted", "reviewed", "active")
+
+
+# 引绰济辽 (Chuo River to West Liao River) diversion: multi-year average 436 million m3 a
+# year, 149 to Hinggan League and 287 to Tongliao (FACTS.md, Water). Its own family.
+DIVERSION_BASIN = {"code": "yinchuo", "name_zh": "引绰济辽", "name_en": "Chuo-to-Liao diversion"}
+DIVERSION_ALLOCATIONS = {"hinggan": 149_000_000, "tongliao": 287_000_000}
+DIVERSION_MARKET = CreateMarket(
+    code="YCJL-WATER-2027",
+    name_zh="引绰济辽调水水权 2027年度",
+    name_en="Chuo-to-Liao diversion water, 2027",
+    right_type=RightType.WATER,
+    basin="yinchuo",
+    vintage="2027",
+    unit="m3",
+    lot=1_000,
+    tick=1,
+    price_floor=40,
+    price_ceiling=500,
+    cap=436_000_000,
+    clearing_schedule="2-59/5 * * * *",
+    description="Water of the Chuo-to-Liao diversion: 149 million m3 a year to Hinggan, "
+    "287 million to Tongliao; traded between them by transfer and by auction.",
+    description_zh="引绰济辽工程调水：兴安盟每年1.49亿立方米，通辽市2.87亿立方米；"
+    "两地之间可协议转让或竞价交易。",
+    eligible_leagues=(EligibleLeague("hinggan"), EligibleLeague("tongliao")),
+)
+
+
+def seed_demo_diversion(session: Session) -> str | None:
+    """The diversion's family, its 2027 market and allocations, and one transfer (idempotent)."""
+    if session.get(Basin, DIVERSION_BASIN["code"]) is not None:
+        return None
+    if any(session.get(League, code) is None for code in DIVERSION_ALLOCATIONS):
+        return None
+    session.add(Basin(**DIVERSION_BASIN))
+    session.flush()
+    market: Market = registry.create_market(session, DIVERSION_MARKET)
+    allocate_many(
+        session,
+        [Allocation(code, market.code, q) for code, q in DIVERSION_ALLOCATIONS.items()],
+        actor="demo",
+        system=True,
+    )
+    transfer, _created = transfers.propose(
+        session,
+        transfers.ProposeTransfer(
+            "water:yinchuo",
+            "hinggan",
+            "tongliao",
+            10_000_000,
+            2027,
+            2029,
+            90,
+            Payment.YEARLY,
+            "demo-diversion",
+        ),
+        _league_actor("tongliao"),
+    )
+    action = transfers.TransferAction(transfer.id)
+    transfers.accept(session, action, _league_actor("hinggan"))
+    transfers.review(session, action, REVIEWER)
+    transfers.approve(session, action, APPROVER)
+    return "diversion: 引绰济辽 water family, 2027 allocations to Hinggan and Tongliao, a transfer"
 
 
 def _league_actor(code: str) -> Actor:

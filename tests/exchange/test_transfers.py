@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 import ledger
 from exchange.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, NotFound
 from exchange.identity.actor import ANONYMOUS
-from exchange.models import Approval, DeliveryStatus, Payment, Trade, Transfer
+from exchange.models import Approval, DeliveryStatus, Market, Payment, Trade, Transfer
 from exchange.services import orders, transfer_views
 from exchange.services.ledger_ops import verify
 from exchange.uow import unit_of_work
 from tests.exchange.transfer_helpers import (
+    FAMILY,
     REG_A,
     REG_B,
     act,
@@ -280,16 +281,31 @@ def test_the_demo_has_transfers_in_various_states_and_stays_verifiable(
     demo_registry: Flask, session: Session
 ) -> None:
     from exchange.services.demo_ledger import seed_demo_ledger
-    from exchange.services.demo_transfers import seed_demo_transfers
+    from exchange.services.demo_transfers import seed_demo_diversion, seed_demo_transfers
 
     with unit_of_work(session):
         seed_demo_ledger(session)
         assert seed_demo_transfers(session)
+        assert seed_demo_diversion(session)
     with unit_of_work(session):
         assert seed_demo_transfers(session) is None  # idempotent
+        assert seed_demo_diversion(session) is None
     statuses = {t.status.value for t in session.scalars(select(Transfer))}
     assert statuses == {"active", "reviewed", "accepted", "proposed", "withdrawn", "rejected"}
-    active = session.scalars(select(Transfer).where(Transfer.status == "active")).one()
+    active = session.scalars(
+        select(Transfer).where(Transfer.status == "active", Transfer.market_family == FAMILY)
+    ).one()
+    diversion = session.scalars(
+        select(Transfer).where(Transfer.market_family == "water:yinchuo")
+    ).one()
+    assert (diversion.seller, diversion.buyer, diversion.status.value) == (
+        "hinggan", "tongliao", "active",
+    )  # fmt: skip
+    ycjl = session.scalar(select(Market).where(Market.code == "YCJL-WATER-2027"))
+    assert ycjl is not None and ycjl.cap == 436_000_000
+    asset = ledger.market_asset(ycjl.id)
+    assert available(session, "hinggan", asset) == 149_000_000 - 10_000_000  # held for 2027
+    assert available(session, "tongliao", asset) == 287_000_000
     first_two = [d.status for d in active.deliveries][:2]
     assert first_two == [DeliveryStatus.SECURED, DeliveryStatus.PENDING]
     assert verify(session).ok
