@@ -57,6 +57,8 @@ class AccountKind(enum.StrEnum):
     """Where surrendered rights end."""
     CONGESTION = "congestion"
     """Congestion rent of zonal clearing (cash), one account per market."""
+    CONVEYANCE_LOSS = "conveyance_loss"
+    """Water lost on its way between zones (a transfer's conveyance loss), per market."""
 
 
 class JournalKind(enum.StrEnum):
@@ -111,6 +113,11 @@ def clearing_account(asset: str) -> AccountKey:
 def retirement_account(asset: str) -> AccountKey:
     """The retirement account of ``asset``."""
     return AccountKey(AccountKind.RETIREMENT, REGULATOR, asset)
+
+
+def conveyance_loss_account(asset: str) -> AccountKey:
+    """Where the conveyance loss of deliveries of ``asset`` (water) ends."""
+    return AccountKey(AccountKind.CONVEYANCE_LOSS, REGULATOR, asset)
 
 
 def congestion_account(market: str, cash_asset: str = CASH) -> AccountKey:

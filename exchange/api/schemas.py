@@ -60,6 +60,13 @@ class TransferLimitSchema(Schema):
         load_default=None,
         metadata={"description": "Units per clearing run; null means unbounded."},
     )
+    loss = strict_int(
+        0,
+        999,
+        load_default=0,
+        attribute="loss_permille",
+        metadata={"description": "Conveyance loss per mille (water transfers between zones)."},
+    )
 
 
 class MarketCreateSchema(Schema):

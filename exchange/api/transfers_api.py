@@ -66,6 +66,9 @@ class TransferQuerySchema(Schema):
 class DeliverySchema(Schema):
     year = fields.Integer()
     quantity = fields.Integer()
+    received = fields.Integer(
+        allow_none=True, metadata={"description": "What reached the buyer (less conveyance loss)."}
+    )
     payment = fields.Integer(metadata={"description": "Fen paid with this delivery."})
     due = fields.DateTime()
     status = fields.String()

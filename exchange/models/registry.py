@@ -224,6 +224,7 @@ class TransferLimit(Base):
         UniqueConstraint("market_id", "from_zone", "to_zone", name="uq_transfer_limits_link"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_non_negative"),
         CheckConstraint("from_zone <> to_zone", name="distinct_zones"),
+        CheckConstraint("loss_permille >= 0 AND loss_permille < 1000", name="loss_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -231,5 +232,7 @@ class TransferLimit(Base):
     from_zone: Mapped[str] = mapped_column(String(32))
     to_zone: Mapped[str] = mapped_column(String(32))
     capacity: Mapped[int | None] = mapped_column(BigInteger)
+    loss_permille: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Conveyance loss on this link, per mille of what is sent (water)."""
 
     market: Mapped[Market] = relationship(back_populates="links")

@@ -158,6 +158,8 @@ class TransferDelivery(Base):
     journal_id: Mapped[int | None] = mapped_column(BigInteger)
     journal_hash: Mapped[str | None] = mapped_column(String(64))
     trade_id: Mapped[int | None] = mapped_column(ForeignKey("trades.id"))
+    received: Mapped[int | None] = mapped_column(BigInteger)
+    """What reached the buyer: ``quantity`` less the conveyance loss between their zones."""
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     transfer: Mapped[Transfer] = relationship(back_populates="deliveries")

@@ -85,6 +85,7 @@ def schedule(transfer: Transfer) -> list[dict[str, Any]]:
         {
             "year": row.year,
             "quantity": row.quantity,
+            "received": row.received,
             "payment": row.payment,
             "due": _due(transfer, row.year),
             "status": row.status.value,

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 import ledger
 from exchange.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, NotFound
 from exchange.identity.actor import ANONYMOUS
-from exchange.models import Approval, DeliveryStatus, Market, Payment, Trade, Transfer
+from exchange.models import (
+    Approval,
+    DeliveryStatus,
+    Market,
+    Payment,
+    RightType,
+    Trade,
+    Transfer,
+)
 from exchange.services import orders, transfer_views
 from exchange.services.ledger_ops import verify
 from exchange.uow import unit_of_work
@@ -309,3 +317,47 @@ def test_the_demo_has_transfers_in_various_states_and_stays_verifiable(
     first_two = [d.status for d in active.deliveries][:2]
     assert first_two == [DeliveryStatus.SECURED, DeliveryStatus.PENDING]
     assert verify(session).ok
+
+
+def test_a_transfer_between_zones_delivers_the_volume_less_the_conveyance_loss(
+    demo_registry: Flask, session: Session
+) -> None:
+    from exchange.services import registry
+    from exchange.services.commands import CreateMarket, EligibleLeague, TransferLimitSpec
+
+    with unit_of_work(session):
+        market = registry.create_market(
+            session,
+            CreateMarket(
+                code="YR-LOSS-2030", name_zh="黄河水权 2030年度", name_en="Yellow River, 2030",
+                right_type=RightType.WATER, basin="yellow", vintage="2030", unit="m3", lot=1_000,
+                tick=1, cap=10**9, clearing_schedule="0 10 * * 1",
+                eligible_leagues=(EligibleLeague("bayannur"), EligibleLeague("ordos")),
+                transfer_limits=(TransferLimitSpec("bayannur", "ordos", None, loss=37),),
+            ),
+        )  # fmt: skip
+    allocate_water(session, "bayannur", 2030, Q)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session, first=2030, last=2030)
+    act(session, "accept", tid, league("bayannur"))
+    act(session, "review", tid, REG_A)
+    act(session, "approve", tid, REG_B)
+    roll(session, "2030-01-01")
+    delivered = _transfer(session, tid).deliveries[0]
+    assert (delivered.quantity, delivered.received) == (Q, Q - 3_700)  # 3.7 % lost on the way
+    asset = ledger.market_asset(market.id)
+    assert available(session, "ordos", asset) == Q - 3_700
+    assert ledger.balance_of(session, ledger.conveyance_loss_account(asset)) == 3_700
+    assert available(session, "bayannur", ledger.CASH) == Q * PRICE  # paid for what was sent
+    assert verify(session).ok
+    with pytest.raises(InvalidInput), unit_of_work(session):
+        registry.create_market(
+            session,
+            CreateMarket(
+                code="YR-BADLOSS", name_zh="x", name_en="x", right_type=RightType.WATER,
+                basin="yellow", vintage="2031", unit="m3", lot=1, tick=1, cap=10,
+                clearing_schedule="0 10 * * 1",
+                eligible_leagues=(EligibleLeague("bayannur"), EligibleLeague("ordos")),
+                transfer_limits=(TransferLimitSpec("bayannur", "ordos", None, loss=1000),),
+            ),
+        )  # fmt: skip

@@ -6,6 +6,9 @@
   the seller's hold to the buyer, the payment from the buyer's hold (what is
   left of it) and available cash to the seller, in the same journal or not at
   all;
+- conveyance loss: between the seller's and the buyer's zones the buyer receives the
+  volume less the link's loss per mille (:func:`conveyance_loss`), the rest goes to the
+  market's conveyance-loss account in the same journal;
 - :func:`deliver`: post it, record the trade (``source`` ``contract:<id>``) and
   the journal's hash on the delivery.
 """
@@ -14,10 +17,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.models import DeliveryStatus, Trade, Transfer, TransferDelivery
+from exchange.models import (
+    DeliveryStatus,
+    MarketLeague,
+    Trade,
+    Transfer,
+    TransferDelivery,
+    TransferLimit,
+)
 from ledger import JournalSpec, PostingSpec
 
 MECHANISM = "transfer"
@@ -51,6 +62,35 @@ def secure(
     return hold_id
 
 
+def conveyance_loss(session: Session, market_id: int, seller: str, buyer: str) -> int:
+    """Per mille lost between the seller's zone and the buyer's in a market (0: same zone,
+    or no loss registered on the link ``seller zone -> buyer zone``)."""
+    zones = dict(
+        session.execute(
+            select(MarketLeague.league_code, MarketLeague.zone).where(
+                MarketLeague.market_id == market_id, MarketLeague.league_code.in_((seller, buyer))
+            )
+        ).all()
+    )
+    source, target = zones.get(seller), zones.get(buyer)
+    if source is None or target is None or source == target:
+        return 0
+    loss = session.scalar(
+        select(TransferLimit.loss_permille).where(
+            TransferLimit.market_id == market_id,
+            TransferLimit.from_zone == source,
+            TransferLimit.to_zone == target,
+        )
+    )
+    return int(loss or 0)
+
+
+def received(quantity: int, loss_permille: int) -> int:
+    """What arrives of ``quantity`` sent over a link losing ``loss_permille`` (rounded down:
+    the fraction of a unit is lost too, so nothing is created)."""
+    return quantity * (1000 - loss_permille) // 1000
+
+
 def delivery_spec(
     session: Session, transfer: Transfer, delivery: TransferDelivery, actor: str
 ) -> JournalSpec:
@@ -59,10 +99,15 @@ def delivery_spec(
         raise ledger.InvalidPosting(f"year {delivery.year} of {source(transfer)} is not secured")
     asset = ledger.market_asset(delivery.market_id)
     q, pay = delivery.quantity, delivery.payment
+    arrives = received(
+        q, conveyance_loss(session, delivery.market_id, transfer.seller, transfer.buyer)
+    )
     legs = [
         PostingSpec(ledger.escrow_account(transfer.seller, asset), -q, delivery.hold_id),
-        PostingSpec(ledger.league_account(transfer.buyer, asset), q),
+        PostingSpec(ledger.league_account(transfer.buyer, asset), arrives),
     ]
+    if q - arrives:
+        legs.append(PostingSpec(ledger.conveyance_loss_account(asset), q - arrives))
     if pay:
         from_hold = 0
         if transfer.buyer_hold_id is not None:
@@ -113,6 +158,8 @@ def deliver(
     session.add(trade)
     session.flush()
     delivery.status = DeliveryStatus.DELIVERED
+    loss = conveyance_loss(session, delivery.market_id or 0, transfer.seller, transfer.buyer)
+    delivery.received = received(delivery.quantity, loss)
     delivery.journal_id = journal_id
     delivery.journal_hash = views[0].hash if views else None
     delivery.trade_id = trade.id

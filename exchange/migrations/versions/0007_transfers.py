@@ -31,6 +31,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), server_default="league", nullable=False),
     )
     op.add_column("leagues", sa.Column("province", sa.String(length=64), nullable=True))
+    # conveyance loss per zone pair, per mille (a CHECK in the model; SQLite cannot add one)
+    op.add_column(
+        "transfer_limits",
+        sa.Column("loss_permille", sa.Integer(), server_default="0", nullable=False),
+    )
     op.create_table(
         "approvals",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -151,6 +156,7 @@ def upgrade() -> None:
         sa.Column("journal_id", sa.BigInteger(), nullable=True),
         sa.Column("journal_hash", sa.String(length=64), nullable=True),
         sa.Column("trade_id", sa.Integer(), nullable=True),
+        sa.Column("received", sa.BigInteger(), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "payment >= 0", name=op.f("ck_transfer_deliveries_payment_non_negative")
@@ -184,6 +190,7 @@ def downgrade() -> None:
     # in place, not batch (SQLite's foreign keys refuse a rebuild of leagues)
     op.execute("ALTER TABLE leagues DROP COLUMN province")
     op.execute("ALTER TABLE leagues DROP COLUMN kind")
+    op.execute("ALTER TABLE transfer_limits DROP COLUMN loss_permille")
 
 
 def _create_triggers() -> None:
