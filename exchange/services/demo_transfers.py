@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from exchange.identity.actor import Actor
 from exchange.models import Basin, League, Market, Payment, RightType, Role, Transfer
 from exchange.services import families, registry, transfers
-from exchange.services.commands import CreateMarket, EligibleLeague
-from exchange.services.ledger_ops import Allocation, allocate_many
+from exchange.services.commands import Allocation, CreateMarket, EligibleLeague
+from exchange.services.ledger_ops import allocate_many
 
 FAMILY = "water:yellow"
 REVIEWER = Actor("demo-reviewer", Role.REGULATOR)

@@ -24,6 +24,7 @@ from exchange.extensions import db
 from exchange.jobs import queue
 from exchange.jobs.runner import JobRunner, Settings
 from exchange.models import BackgroundJob, JobStatus, Market, Role, utcnow
+from exchange.uow import new_unit_of_work
 from ledger.models import Journal
 from tests.exchange.page_helpers import csrf_token, login, make_user
 
@@ -34,16 +35,11 @@ FAST = Settings(threads=1, poll=0.05, heartbeat=0.2, stale=timedelta(seconds=60)
 
 
 def _add_job(app: Flask, kind: str, **values: object) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            with session.begin():
-                job = BackgroundJob(kind=kind, created_by="rita", progress=0, **values)
-                session.add(job)
-                session.flush()
-                return job.id
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session, session.begin():
+        job = BackgroundJob(kind=kind, created_by="rita", progress=0, **values)
+        session.add(job)
+        session.flush()
+        return job.id
 
 
 def _reader(app: Flask) -> Session:
@@ -348,12 +344,8 @@ def test_the_page_only_queues_and_says_when_no_runner_takes_the_job(
     assert "exchange_job_runners_alive 0.0" in metrics
     waited = re.search(r"^exchange_background_job_oldest_queued_seconds (\S+)$", metrics, re.M)
     assert waited is not None and float(waited.group(1)) > 0  # (0.08 once read as "0.0" + "8")
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            queue.beat(session, queue.RunnerId.new())  # a runner reports in
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        queue.beat(session, queue.RunnerId.new())  # a runner reports in
     page = client.get(f"/audit/verify/{job_id}?lang=en").get_data(as_text=True)
     assert "Queued, waiting for a job runner." in page and "exchange jobs run" not in page
     assert "exchange_job_runners_alive 1.0" in client.get("/metrics").get_data(as_text=True)
@@ -419,12 +411,8 @@ def test_heartbeat_covers_only_the_jobs_in_hand(demo_registry: Flask) -> None:
     values = {"status": JobStatus.RUNNING, "params": {}, "runner": str(me), "heartbeat_at": old}
     held = _add_job(app, "verify", **values)
     lost = _add_job(app, "allocation_preview", **values)  # its end could not be recorded
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            queue.beat(session, me, {held})
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        queue.beat(session, me, {held})
     assert _job(app, held).heartbeat_at > old  # type: ignore[operator]
     assert _job(app, lost).heartbeat_at == old  # falls silent: another runner takes it up
 

@@ -18,10 +18,12 @@ from exchange.models import (
     Market,
     Payment,
     RightType,
+    Side,
     Trade,
     Transfer,
 )
 from exchange.services import orders, transfer_views
+from exchange.services.commands import PlaceOrder
 from exchange.services.ledger_ops import verify
 from exchange.uow import unit_of_work
 from tests.exchange.transfer_helpers import (
@@ -161,14 +163,8 @@ def test_a_seller_cannot_oversell_water_promised_to_a_transfer(
     with pytest.raises(InsufficientFunds), unit_of_work(session):
         orders.place_order(
             session,
+            PlaceOrder(market.id, Side.SELL, 1_000, 100, "oversell"),
             league="bayannur",
-            data={
-                "market_id": market.id,
-                "side": "sell",
-                "quantity": 1_000,
-                "limit_price": 100,
-                "client_order_id": "oversell",
-            },
             actor="user-bayannur",
         )
     other = propose(session, buyer="baotou", by="baotou", first=2027, last=2027, ref="twice")

@@ -12,6 +12,7 @@ from exchange.extensions import db
 from exchange.identity import service
 from exchange.models import Role
 from exchange.services.ledger_ops import verify
+from exchange.uow import unit_of_work
 from tests.conftest import AuthHeaders
 from tests.exchange.transfer_helpers import allocate_water, fund_cash, year_market
 
@@ -32,8 +33,10 @@ def _second_regulator(app: Flask) -> dict[str, str]:
     with app.app_context():
         s = db.session_factory()
         try:
-            user = service.create_user(s, username="test-regulator-2", role=Role.REGULATOR)
-            return {"Authorization": f"Bearer {service.create_token(s, user.id, name='t').secret}"}
+            with unit_of_work(s):
+                user = service.create_user(s, username="test-regulator-2", role=Role.REGULATOR)
+                secret = service.create_token(s, user.id, name="t").secret
+            return {"Authorization": f"Bearer {secret}"}
         finally:
             s.close()
 

@@ -10,9 +10,9 @@ import ledger
 from exchange.identity.actor import Actor
 from exchange.models import Market, Payment, RightType, Role
 from exchange.services import registry, transfer_delivery, transfers
-from exchange.services.commands import CreateMarket, EligibleLeague
+from exchange.services.commands import Allocation, CreateMarket, Deposit, EligibleLeague
 from exchange.services.families import vintage_market
-from exchange.services.ledger_ops import Allocation, allocate, deposit
+from exchange.services.ledger_ops import allocate, deposit
 from exchange.uow import unit_of_work
 
 FAMILY = "water:yellow"
@@ -61,7 +61,7 @@ def allocate_water(session: Session, league_code: str, year: int, quantity: int)
 
 def fund_cash(session: Session, league_code: str, fen: int) -> None:
     with unit_of_work(session):
-        deposit(session, league=league_code, amount=fen, actor="reg-a")
+        deposit(session, Deposit(league_code, fen), actor="reg-a")
 
 
 def available(session: Session, league_code: str, asset: str) -> int:
