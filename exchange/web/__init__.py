@@ -31,13 +31,14 @@ def register_web(app: Flask) -> None:
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
     from exchange.web.public import pages
-    from exchange.web.transfers_pages import transfer_pages
+    from exchange.web.transfers_pages import init_transfer_notice, transfer_pages
 
     init_i18n(app)
     init_formatting(app)
     init_notice(app)
     init_names(app)
     init_messages(app)
+    init_transfer_notice(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
     for blueprint in (pages, desk, console, audit, transfer_pages):
         app.register_blueprint(blueprint)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -69,6 +69,16 @@ def family_label(family: str) -> str:
         return family
     name = basin.name_zh if language() == "zh" else basin.name_en
     return _("%(basin)s water", basin=name)
+
+
+def defaults_to_notice() -> int:
+    """How many transfers are in default (the console's banner shows it to regulators)."""
+    return len(transfer_views.defaults(db.session))
+
+
+def init_transfer_notice(app: Flask) -> None:
+    """``transfer_defaults()`` in templates: the regulator console's notice of defaults."""
+    app.add_template_global(defaults_to_notice, "transfer_defaults")
 
 
 def _dicts(items: Any) -> list[dict[str, Any]]:

@@ -85,3 +85,30 @@ def test_a_proposal_is_not_on_the_public_list_and_other_leagues_cannot_act(
     assert f'data-transfer="{tid}"' not in other.get("/desk/transfers").get_data(as_text=True)
     answer = _post(other, f"/desk/transfers/{tid}/accept", "/desk/transfers", lang="en")
     assert "No such transfer." in answer.get_data(as_text=True)
+
+
+def test_the_console_notifies_the_regulator_of_a_default(demo_registry: Flask) -> None:
+    from tests.exchange.transfer_helpers import REG_A, REG_B, act, league, roll
+
+    with demo_registry.app_context():
+        session = db.session_factory()
+        try:
+            for year in (2027, 2028):
+                year_market(session, year)
+            allocate_water(session, "wuhai", 2027, 100_000)
+            fund_cash(session, "ordos", 10**9)
+            tid = propose(session, seller="wuhai", first=2027, last=2028)
+            act(session, "accept", tid, league("wuhai"))
+            act(session, "review", tid, REG_A)
+            act(session, "approve", tid, REG_B)
+            roll(session, "2027-01-01")
+            allocate_water(session, "wuhai", 2028, 1_000)  # too little for 2028: default
+        finally:
+            session.close()
+    make_user(demo_registry, "reg-one", Role.REGULATOR)
+    client = demo_registry.test_client()
+    login(client, "reg-one")
+    console = client.get("/regulator?lang=zh").get_data(as_text=True)
+    assert 'id="transfer-defaults"' in console and "1 项水权转让违约" in console
+    queue = client.get("/regulator/transfers?lang=zh").get_data(as_text=True)
+    assert f'data-transfer="{tid}"' in queue and "违约的转让" in queue
