@@ -50,7 +50,7 @@ def contract_pdf(session: Session, transfer_id: int, actor: Actor) -> bytes:
     mine = actor.role is Role.LEAGUE and actor.league_code in transfer.parties
     if not mine and actor.role is not Role.REGULATOR:
         raise Forbidden("the contract is for the two parties and the regulator")
-    if transfer.status not in APPROVED:
+    if transfer.status not in APPROVED or transfer.approved_at is None:
         raise Conflict(
             f"transfer {transfer.id} is {transfer.status.value}: no contract before approval",
             code="transfer_status",

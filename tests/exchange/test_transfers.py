@@ -357,3 +357,21 @@ def test_a_transfer_between_zones_delivers_the_volume_less_the_conveyance_loss(
                 transfer_limits=(TransferLimitSpec("bayannur", "ordos", None, loss=1000),),
             ),
         )  # fmt: skip
+
+
+def test_a_transfer_in_default_before_approval_is_never_published(
+    demo_registry: Flask, session: Session
+) -> None:
+    year_market(session, 2027)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session, seller="wuhai", first=2027, last=2027)
+    act(session, "accept", tid, league("wuhai"))  # 2027 not yet allocated: pending
+    allocate_water(session, "wuhai", 2027, 1_000)  # too little: default before approval
+    assert _transfer(session, tid).status.value == "defaulted"
+    public = transfer_views.list_transfers(session, transfer_views.TransferQuery(), ANONYMOUS)
+    assert public[0] == 0
+    with pytest.raises(NotFound):
+        transfer_views.get_transfer(session, tid, league("baotou"))
+    assert transfer_views.get_transfer(session, tid, REG_A).id == tid
+    assert available(session, "ordos", ledger.CASH) == 10**9  # the first payment came back
+    assert verify(session).ok

@@ -82,7 +82,8 @@ class TransferMechanism(Mechanism):
 
     def transfer_visible(self, viewer: Actor, transfer: Transfer) -> bool:
         """Whether ``viewer`` may see ``transfer`` (:mod:`.visibility`)."""
-        return visibility.may_see(viewer, transfer.parties, visibility.is_public(transfer.status))
+        public = visibility.is_public(transfer.status, transfer.approved_at is not None)
+        return visibility.may_see(viewer, transfer.parties, public)
 
     def settlement_specs(
         self,

@@ -2,15 +2,15 @@
 
 Approved transfers (active, completed, and those that went into default after
 approval) are public: parties, volume, term, price. Everything before approval
-(proposed, accepted, reviewed) and what never got there (rejected, withdrawn)
-is visible only to its two parties and the regulator.
+(proposed, accepted, reviewed) and what never got there (rejected, withdrawn, or
+in default before approval) is visible only to its two parties and the regulator.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, and_, or_
 
 from exchange.models import Role, Transfer, TransferStatus
 
@@ -18,12 +18,17 @@ if TYPE_CHECKING:
     from exchange.identity.actor import Actor
 
 PUBLIC_STATUSES = (TransferStatus.ACTIVE, TransferStatus.COMPLETED, TransferStatus.DEFAULTED)
-"""Statuses everyone may see: the transfer was approved and published."""
+"""Statuses of published transfers (``defaulted`` only once it was approved)."""
 
 
-def is_public(status: TransferStatus) -> bool:
-    """Whether a transfer in ``status`` is published."""
-    return status in PUBLIC_STATUSES
+def is_public(status: TransferStatus, approved: bool) -> bool:
+    """Whether a transfer in ``status`` (``approved``: it passed four eyes) is published."""
+    return status in PUBLIC_STATUSES and approved
+
+
+def public_clause() -> Any:
+    """:func:`is_public` in SQL."""
+    return and_(Transfer.status.in_(PUBLIC_STATUSES), Transfer.approved_at.is_not(None))
 
 
 def may_see(viewer: Actor, parties: tuple[str, ...], public: bool) -> bool:
@@ -37,7 +42,7 @@ def restrict(query: Select[Any], viewer: Actor) -> Select[Any]:
     """``query`` over transfers limited, in SQL, to those ``viewer`` may see."""
     if viewer.role is Role.REGULATOR:
         return query
-    public = Transfer.status.in_(PUBLIC_STATUSES)
+    public = public_clause()
     if viewer.role is Role.LEAGUE and viewer.league_code:
         mine = or_(Transfer.seller == viewer.league_code, Transfer.buyer == viewer.league_code)
         return query.where(or_(public, mine))
