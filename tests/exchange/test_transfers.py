@@ -375,3 +375,34 @@ def test_a_transfer_in_default_before_approval_is_never_published(
     assert transfer_views.get_transfer(session, tid, REG_A).id == tid
     assert available(session, "ordos", ledger.CASH) == 10**9  # the first payment came back
     assert verify(session).ok
+
+
+def test_the_mechanism_forms_trades_of_secured_due_years(
+    demo_registry: Flask, session: Session
+) -> None:
+    from datetime import UTC, datetime
+
+    from exchange import mechanisms
+    from exchange.mechanisms.base import FormTrades
+
+    market = year_market(session, 2027)
+    allocate_water(session, "bayannur", 2027, Q)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session, first=2027, last=2027)
+    act(session, "accept", tid, league("bayannur"))
+    act(session, "review", tid, REG_A)
+    act(session, "approve", tid, REG_B)
+    mechanism = mechanisms.get("transfer")
+    assert mechanism.jobs(demo_registry, market) == ()
+    early = FormTrades(market.id, datetime(2026, 12, 31, tzinfo=UTC), "manual", "test")
+    with unit_of_work(session):
+        assert mechanism.form_trades(session, early).created is False
+    due = FormTrades(market.id, datetime(2027, 1, 1, tzinfo=UTC), "manual", "test")
+    with unit_of_work(session):
+        outcome = mechanism.form_trades(session, due)
+    assert outcome.created
+    assert _statuses(session, tid) == {2027: "delivered"}
+    assert session.scalar(select(Trade.source).where(Trade.mechanism == "transfer")) == (
+        f"contract:{tid}"
+    )
+    assert verify(session).ok

@@ -174,3 +174,20 @@ def test_the_regulator_rejects_with_a_reason(
     done = client.post(url, headers=auth("regulator"), json={"reason": "below the reference"})
     assert done.get_json()["status"] == "rejected"
     assert done.get_json()["approvals"][0]["reason"] == "below the reference"
+
+
+def test_without_a_cjk_font_the_contract_is_a_clear_503(
+    water_world: Flask, client: FlaskClient, auth: AuthHeaders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exchange.mechanisms.transfer import contract
+
+    ordos = auth("league", "ordos")
+    tid = client.post("/api/v1/transfers", json=PROPOSAL, headers=ordos).get_json()["id"]
+    client.post(f"/api/v1/transfers/{tid}/accept", headers=auth("league", "bayannur"))
+    client.post(f"/api/v1/transfers/{tid}/review", headers=auth("regulator"))
+    client.post(f"/api/v1/transfers/{tid}/approve", headers=_second_regulator(water_world))
+    monkeypatch.setattr(contract.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(contract, "KNOWN_FONTS", ("/nonexistent/font.ttc",))
+    response = client.get(f"/api/v1/transfers/{tid}/contract.pdf", headers=ordos)
+    assert response.status_code == 503
+    assert "fonts-wqy-microhei" in response.get_json()["message"]
