@@ -124,6 +124,7 @@ def test_a_session_cookie_alone_cannot_change_state_through_the_api(
     assert allowed.status_code == 201
 
 
+@pytest.mark.slow
 def test_repeated_bad_logins_are_rate_limited(client: FlaskClient, regulator: int) -> None:
     statuses = [login(client, password=f"guess-{i}").status_code for i in range(12)]
     assert statuses[:10] == [401] * 10

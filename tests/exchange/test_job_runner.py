@@ -138,6 +138,7 @@ def _next_runner(app: Flask) -> None:
         runner.stop(5)
 
 
+@pytest.mark.slow
 def test_runner_killed_inside_the_import_transaction_the_next_runs_it_once(
     demo_registry: Flask, spawn: object
 ) -> None:
@@ -168,6 +169,7 @@ def test_runner_killed_inside_the_import_transaction_the_next_runs_it_once(
     assert journals == before[1] + len(ROWS)
 
 
+@pytest.mark.slow
 def test_runner_killed_after_the_import_committed_the_next_does_not_import_again(
     demo_registry: Flask, spawn: object
 ) -> None:
@@ -190,6 +192,7 @@ def test_runner_killed_after_the_import_committed_the_next_does_not_import_again
     assert _issued(app) == (before[0] + sum(q for _l, q in ROWS), before[1] + len(ROWS))
 
 
+@pytest.mark.slow
 def test_verify_killed_by_a_dead_runner_is_run_again_by_a_runner_process(
     demo_registry: Flask, spawn: object
 ) -> None:
@@ -417,6 +420,7 @@ def test_heartbeat_covers_only_the_jobs_in_hand(demo_registry: Flask) -> None:
     assert _job(app, lost).heartbeat_at == old  # falls silent: another runner takes it up
 
 
+@pytest.mark.slow
 def test_exchange_scheduler_runs_the_jobs_too(demo_registry: Flask, database_url: str) -> None:
     app = demo_registry
     job_id = _add_job(app, "verify", status=JobStatus.QUEUED, params={"replay_runs": 0})

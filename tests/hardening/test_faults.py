@@ -241,6 +241,7 @@ def own_postgres() -> Iterator[tuple[str, Any, Any]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_database_restart_under_load_gives_503_then_recovers(
     own_postgres: tuple[str, Any, Any],
 ) -> None:
