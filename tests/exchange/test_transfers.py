@@ -406,3 +406,43 @@ def test_the_mechanism_forms_trades_of_secured_due_years(
         f"contract:{tid}"
     )
     assert verify(session).ok
+
+
+def test_two_schedulers_rolling_at_once_deliver_a_year_exactly_once(
+    demo_registry: Flask, session: Session
+) -> None:
+    import threading
+
+    from exchange.services.transfer_jobs import run_roll
+
+    for year in (2027, 2028):
+        year_market(session, year)
+        allocate_water(session, "bayannur", year, Q)
+    fund_cash(session, "ordos", 10**9)
+    tid = propose(session, first=2027, last=2028)
+    act(session, "accept", tid, league("bayannur"))
+    act(session, "review", tid, REG_A)
+    act(session, "approve", tid, REG_B)
+    session.rollback()  # nothing of ours open while the two schedulers write
+    results: list[object] = []
+    start = threading.Barrier(2)
+
+    def scheduler() -> None:
+        start.wait()
+        try:
+            results.append(run_roll(demo_registry, date(2028, 6, 1), "scheduler"))
+        except Exception as exc:  # pragma: no cover - reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    delivered = sorted(y for r in results for _t, y in r.delivered)  # type: ignore[attr-defined]
+    assert delivered == [2027, 2028]  # each year once, whichever scheduler did it
+    trades = session.scalars(select(Trade).where(Trade.source == f"contract:{tid}")).all()
+    assert len(trades) == 2
+    assert _transfer(session, tid).status.value == "completed"
+    assert verify(session).ok
