@@ -21,7 +21,10 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     """Bind i18n and filters, import the job kinds and register the page blueprints."""
     from exchange.jobs.notice import init_notice
-    from exchange.web import statement  # noqa: F401  (its routes are on the desk blueprint)
+    from exchange.web import (
+        statement,  # noqa: F401  (its routes are on the desk blueprint)
+        transfer_propose,  # noqa: F401  (on the transfer_pages blueprint)
+    )
     from exchange.web.audit import audit
     from exchange.web.console import console
     from exchange.web.desk import desk

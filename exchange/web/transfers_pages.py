@@ -106,10 +106,8 @@ def public_list() -> str:
     return _render("transfers/public.html", transfers=_dicts(items))
 
 
-@transfer_pages.get("/desk/transfers")
-@pages_for(Role.LEAGUE)
-def desk(actor: Actor) -> str:
-    """The league's proposals in and out, and its transfers with their schedules."""
+def desk_page(actor: Actor, form: Any) -> str:
+    """The desk's transfers page with the proposal ``form`` (fresh, or with its errors)."""
     league = actor.league_code or ""
     _total, items = transfer_views.list_transfers(
         db.session, transfer_views.TransferQuery(party=league, per_page=500), actor
@@ -125,6 +123,7 @@ def desk(actor: Actor) -> str:
         closed=[
             t for t in mine if t["status"] in ("completed", "rejected", "withdrawn", "defaulted")
         ],
+        propose_form=form,
     )
 
 

@@ -389,6 +389,9 @@ RULES.update(
         ),
         ("GET", "/transfers"): Rule("/transfers", everyone()),
         ("GET", "/desk/transfers"): Rule("/desk/transfers", page_for(*LEAGUES_PAGE)),
+        ("POST", "/desk/transfers"): Rule(
+            "/desk/transfers", everyone(BAD), form={"propose-quantity": "1000"}
+        ),
         ("POST", "/desk/transfers/<int:transfer_id>/<action>"): Rule(
             "/desk/transfers/{transfer_in}/accept", everyone(BAD)
         ),

@@ -112,3 +112,39 @@ def test_the_console_notifies_the_regulator_of_a_default(demo_registry: Flask) -
     assert 'id="transfer-defaults"' in console and "1 项水权转让违约" in console
     queue = client.get("/regulator/transfers?lang=zh").get_data(as_text=True)
     assert f'data-transfer="{tid}"' in queue and "违约的转让" in queue
+
+
+def test_a_league_proposes_on_its_desk_and_errors_stay_in_its_language(
+    demo_registry: Flask,
+) -> None:
+    make_user(demo_registry, "ordos-user", Role.LEAGUE, "ordos")
+    client = demo_registry.test_client()
+    login(client, "ordos-user")
+    form = {
+        "propose-family": "water:yellow",
+        "propose-side": "buy",
+        "propose-counterparty": "bayannur",
+        "propose-quantity": "1,500",
+        "propose-first_year": "2027",
+        "propose-last_year": "2029",
+        "propose-price": "1.03",
+        "propose-payment": "yearly",
+    }
+    refused = _post(client, "/desk/transfers", "/desk/transfers?lang=zh", **form)
+    page = refused.get_data(as_text=True)
+    assert "请输入该市场交易单位的正整数倍" in page
+    assert set(texts(page)) & _english_only() == set()
+    done = _post(client, "/desk/transfers", "/desk/transfers?lang=zh", **{
+        **form, "propose-quantity": "100,000"
+    })  # fmt: skip
+    assert "已提出转让" in done.get_data(as_text=True)
+    with demo_registry.app_context():
+        session = db.session_factory()
+        try:
+            from exchange.models import Transfer
+
+            made = session.query(Transfer).one()
+            assert (made.seller, made.buyer, made.proposer) == ("bayannur", "ordos", "ordos")
+            assert (made.quantity_per_year, made.price, made.last_year) == (100_000, 103, 2029)
+        finally:
+            session.close()
