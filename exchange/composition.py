@@ -5,8 +5,8 @@ Nothing registers itself by being imported: the lists below are the whole of it.
 - :data:`MECHANISMS`: the trading mechanisms (their registry is
   :mod:`exchange.mechanisms`; markets name theirs in ``markets.mechanism``);
 - :data:`JOB_INSTALLERS`: what a scheduler process runs (each market's jobs as its
-  mechanism asks, the ledger audit, the signed checkpoints, the demo's order flow when switched on,
-  the settlement of closed ecological-compensation periods);
+  mechanism asks, the ledger audit, the signed checkpoints, the daily roll of transfers, the
+  settlement of closed ecological-compensation periods, the demo's order flow when switched on);
 - :data:`BACKGROUND_JOBS`: the kinds of long work the web pages queue for a job runner
   (``exchange.jobs``), and whether a job may run again after its runner died.
 """
@@ -25,6 +25,7 @@ from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
 from exchange.observability import metrics
 from exchange.services.demo_trading import install_demo_order_flow
+from exchange.services.transfer_jobs import install_transfer_roll_job
 from exchange.services.verification import install_verify_job
 from exchange.web import tasks
 
@@ -32,6 +33,7 @@ JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     scheduler.install_market_jobs,
     install_verify_job,
     install_checkpoint_job,
+    install_transfer_roll_job,
     install_demo_order_flow,
     install_compensation_job,
 )

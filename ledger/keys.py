@@ -59,6 +59,8 @@ class AccountKind(enum.StrEnum):
     """Congestion rent of zonal clearing (cash), one account per market."""
     COMPENSATION_DEPOSIT = "comp_deposit"
     """One side's deposit in the escrow of an ecological-compensation agreement (cash)."""
+    CONVEYANCE_LOSS = "conveyance_loss"
+    """Water lost on its way between zones (a transfer's conveyance loss), per market."""
 
 
 class JournalKind(enum.StrEnum):
@@ -119,6 +121,11 @@ def clearing_account(asset: str) -> AccountKey:
 def retirement_account(asset: str) -> AccountKey:
     """The retirement account of ``asset``."""
     return AccountKey(AccountKind.RETIREMENT, REGULATOR, asset)
+
+
+def conveyance_loss_account(asset: str) -> AccountKey:
+    """Where the conveyance loss of deliveries of ``asset`` (water) ends."""
+    return AccountKey(AccountKind.CONVEYANCE_LOSS, REGULATOR, asset)
 
 
 def congestion_account(market: str, cash_asset: str = CASH) -> AccountKey:

@@ -35,6 +35,12 @@ class LeagueSchema(Schema):
     name_zh = fields.String(metadata={"example": "鄂尔多斯市"})
     name_en = fields.String(metadata={"example": "Ordos"})
     region = fields.Enum(Region, by_value=True)
+    kind = fields.String(
+        metadata={"description": "league; reserve (operated by the regulator); external"}
+    )
+    province = fields.String(
+        allow_none=True, metadata={"description": "Another province's participant: its province."}
+    )
     basins = fields.List(fields.String(), attribute="basin_codes")
 
 
@@ -59,6 +65,13 @@ class TransferLimitSchema(Schema):
         allow_none=True,
         load_default=None,
         metadata={"description": "Units per clearing run; null means unbounded."},
+    )
+    loss = strict_int(
+        0,
+        999,
+        load_default=0,
+        attribute="loss_permille",
+        metadata={"description": "Conveyance loss per mille (water transfers between zones)."},
     )
 
 

@@ -21,11 +21,12 @@ from exchange.mechanisms.base import (
     TradeOutcome,
 )
 from exchange.mechanisms.call_auction import CallAuction
+from exchange.mechanisms.transfer import TransferMechanism
 
 if TYPE_CHECKING:
     from exchange.models import Market
 
-MECHANISMS: Mapping[str, Mechanism] = {m.name: m for m in (CallAuction(),)}
+MECHANISMS: Mapping[str, Mechanism] = {m.name: m for m in (CallAuction(), TransferMechanism())}
 """Every mechanism, by name."""
 
 

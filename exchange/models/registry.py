@@ -95,8 +95,20 @@ class LeagueBasin(Base):
     basin_code: Mapped[str] = mapped_column(ForeignKey("basins.code"), primary_key=True)
 
 
+class ParticipantKind(enum.StrEnum):
+    """What kind of participant a ``leagues`` row is."""
+
+    LEAGUE = "league"
+    """One of the 12 league-level divisions; its own users act for it."""
+    RESERVE = "reserve"
+    """The regional water-rights reserve (收储); the regulator acts for it."""
+    EXTERNAL = "external"
+    """A participant of a neighbouring province (e.g. Ningxia's Ningdong base)."""
+
+
 class League(Base):
-    """A league-level division (盟市): a participant of the exchange."""
+    """A participant of the exchange: a league-level division (盟市), the regional
+    water-rights reserve, or a participant of a neighbouring province (``kind``)."""
 
     __tablename__ = "leagues"
 
@@ -104,6 +116,11 @@ class League(Base):
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(128))
     region: Mapped[Region] = mapped_column(_enum(Region, "region"))
+    kind: Mapped[str] = mapped_column(
+        String(16), default=ParticipantKind.LEAGUE.value, server_default="league"
+    )
+    province: Mapped[str | None] = mapped_column(String(64))
+    """Another province's participants: its name (e.g. ``Ningxia``); else None."""
     basins: Mapped[list[Basin]] = relationship(
         secondary="league_basins", order_by="Basin.code", lazy="selectin"
     )
@@ -207,6 +224,7 @@ class TransferLimit(Base):
         UniqueConstraint("market_id", "from_zone", "to_zone", name="uq_transfer_limits_link"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_non_negative"),
         CheckConstraint("from_zone <> to_zone", name="distinct_zones"),
+        CheckConstraint("loss_permille >= 0 AND loss_permille < 1000", name="loss_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -214,5 +232,7 @@ class TransferLimit(Base):
     from_zone: Mapped[str] = mapped_column(String(32))
     to_zone: Mapped[str] = mapped_column(String(32))
     capacity: Mapped[int | None] = mapped_column(BigInteger)
+    loss_permille: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Conveyance loss on this link, per mille of what is sent (water)."""
 
     market: Mapped[Market] = relationship(back_populates="links")

@@ -31,6 +31,8 @@ class TransferLimitSpec:
     from_zone: str
     to_zone: str
     capacity: int | None = None
+    loss: int = 0
+    """Conveyance loss on the link, per mille (water; applied to transfers' deliveries)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class CreateMarket:
                     link["from_zone"] if "from_zone" in link else link["from"],
                     link["to_zone"] if "to_zone" in link else link["to"],
                     link.get("capacity"),
+                    link.get("loss_permille", link.get("loss", 0)) or 0,
                 )
                 for link in limits
             ),

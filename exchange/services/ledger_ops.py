@@ -29,6 +29,7 @@ from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
 from exchange.references import user_reference_error
 from exchange.services.commands import Allocation, Deposit, Retire
+from exchange.services.transfer_delivery import serve_transfer_obligations
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
@@ -143,6 +144,7 @@ def allocate_many(
             journal_ids[index] = journal_id
         if progress is not None:
             progress(len(entries))
+    serve_transfer_obligations(session, allocations, actor=actor)
     issued = {
         code: ledger.issued_total(session, ledger.market_asset(m.id))
         for code, m in markets.items()

@@ -139,7 +139,15 @@ def _links(limits: Sequence[TransferLimitSpec], zones: set[str]) -> list[Transfe
                 field="transfer_limits",
             )
         seen.add(key)
-        links.append(TransferLimit(from_zone=key[0], to_zone=key[1], capacity=link.capacity))
+        if type(link.loss) is not int or not 0 <= link.loss < 1000:
+            raise InvalidInput(
+                f"transfer_limits[{index}]: loss is per mille, 0-999", field="transfer_limits"
+            )
+        links.append(
+            TransferLimit(
+                from_zone=key[0], to_zone=key[1], capacity=link.capacity, loss_permille=link.loss
+            )
+        )
     return links
 
 

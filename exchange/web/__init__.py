@@ -9,6 +9,7 @@ call one service, and render a template from ``templates/``. One blueprint per a
 - ``audit`` (``audit.py``): ledger explorer, verification, exports (auditor, regulator);
 - ``compensation`` (``compensation_pages.py``): ecological compensation reports (public)
   and the regulator's agreements, readings and settlements.
+- ``transfer_pages`` (``transfers_pages.py``): public transfers, the desk's, the approval queue.
 
 Labels in English and Chinese (``i18n``), charts as server-side SVG (``charts``),
 long work in background jobs (``jobs``, ``tasks``).
@@ -26,6 +27,7 @@ def register_web(app: Flask) -> None:
         compensation_upload,  # noqa: F401  (routes on compensation_pages)
         stale_forms,  # noqa: F401  (registers its stale-form pages)
         statement,  # noqa: F401  (its routes are on the desk blueprint)
+        transfer_propose,  # noqa: F401  (on the transfer_pages blueprint)
     )
     from exchange.web.audit import audit
     from exchange.web.compensation_pages import compensation
@@ -38,6 +40,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
     from exchange.web.public import pages
+    from exchange.web.transfers_pages import init_transfer_notice, transfer_pages
 
     init_i18n(app)
     init_formatting(app)
@@ -45,8 +48,9 @@ def register_web(app: Flask) -> None:
     init_names(app)
     init_messages(app)
     init_job_messages(app)
+    init_transfer_notice(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
-    for blueprint in (pages, desk, console, audit, compensation):
+    for blueprint in (pages, desk, console, audit, compensation, transfer_pages):
         app.register_blueprint(blueprint)
     _login_keeps_username()
 

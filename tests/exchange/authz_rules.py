@@ -406,3 +406,64 @@ ORDER_VISIBILITY: dict[str, dict[str, str]] = {
     "cancelled": _DONE,
     "expired": _DONE,
 }
+
+
+# transfers (issue 13): approved transfers are public, proposals are their two parties' and
+# the regulator's (others get 404); a league proposes as a party, the counterparty accepts
+# or rejects, the proposer withdraws; a regulator reviews, a different one approves; the
+# contract is for the two parties and the regulator. {transfer_*}: transfers with ordos as
+# buyer (tests/exchange/transfer_helpers.matrix_transfers).
+_PRIVATE = {**only("league_own", "regulator"), "anonymous": DENY}
+RULES.update(
+    {
+        ("GET", "/api/v1/transfers"): Rule("/api/v1/transfers", everyone()),
+        ("POST", "/api/v1/transfers"): Rule(
+            "/api/v1/transfers",
+            only("league_own"),
+            json={
+                "market_family": "water:yellow",
+                "seller": "bayannur",
+                "buyer": "{league}",
+                "quantity_per_year": 1_000,
+                "first_year": 2027,
+                "last_year": 2028,
+                "price": 100,
+                "payment": "yearly",
+                "client_ref": "matrix-new",
+            },
+        ),
+        ("GET", "/api/v1/transfers/<int:transfer_id>"): Rule(
+            "/api/v1/transfers/{transfer_in}", _PRIVATE
+        ),
+        ("POST", "/api/v1/transfers/<int:transfer_id>/accept"): Rule(
+            "/api/v1/transfers/{transfer_in}/accept", only("league_own"), json={}
+        ),
+        ("POST", "/api/v1/transfers/<int:transfer_id>/reject"): Rule(
+            "/api/v1/transfers/{transfer_in}/reject", only("league_own"), json={"reason": "no"}
+        ),
+        ("POST", "/api/v1/transfers/<int:transfer_id>/withdraw"): Rule(
+            "/api/v1/transfers/{transfer_out}/withdraw", only("league_own"), json={}
+        ),
+        ("POST", "/api/v1/transfers/<int:transfer_id>/review"): Rule(
+            "/api/v1/transfers/{transfer_accepted}/review", only("regulator"), json={}
+        ),
+        ("POST", "/api/v1/transfers/<int:transfer_id>/approve"): Rule(
+            "/api/v1/transfers/{transfer_reviewed}/approve", only("regulator"), json={}
+        ),
+        ("GET", "/api/v1/transfers/<int:transfer_id>/contract.pdf"): Rule(
+            "/api/v1/transfers/{transfer_active}/contract.pdf", only("league_own", "regulator")
+        ),
+        ("GET", "/transfers"): Rule("/transfers", everyone()),
+        ("GET", "/desk/transfers"): Rule("/desk/transfers", page_for(*LEAGUES_PAGE)),
+        ("POST", "/desk/transfers"): Rule(
+            "/desk/transfers", everyone(BAD), form={"propose-quantity": "1000"}
+        ),
+        ("POST", "/desk/transfers/<int:transfer_id>/<action>"): Rule(
+            "/desk/transfers/{transfer_in}/accept", everyone(BAD)
+        ),
+        ("GET", "/regulator/transfers"): Rule("/regulator/transfers", page_for("regulator")),
+        ("POST", "/regulator/transfers/<int:transfer_id>/<action>"): Rule(
+            "/regulator/transfers/{transfer_accepted}/review", everyone(BAD)
+        ),
+    }
+)

@@ -30,6 +30,7 @@ from tests.exchange.authz_rules import (
     Rule,
 )
 from tests.exchange.trading_helpers import clear, fund
+from tests.exchange.transfer_helpers import matrix_transfers
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -129,6 +130,12 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "token_id": spare.token.id,
         "agreement_id": agreement_id,
     }
+    with demo_registry.app_context():  # transfers of ordos in each state (issue 13)
+        session = db.session_factory()
+        try:
+            values.update(matrix_transfers(session))
+        finally:
+            session.close()
     return World(headers=headers, values=values)
 
 

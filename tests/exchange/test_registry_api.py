@@ -125,7 +125,9 @@ def test_create_zonal_market_with_zones(
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
     assert created["zonal"] is True
-    assert created["transfer_limits"] == [{"from": "upper", "to": "lower", "capacity": 1000}]
+    assert created["transfer_limits"] == [
+        {"from": "upper", "to": "lower", "capacity": 1000, "loss": 0}  # loss: per mille
+    ]
 
 
 @pytest.mark.parametrize(
