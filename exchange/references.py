@@ -16,6 +16,7 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "deposit:",
     "retirement:",
     "market:",
+    "compliance:",
 )
 
 

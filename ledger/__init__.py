@@ -28,6 +28,7 @@ from ledger.holds import (
 from ledger.journals import default_chain, post_journal, post_journals, validate_spec
 from ledger.keys import (
     CASH,
+    CLAIMS,
     EXCHANGE,
     JOURNAL_KINDS,
     MAX_AMOUNT,
@@ -44,7 +45,9 @@ from ledger.keys import (
     league_account,
     market_asset,
     order_chain,
+    penalty_account,
     retirement_account,
+    surrender_account,
 )
 from ledger.operations import deposit_cash, issue, issue_many, issued_total, retire, transfer
 from ledger.queries import (
@@ -64,6 +67,7 @@ from ledger.verify_report import VerifyReport, Violation
 
 __all__ = [
     "CASH",
+    "CLAIMS",
     "EXCHANGE",
     "JOURNAL_KINDS",
     "MAX_AMOUNT",
@@ -112,6 +116,7 @@ __all__ = [
     "lock_holds",
     "market_asset",
     "order_chain",
+    "penalty_account",
     "place_hold",
     "place_holds",
     "post_journal",
@@ -119,6 +124,7 @@ __all__ = [
     "release_hold",
     "retire",
     "retirement_account",
+    "surrender_account",
     "signing",
     "statement",
     "transfer",

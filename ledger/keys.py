@@ -15,6 +15,8 @@ from ledger.errors import InvalidPosting
 
 CASH = "cash:CNY"
 """The cash asset: Chinese yuan, amounts in fen."""
+CLAIMS = "claim:CNY"
+"""Cash claims on leagues (penalties they owe), in fen: the regulator issues them."""
 
 REGULATOR = "regulator"
 EXCHANGE = "exchange"
@@ -57,6 +59,10 @@ class AccountKind(enum.StrEnum):
     """Where surrendered rights end."""
     CONGESTION = "congestion"
     """Congestion rent of zonal clearing (cash), one account per market."""
+    SURRENDER = "surrender"
+    """Rights surrendered against a compliance period (owner: the period); they only receive."""
+    PENALTY = "penalty"
+    """A league's penalties (asset :data:`CLAIMS`): its balance is what the league owes."""
 
 
 class JournalKind(enum.StrEnum):
@@ -70,6 +76,9 @@ class JournalKind(enum.StrEnum):
     HOLD = "hold"
     RELEASE = "release"
     CORRECTION = "correction"
+    SURRENDER = "surrender"
+    PENALTY = "penalty"
+    DEDUCTION = "deduction"
 
 
 JOURNAL_KINDS = tuple(kind.value for kind in JournalKind)
@@ -111,6 +120,16 @@ def clearing_account(asset: str) -> AccountKey:
 def retirement_account(asset: str) -> AccountKey:
     """The retirement account of ``asset``."""
     return AccountKey(AccountKind.RETIREMENT, REGULATOR, asset)
+
+
+def surrender_account(period: str, asset: str) -> AccountKey:
+    """The surrender account of compliance period ``period`` (e.g. ``period:3``) for ``asset``."""
+    return AccountKey(AccountKind.SURRENDER, period, asset)
+
+
+def penalty_account(league: str) -> AccountKey:
+    """The account of the penalties a league owes (asset :data:`CLAIMS`, fen)."""
+    return AccountKey(AccountKind.PENALTY, league, CLAIMS)
 
 
 def congestion_account(market: str, cash_asset: str = CASH) -> AccountKey:

@@ -1,6 +1,18 @@
 """SQLAlchemy models of the exchange (the ledger's tables live in ``ledger``)."""
 
 from exchange.models.base import Base, utcnow
+from exchange.models.compliance import (
+    CompliancePeriod,
+    ComplianceStatus,
+    Deduction,
+    MonthlyFigure,
+    Objection,
+    Penalty,
+    PeriodStatus,
+    StatusSnapshot,
+    Surrender,
+    VerifiedFigure,
+)
 from exchange.models.identity import ActionLog, ApiToken, Role, User
 from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
 from exchange.models.registry import (
@@ -29,6 +41,16 @@ from exchange.models.trading import (
 )
 
 __all__ = [
+    "VerifiedFigure",
+    "Surrender",
+    "StatusSnapshot",
+    "PeriodStatus",
+    "Penalty",
+    "Objection",
+    "MonthlyFigure",
+    "Deduction",
+    "ComplianceStatus",
+    "CompliancePeriod",
     "UNITS",
     "ActionLog",
     "ApiToken",
