@@ -5,7 +5,8 @@ Nothing registers itself by being imported: the lists below are the whole of it.
 - :data:`MECHANISMS`: the trading mechanisms (their registry is
   :mod:`exchange.mechanisms`; markets name theirs in ``markets.mechanism``);
 - :data:`JOB_INSTALLERS`: what a scheduler process runs (each market's jobs as its
-  mechanism asks, the ledger audit, the signed checkpoints, the demo's order flow when switched on);
+  mechanism asks, the ledger audit, the signed checkpoints, the demo's order flow when switched on,
+  the compliance deadlines);
 - :data:`BACKGROUND_JOBS`: the kinds of long work the web pages queue for a job runner
   (``exchange.jobs``), and whether a job may run again after its runner died.
 """
@@ -19,6 +20,7 @@ from flask import Flask
 
 from exchange import scheduler
 from exchange.checkpointing import install_checkpoint_job
+from exchange.compliance.closing import install_compliance_job
 from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
 from exchange.services.demo_trading import install_demo_order_flow
@@ -30,6 +32,7 @@ JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     install_verify_job,
     install_checkpoint_job,
     install_demo_order_flow,
+    install_compliance_job,  # compliance: deadline snapshots and penalties
 )
 
 BACKGROUND_JOBS: Mapping[str, JobKind] = {

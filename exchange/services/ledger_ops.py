@@ -28,6 +28,7 @@ from exchange.errors import (
 )
 from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
+from exchange.services.compliance_deductions import apply_compliance_deductions
 from exchange.references import user_reference_error
 
 CASH_CODE = "cash"
@@ -174,6 +175,8 @@ def allocate_many(
                     "remaining": market.cap - issued[market.code],
                 }
             )
+        # compliance: shortfalls of past periods are taken from the units just issued
+        apply_compliance_deductions(session, results, actor=actor)
         if before_commit is not None:
             before_commit(results)
     return results

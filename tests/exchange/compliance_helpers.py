@@ -1,0 +1,55 @@
+"""Builders for the compliance tests: a carbon 2026 period on the demo registry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Flask
+
+from exchange.compliance import figures, periods
+from exchange.compliance.commands import CreatePeriod, EnterFigure
+from exchange.extensions import db
+from exchange.uow import new_unit_of_work
+
+FAMILY = "carbon"
+YEAR = 2026
+ENTERED = date(2027, 4, 1)  # a Thursday
+DEADLINE = date(2027, 9, 30)
+
+
+def period_command(**overrides: Any) -> CreatePeriod:
+    values: dict[str, Any] = {
+        "market_family": FAMILY,
+        "year": YEAR,
+        "reporting_deadline": date(2027, 3, 31),
+        "verification_deadline": date(2027, 6, 30),
+        "surrender_deadline": DEADLINE,
+        "offset_percent": 5,
+        "penalty_fixed": 2_000_000,  # 20,000 yuan
+        "penalty_price_multiple": 3,
+        "deduct_shortfall": True,
+    }
+    values.update(overrides)
+    return CreatePeriod(**values)
+
+
+def make_period(app: Flask, **overrides: Any) -> int:
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return periods.create_period(session, period_command(**overrides)).id
+
+
+def enter(app: Flask, period_id: int, league: str, verified: int | None, **kw: Any) -> None:
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        figures.enter_figure(
+            session,
+            EnterFigure(
+                period_id,
+                league,
+                verified,
+                "report.pdf",
+                "regulator",
+                kw.pop("today", ENTERED),
+                **kw,
+            ),
+        )
