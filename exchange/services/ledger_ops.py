@@ -28,8 +28,8 @@ from exchange.errors import (
 )
 from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
-from exchange.services.compliance_deductions import apply_compliance_deductions
 from exchange.references import user_reference_error
+from exchange.services.compliance_deductions import apply_compliance_deductions
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 APPEND_ONLY = ("compliance_surrenders", "compliance_snapshots", "compliance_deductions")
 GUARDED = {
     "compliance_penalties": (
