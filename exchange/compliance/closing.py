@@ -84,7 +84,10 @@ def penalty_price(session: Session, market_id: int, as_of: date) -> int:
 def _penalise(
     session: Session, period: CompliancePeriod, league: str, shortfall: int, price: int, actor: str
 ) -> Penalty:
-    fine = period.penalty_fixed + period.penalty_price_multiple * price * shortfall
+    # capped at the largest amount one posting may carry (a rule, not an overflow)
+    fine = min(
+        period.penalty_fixed + period.penalty_price_multiple * price * shortfall, ledger.MAX_AMOUNT
+    )
     journal_id = None
     if fine > 0:
         try:
