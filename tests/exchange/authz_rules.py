@@ -326,6 +326,62 @@ RULES.update(
     }
 )
 
+# compliance: the regulator opens periods, enters figures, decides objections and closes;
+# a league objects, reports and surrenders for itself only; status and report are public;
+# the forecast is the league's own (another league's query answers its own), or everyone's
+# for the regulator and the auditor.
+_PERIOD = "/api/v1/compliance/periods/{period_id}"
+_PERIOD_RULE = "/api/v1/compliance/periods/<int:period_id>"
+_LEAGUES_AND_READERS = only("league_own", "league_other", "regulator", "auditor")
+RULES.update(
+    {
+        ("GET", "/api/v1/compliance/periods"): Rule("/api/v1/compliance/periods", everyone()),
+        ("POST", "/api/v1/compliance/periods"): Rule(
+            "/api/v1/compliance/periods",
+            only("regulator"),
+            json={
+                "market_family": "energy",
+                "year": 2027,
+                "reporting_deadline": "2028-03-31",
+                "verification_deadline": "2028-06-30",
+                "surrender_deadline": "2028-09-30",
+            },
+        ),
+        ("GET", _PERIOD_RULE): Rule(_PERIOD, everyone()),
+        ("PUT", _PERIOD_RULE + "/figures/<league>"): Rule(
+            _PERIOD + "/figures/{league}", only("regulator"), json={"verified": 10**6}
+        ),
+        ("GET", _PERIOD_RULE + "/objections"): Rule(_PERIOD + "/objections", _LEAGUES_AND_READERS),
+        ("POST", _PERIOD_RULE + "/objections"): Rule(
+            _PERIOD + "/objections",
+            only("league_own"),
+            json={"league": "{league}", "reason": "matrix"},
+        ),
+        ("POST", _PERIOD_RULE + "/objections/<int:objection_id>/decision"): Rule(
+            _PERIOD + "/objections/999999/decision",
+            only("regulator"),
+            json={"decision": "rejected"},
+            also_ok=frozenset({404}),
+        ),
+        ("PUT", _PERIOD_RULE + "/monthly/<league>/<int:month>"): Rule(
+            _PERIOD + "/monthly/{league}/1", only("league_own"), json={"quantity": 10}
+        ),
+        ("POST", _PERIOD_RULE + "/surrenders"): Rule(
+            _PERIOD + "/surrenders",
+            only("league_own"),
+            json={"league": "{league}", "quantity": "{lot}", "offsets": 0, "client_ref": "matrix"},
+        ),
+        ("GET", _PERIOD_RULE + "/status"): Rule(_PERIOD + "/status", everyone()),
+        ("GET", _PERIOD_RULE + "/report.csv"): Rule(_PERIOD + "/report.csv", everyone()),
+        ("GET", _PERIOD_RULE + "/forecast"): Rule(
+            _PERIOD + "/forecast?league={league}", _LEAGUES_AND_READERS
+        ),
+        ("POST", _PERIOD_RULE + "/close"): Rule(
+            _PERIOD + "/close", only("regulator"), json={"as_of": "2099-12-31"}
+        ),
+    }
+)
+
 
 # Live orders (status open or partially filled) are sealed: only their league and the
 # regulator see them, auditors included in the refusal; once an order is done, auditors

@@ -53,3 +53,28 @@ def enter(app: Flask, period_id: int, league: str, verified: int | None, **kw: A
                 **kw,
             ),
         )
+
+
+def matrix_period(app: Flask, market_code: str, league: str) -> int:
+    """A period over ``market_code``'s family and vintage, open today, with ``league``'s
+    verified figure entered today (the authorization matrix's ``{period_id}``)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from exchange.models import Market
+    from exchange.services.families import family_of
+
+    today = datetime.now(UTC).date()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        market = session.scalar(select(Market).where(Market.code == market_code))
+        assert market is not None
+        year = int(market.vintage)
+        command = period_command(
+            market_family=family_of(market),
+            year=year,
+            surrender_deadline=max(date(year + 1, 9, 30), today + timedelta(days=365)),
+        )
+        period_id = periods.create_period(session, command).id
+    enter(app, period_id, league, 10**6, today=today)
+    return period_id

@@ -27,6 +27,7 @@ from tests.exchange.authz_rules import (
     UNAUTH,
     Rule,
 )
+from tests.exchange.compliance_helpers import matrix_period
 from tests.exchange.trading_helpers import clear, fund
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -123,6 +124,8 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "run_id": run.run_id,
         "user_id": own.id,
         "token_id": spare.token.id,
+        # compliance: an open period over this market, with ordos's verified figure
+        "period_id": matrix_period(demo_registry, market["code"], OWN_LEAGUE),
     }
     return World(headers=headers, values=values)
 
