@@ -379,6 +379,25 @@ RULES.update(
         ("POST", _PERIOD_RULE + "/close"): Rule(
             _PERIOD + "/close", only("regulator"), json={"as_of": "2099-12-31"}
         ),
+        # compliance pages: the report is public, the desk the leagues', the console the
+        # regulator's and the auditor's; forms posted without their CSRF token are refused
+        ("GET", "/compliance"): Rule("/compliance", everyone()),
+        ("GET", "/compliance/<int:period_id>"): Rule("/compliance/{period_id}", everyone()),
+        ("GET", "/desk/compliance"): Rule(
+            "/desk/compliance", page_for("league_own", "league_other")
+        ),
+        ("POST", "/desk/compliance/<int:period_id>/surrender"): Rule(
+            "/desk/compliance/{period_id}/surrender", everyone(BAD)
+        ),
+        ("GET", "/regulator/compliance/<int:period_id>"): Rule(
+            "/regulator/compliance/{period_id}", page_for("regulator", "auditor")
+        ),
+        ("POST", "/regulator/compliance/<int:period_id>/figures"): Rule(
+            "/regulator/compliance/{period_id}/figures", everyone(BAD)
+        ),
+        ("POST", "/regulator/compliance/<int:period_id>/objections/<int:objection_id>"): Rule(
+            "/regulator/compliance/{period_id}/objections/999999", everyone(BAD)
+        ),
     }
 )
 

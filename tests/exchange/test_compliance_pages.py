@@ -1,0 +1,93 @@
+"""Compliance pages: the public report, the league's desk (surrender), the console (figures)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+
+from exchange.models import Role
+from tests.exchange.compliance_helpers import matrix_period
+from tests.exchange.page_helpers import PageChecker, csrf_token, login, make_user
+from tests.exchange.test_pages_language import _english_only, texts
+from tests.exchange.trading_helpers import fund, market_id
+
+
+@pytest.fixture
+def site(demo_registry: Flask) -> tuple[Flask, int]:
+    fund(demo_registry, rights={("ordos", market_id(demo_registry, "CEA-2026")): 10_000})
+    make_user(demo_registry, "ordos-desk", Role.LEAGUE, "ordos")
+    make_user(demo_registry, "rita", Role.REGULATOR)
+    period = matrix_period(demo_registry, "CEA-2026", "ordos")  # ordos: verified 1,000,000
+    return demo_registry, period
+
+
+def _clean(page: str) -> None:
+    assert PageChecker().check(page) == []
+
+
+def test_public_pages_in_chinese_show_no_english(site: tuple[Flask, int]) -> None:
+    app, period = site
+    client = app.test_client()
+    english = _english_only()
+    for path in ("/compliance", f"/compliance/{period}"):
+        page = client.get(path + "?lang=zh").get_data(as_text=True)
+        _clean(page)
+        leaked = [t for t in texts(page) if t in english]
+        assert not leaked, (path, leaked)
+    report = client.get(f"/compliance/{period}?lang=zh").get_data(as_text=True)
+    assert "鄂尔多斯市" in report and "B：清缴不足" in report and "C：缺少核查数据" not in report
+    assert f"/api/v1/compliance/periods/{period}/report.csv" in report
+
+
+def test_league_surrenders_from_its_desk(site: tuple[Flask, int]) -> None:
+    app, period = site
+    client = app.test_client()
+    login(client, "ordos-desk")
+    page = client.get("/desk/compliance?lang=zh").get_data(as_text=True)
+    _clean(page)
+    english = _english_only()
+    assert not [t for t in texts(page) if t in english]
+    assert 'class="chart"' in page and "清缴截止日期" in page
+    match = re.search(r'name="p\d+-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, page[:500]
+    token = match.group(1)
+    response = client.post(
+        f"/desk/compliance/{period}/surrender",
+        data={f"p{period}-csrf_token": token, f"p{period}-quantity": "2,000"},
+        follow_redirects=True,
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "已永久清缴 2,000 单位" in body, body[:3000]
+    report = app.test_client().get(f"/api/v1/compliance/periods/{period}/status").get_json()
+    ordos = next(r for r in report["leagues"] if r["league"] == "ordos")
+    assert ordos["surrendered"] == 2_000
+    too_much = client.post(
+        f"/desk/compliance/{period}/surrender",
+        data={f"p{period}-csrf_token": token, f"p{period}-quantity": "9000"},
+        follow_redirects=True,
+    )
+    assert "您可用的数量不足。" in too_much.get_data(as_text=True)
+
+
+def test_regulator_console_enters_a_figure(site: tuple[Flask, int]) -> None:
+    app, period = site
+    client = app.test_client()
+    login(client, "rita")
+    page = client.get(f"/regulator/compliance/{period}?lang=zh").get_data(as_text=True)
+    _clean(page)
+    english = _english_only()
+    assert not [t for t in texts(page) if t in english]
+    token = csrf_token(client, f"/regulator/compliance/{period}")
+    response = client.post(
+        f"/regulator/compliance/{period}/figures",
+        data={"csrf_token": token, "league": "baotou", "verified": "1200", "evidence": "r.pdf"},
+    )
+    assert response.status_code == 302
+    status = app.test_client().get(f"/api/v1/compliance/periods/{period}/status").get_json()
+    baotou = next(r for r in status["leagues"] if r["league"] == "baotou")
+    assert baotou["verified"] == 1_200 and baotou["status"] == "B"
+    assert re.search(r"\d{4}-\d{2}-\d{2}", status["as_of"])
+    assert status["as_of"] == datetime.now(UTC).date().isoformat()
