@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 import ledger
-from exchange.compliance import closing, figures, status, surrenders
+from exchange.compliance import closing, figures, forecast, periods, status, surrenders
 from exchange.compliance.calendar import add_working_days
 from exchange.compliance.commands import (
     ClosePeriod,
@@ -281,4 +281,29 @@ def test_snapshot_racing_with_a_surrender(demo_registry: Flask, cea: int) -> Non
         assert rows == 0 and snap.surrendered == 0
     else:
         assert rows == 1 and snap.surrendered == 1_000
+    verify_ok(app)
+
+
+def test_demo_seeds_a_closed_2025_period_with_one_shortfall_and_an_open_one(
+    demo_registry: Flask,
+) -> None:
+    from exchange.compliance.demo import seed_demo_compliance
+    from exchange.services.demo import seed_demo
+
+    app = demo_registry
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        seed_demo(session)
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        assert seed_demo_compliance(session) is not None
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        assert seed_demo_compliance(session) is None  # once
+        listed = {(p.year, p.status): p.id for p in periods.list_periods(session)}
+    assert set(listed) == {(2025, "closed"), (2026, "open")}
+    closed = _status(app, listed[(2025, "closed")], date(2026, 11, 30))
+    short = {code: row for code, row in closed.items() if row["status"] == "B"}
+    assert list(short) == ["wuhai"] and short["wuhai"]["shortfall"] == 50_000
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        data = forecast.forecast(session, listed[(2026, "open")], None, date(2026, 11, 30))
+    assert len(data["leagues"]) == 12 and data["leagues"][0]["league"] == "wuhai"
+    assert data["leagues"][0]["shortfall"] > 0
     verify_ok(app)
