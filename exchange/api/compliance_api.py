@@ -19,7 +19,16 @@ from marshmallow import Schema, fields, validate
 
 from exchange.api.access import Role, current_actor, require_league_access, require_roles
 from exchange.api.schemas import MAX_QUANTITY, strict_int
-from exchange.compliance import closing, figures, forecast, periods, report, status, surrenders
+from exchange.compliance import (
+    closing,
+    figures,
+    figures_csv,
+    forecast,
+    periods,
+    report,
+    status,
+    surrenders,
+)
 from exchange.compliance.commands import (
     ClosePeriod,
     CreatePeriod,
@@ -97,6 +106,28 @@ class FigureSchema(Schema):
     evidence = fields.String()
     entered_on = fields.String()
     objection_deadline = fields.String()
+
+
+class FigureImportInSchema(Schema):
+    csv = fields.String(
+        required=True,
+        validate=validate.Length(1, 200_000),
+        metadata={"description": "league,verified[,evidence] with a header line"},
+    )
+    dry_run = fields.Boolean(load_default=True, metadata={"description": "Only check (preview)."})
+
+
+class FigureRowSchema(Schema):
+    line = fields.Integer()
+    league = fields.String()
+    verified = fields.Integer(allow_none=True)
+    evidence = fields.String()
+    error = fields.String(allow_none=True)
+
+
+class FigureImportSchema(Schema):
+    imported = fields.Boolean()
+    rows = fields.List(fields.Nested(FigureRowSchema))
 
 
 class ObjectionInSchema(Schema):
@@ -230,6 +261,25 @@ class FigureView(MethodView):
         with unit_of_work(db.session) as session:
             figures.enter_figure(session, command)
         return _figure_json(period_id, league)
+
+
+@blp.route("/periods/<int:period_id>/figures/import")
+class FigureImport(MethodView):
+    @blp.arguments(FigureImportInSchema)
+    @blp.response(200, FigureImportSchema)
+    @blp.alt_response(404, description="No such period")
+    @blp.alt_response(422, description="A row is refused (the import enters none)")
+    def post(self, data: dict[str, Any], period_id: int) -> dict[str, Any]:
+        """Verified figures from CSV: a checked preview (dry_run), or all rows or none."""
+        actor = require_roles(Role.REGULATOR)
+        if data["dry_run"]:
+            rows = figures_csv.preview(db.session, period_id, data["csv"], today())
+            return {"imported": False, "rows": [r.as_json() for r in rows]}
+        with unit_of_work(db.session) as session:
+            rows = figures_csv.import_figures(
+                session, period_id, data["csv"], actor=actor.username, today=today()
+            )
+            return {"imported": True, "rows": [r.as_json() for r in rows]}
 
 
 @blp.route("/periods/<int:period_id>/objections")

@@ -351,6 +351,11 @@ RULES.update(
         ("PUT", _PERIOD_RULE + "/figures/<league>"): Rule(
             _PERIOD + "/figures/{league}", only("regulator"), json={"verified": 10**6}
         ),
+        ("POST", _PERIOD_RULE + "/figures/import"): Rule(
+            _PERIOD + "/figures/import",
+            only("regulator"),
+            json={"csv": "league,verified\n{league},5\n", "dry_run": False},
+        ),
         ("GET", _PERIOD_RULE + "/objections"): Rule(_PERIOD + "/objections", _LEAGUES_AND_READERS),
         ("POST", _PERIOD_RULE + "/objections"): Rule(
             _PERIOD + "/objections",

@@ -169,3 +169,28 @@ def test_whole_cycle_over_http_and_cli(
     assert after.status_code == 409 and after.get_json()["error"] == "period_closed"
     assert client.get("/api/v1/ledger/verify", headers=reg).status_code == 200
     verify_ok(demo_registry)
+
+
+def test_figures_from_csv_preview_then_all_or_nothing(
+    client: FlaskClient, auth: AuthHeaders, period: int
+) -> None:
+    url = f"/api/v1/compliance/periods/{period}/figures/import"
+    reg = auth("regulator")
+    text = "league,verified,evidence\nordos,5000,a.pdf\nbaotou,5.5,\nnowhere,1,\nordos,7,\n"
+    preview = client.post(url, json={"csv": text}, headers=reg)
+    assert preview.status_code == 200 and preview.get_json()["imported"] is False
+    errors = {r["line"]: r["error"] for r in preview.get_json()["rows"]}
+    assert errors[2] is None and "whole number" in errors[3]
+    assert "no obligation" in errors[4] and "twice" in errors[5]
+    refused = client.post(url, json={"csv": text, "dry_run": False}, headers=reg)
+    assert refused.status_code == 422 and "line 3" in refused.get_json()["message"]
+    status = client.get(f"/api/v1/compliance/periods/{period}/status").get_json()
+    assert {r["league"]: r["verified"] for r in status["leagues"]}["ordos"] is None
+    good = "league,verified\nordos,5000\nbaotou,3000\n"
+    done = client.post(url, json={"csv": good, "dry_run": False}, headers=reg)
+    assert done.status_code == 200 and done.get_json()["imported"] is True
+    status = client.get(f"/api/v1/compliance/periods/{period}/status").get_json()
+    verified = {r["league"]: r["verified"] for r in status["leagues"]}
+    assert (verified["ordos"], verified["baotou"]) == (5_000, 3_000)
+    league = client.post(url, json={"csv": good}, headers=auth("league", "ordos"))
+    assert league.status_code == 403
