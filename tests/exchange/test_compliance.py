@@ -307,3 +307,31 @@ def test_demo_seeds_a_closed_2025_period_with_one_shortfall_and_an_open_one(
     assert len(data["leagues"]) == 12 and data["leagues"][0]["league"] == "wuhai"
     assert data["leagues"][0]["shortfall"] > 0
     verify_ok(app)
+
+
+def test_surrenders_snapshots_and_penalties_are_append_only(demo_registry: Flask, cea: int) -> None:
+    from sqlalchemy.exc import DatabaseError
+
+    app = demo_registry
+    pid = make_period(app)
+    enter(app, pid, LEAGUE, 5_000)
+    _surrender(app, pid, 1_000)
+    _close(app, pid)
+    for statement in (
+        "UPDATE compliance_surrenders SET quantity = 5000",
+        "DELETE FROM compliance_surrenders",
+        "UPDATE compliance_snapshots SET status = 'A'",
+        "DELETE FROM compliance_snapshots",
+        "UPDATE compliance_penalties SET fine = 0",
+        "DELETE FROM compliance_penalties",
+    ):
+        with app.app_context():
+            s = db.session_factory()
+            try:
+                with pytest.raises(DatabaseError):
+                    s.execute(text(statement))
+                s.rollback()
+            finally:
+                s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        session.execute(text("UPDATE compliance_penalties SET deducted = 1 WHERE deduction > 0"))
