@@ -39,6 +39,7 @@ class FigureRow:
     verified: int | None
     evidence: str
     error: str | None = None
+    code: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class FigureRow:
             "verified": self.verified,
             "evidence": self.evidence,
             "error": self.error,
+            "code": self.code,
         }
 
 
@@ -68,10 +70,38 @@ def _parse(text: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def _check(
+    session: Session,
+    period: Any,
+    league: str,
+    verified: int | None,
+    raw: str,
+    evidence: str,
+    seen: set[str],
+    today: date,
+) -> tuple[str | None, str | None]:
+    """(code, message) of the reason a row would be refused, or (None, None)."""
+    if league not in obligated_leagues(session, period):
+        return "not_obligated", f"league {league!r} has no obligation in this period"
+    if league in seen:
+        return "duplicate", f"league {league!r} appears twice"
+    if verified is None or verified > MAX_VERIFIED:
+        return "not_a_number", f"verified {raw!r} is not a whole number of units"
+    if len(evidence) > 500:
+        return "evidence_too_long", "evidence: at most 500 characters"
+    figure = figure_of(session, period.id, league)
+    if figure is not None:
+        objection = objection_of(session, figure)
+        if is_final(period, figure, objection, today):
+            return "figure_final", "the verified figure is final"
+        if objection is not None:
+            return "objection_pending", "an objection to this figure is pending"
+    return None, None
+
+
 def preview(session: Session, period_id: int, text: str, today: date) -> list[FigureRow]:
     """Every row of ``text`` with the reason it would be refused (``error``), if any."""
     period = get_period(session, period_id)
-    obligated = set(obligated_leagues(session, period))
     seen: set[str] = set()
     result = []
     for line, row in _parse(text):
@@ -81,25 +111,9 @@ def preview(session: Session, period_id: int, text: str, today: date) -> list[Fi
             row.get("evidence", ""),
         )
         verified = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 16 else None
-        error = None
-        if league not in obligated:
-            error = f"league {league!r} has no obligation in this period"
-        elif league in seen:
-            error = f"league {league!r} appears twice"
-        elif verified is None or verified > MAX_VERIFIED:
-            error = f"verified {raw!r} is not a whole number of units"
-        elif len(evidence) > 500:
-            error = "evidence: at most 500 characters"
-        else:
-            figure = figure_of(session, period.id, league)
-            if figure is not None:
-                objection = objection_of(session, figure)
-                if is_final(period, figure, objection, today):
-                    error = "the verified figure is final"
-                elif objection is not None:
-                    error = "an objection to this figure is pending"
+        code, error = _check(session, period, league, verified, raw, evidence, seen, today)
         seen.add(league)
-        result.append(FigureRow(line, league, verified, evidence, error))
+        result.append(FigureRow(line, league, verified, evidence, error, code))
     return result
 
 

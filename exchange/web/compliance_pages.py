@@ -17,11 +17,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import SelectField, StringField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from exchange.api.access import Actor, Role
-from exchange.compliance import figures, forecast, periods, report, surrenders
+from exchange.compliance import figures, figures_csv, forecast, periods, report, surrenders
 from exchange.compliance.commands import DecideObjection, EnterFigure, SurrenderUnits
 from exchange.errors import ExchangeError
 from exchange.extensions import db
@@ -47,6 +47,10 @@ class FigureForm(FlaskForm):  # type: ignore[misc]
     evidence = StringField("evidence", validators=[Optional(), Length(1, 500)])
 
 
+class FiguresCsvForm(FlaskForm):  # type: ignore[misc]
+    csv = TextAreaField("csv", validators=[DataRequired(), Length(1, 200_000)])
+
+
 class DecisionForm(FlaskForm):  # type: ignore[misc]
     decision = SelectField("decision", choices=["accepted", "rejected"])
     verified = StringField("verified", validators=[Optional(), Length(1, 24)])
@@ -69,6 +73,10 @@ def refusal_text(exc: ExchangeError) -> str:
         "objection_pending": _("An objection to this figure is pending: decide it instead."),
         "objection_decided": _("This objection has been decided."),
         "objection_window_closed": _("The objection window has closed."),
+        "not_obligated": _("This league has no obligation in this period."),
+        "duplicate": _("This league appears twice."),
+        "not_a_number": _("Not a whole number of units."),
+        "evidence_too_long": _("Evidence: at most 500 characters."),
     }
     return texts.get(exc.code, _("The request was refused (%(code)s).", code=exc.code))
 
@@ -153,7 +161,13 @@ def surrender(period_id: int, actor: Actor) -> BaseResponse | str:
     return redirect(url_for("compliance_pages.desk"))
 
 
-def _console(period_id: int, actor: Actor, figure_form: FigureForm | None = None) -> str:
+def _console(
+    period_id: int,
+    actor: Actor,
+    figure_form: FigureForm | None = None,
+    csv_form: FiguresCsvForm | None = None,
+    preview: list[dict[str, Any]] | None = None,
+) -> str:
     session = db.session
     period = periods.get_period(session, period_id)
     data = forecast.forecast(session, period_id, None, _today())
@@ -166,6 +180,8 @@ def _console(period_id: int, actor: Actor, figure_form: FigureForm | None = None
         form=form,
         objections=objections,
         decision_form=DecisionForm(formdata=None),
+        csv_form=csv_form or FiguresCsvForm(formdata=None),
+        preview=preview,
         can_write=actor.role is Role.REGULATOR,
     )
 
@@ -205,6 +221,34 @@ def enter_figure(period_id: int, actor: Actor) -> BaseResponse | str:
     return _console(period_id, actor, form)
 
 
+@compliance_pages.post("/regulator/compliance/<int:period_id>/figures.csv")
+@pages_for(Role.REGULATOR)
+def figures_from_csv(period_id: int, actor: Actor) -> BaseResponse | str:
+    """Verified figures from CSV: a checked preview first, then all rows or none."""
+    form = FiguresCsvForm()
+    if not form.validate():
+        flash(_("Please correct the fields marked below."), "error")
+        return _console(period_id, actor, csv_form=form)
+    text = form.csv.data or ""
+    try:
+        rows = figures_csv.preview(db.session, period_id, text, _today())
+    except ExchangeError as exc:
+        form.csv.errors = [refusal_text(exc)]
+        return _console(period_id, actor, csv_form=form)
+    if request.form.get("confirm") and not any(r.error for r in rows):
+        try:
+            with unit_of_work(db.session) as session:
+                figures_csv.import_figures(
+                    session, period_id, text, actor=actor.username, today=_today()
+                )
+        except ExchangeError as exc:
+            form.csv.errors = [refusal_text(exc)]
+        else:
+            flash(_("%(count)s verified figures saved.", count=len(rows)), "success")
+            return redirect(url_for("compliance_pages.console", period_id=period_id))
+    return _console(period_id, actor, csv_form=form, preview=[r.as_json() for r in rows])
+
+
 @compliance_pages.post("/regulator/compliance/<int:period_id>/objections/<int:objection_id>")
 @pages_for(Role.REGULATOR)
 def decide(period_id: int, objection_id: int, actor: Actor) -> BaseResponse:
@@ -225,6 +269,12 @@ def decide(period_id: int, objection_id: int, actor: Actor) -> BaseResponse:
         else:
             flash(_("Decision recorded; the figure is final."), "success")
     return redirect(url_for("compliance_pages.console", period_id=period_id))
+
+
+@compliance_pages.app_template_global("compliance_row_error")
+def compliance_row_error(code: str) -> str:
+    """A refused CSV row's reason in the page's language."""
+    return refusal_text(ExchangeError(code, code=code))
 
 
 @compliance_pages.app_template_global("compliance_status")

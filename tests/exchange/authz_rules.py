@@ -397,6 +397,9 @@ RULES.update(
         ("GET", "/regulator/compliance/<int:period_id>"): Rule(
             "/regulator/compliance/{period_id}", page_for("regulator", "auditor")
         ),
+        ("POST", "/regulator/compliance/<int:period_id>/figures.csv"): Rule(
+            "/regulator/compliance/{period_id}/figures.csv", everyone(BAD)
+        ),
         ("POST", "/regulator/compliance/<int:period_id>/figures"): Rule(
             "/regulator/compliance/{period_id}/figures", everyone(BAD)
         ),

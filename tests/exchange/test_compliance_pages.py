@@ -91,3 +91,25 @@ def test_regulator_console_enters_a_figure(site: tuple[Flask, int]) -> None:
     assert baotou["verified"] == 1_200 and baotou["status"] == "B"
     assert re.search(r"\d{4}-\d{2}-\d{2}", status["as_of"])
     assert status["as_of"] == datetime.now(UTC).date().isoformat()
+
+
+def test_regulator_checks_a_csv_then_saves_all_rows(site: tuple[Flask, int]) -> None:
+    app, period = site
+    client = app.test_client()
+    login(client, "rita")
+    client.get("/?lang=zh")
+    token = csrf_token(client, f"/regulator/compliance/{period}")
+    url = f"/regulator/compliance/{period}/figures.csv"
+    bad = client.post(url, data={"csrf_token": token, "csv": "league,verified\nbaotou,x\n"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "Not a whole number" not in page
+    assert 'id="csv-preview"' in page and 'name="confirm"' not in page
+    good = "league,verified\nbaotou,1200\nwuhai,900\n"
+    checked = client.post(url, data={"csrf_token": token, "csv": good}).get_data(as_text=True)
+    assert 'name="confirm"' in checked
+    _clean(checked)
+    saved = client.post(url, data={"csrf_token": token, "csv": good, "confirm": "1"})
+    assert saved.status_code == 302
+    status = app.test_client().get(f"/api/v1/compliance/periods/{period}/status").get_json()
+    verified = {r["league"]: r["verified"] for r in status["leagues"]}
+    assert (verified["baotou"], verified["wuhai"]) == (1_200, 900)
