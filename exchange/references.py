@@ -17,6 +17,7 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "retirement:",
     "market:",
     "compliance:",
+    "paid-use:",
 )
 
 

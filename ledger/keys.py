@@ -63,6 +63,10 @@ class AccountKind(enum.StrEnum):
     """Rights surrendered against a compliance period (owner: the period); they only receive."""
     PENALTY = "penalty"
     """A league's penalties (asset :data:`CLAIMS`): its balance is what the league owes."""
+    FEE = "fee"
+    """A league's unpaid paid-use fees (asset :data:`CLAIMS`): its balance is what it owes."""
+    FEE_INCOME = "fee_income"
+    """The regulator's income of paid-use fees (cash)."""
 
 
 class JournalKind(enum.StrEnum):
@@ -79,6 +83,8 @@ class JournalKind(enum.StrEnum):
     SURRENDER = "surrender"
     PENALTY = "penalty"
     DEDUCTION = "deduction"
+    FEE_BILL = "fee_bill"
+    FEE_PAYMENT = "fee_payment"
 
 
 JOURNAL_KINDS = tuple(kind.value for kind in JournalKind)
@@ -130,6 +136,16 @@ def surrender_account(period: str, asset: str) -> AccountKey:
 def penalty_account(league: str) -> AccountKey:
     """The account of the penalties a league owes (asset :data:`CLAIMS`, fen)."""
     return AccountKey(AccountKind.PENALTY, league, CLAIMS)
+
+
+def fee_account(league: str) -> AccountKey:
+    """The account of the paid-use fees a league owes (asset :data:`CLAIMS`, fen)."""
+    return AccountKey(AccountKind.FEE, league, CLAIMS)
+
+
+def fee_income_account(cash_asset: str = CASH) -> AccountKey:
+    """The regulator's account of paid-use fees received."""
+    return AccountKey(AccountKind.FEE_INCOME, REGULATOR, cash_asset)
 
 
 def congestion_account(market: str, cash_asset: str = CASH) -> AccountKey:

@@ -15,6 +15,7 @@ from exchange.models.compliance import (
 )
 from exchange.models.identity import ActionLog, ApiToken, Role, User
 from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
+from exchange.models.paid_use import PaidUseBill, PaidUsePayment
 from exchange.models.registry import (
     UNITS,
     Basin,
@@ -65,6 +66,8 @@ __all__ = [
     "Objection",
     "Order",
     "OrderStatus",
+    "PaidUseBill",
+    "PaidUsePayment",
     "Penalty",
     "PeriodStatus",
     "Pollutant",

@@ -384,6 +384,32 @@ RULES.update(
         ("POST", _PERIOD_RULE + "/close"): Rule(
             _PERIOD + "/close", only("regulator"), json={"as_of": "2099-12-31"}
         ),
+        # paid allocation (compliance, item 7): the regulator issues against the fee and
+        # uses the calculators; a league sees and pays its own bills
+        ("POST", "/api/v1/paid-use/issuances"): Rule(
+            "/api/v1/paid-use/issuances",
+            only("regulator"),
+            json={"league": "{league}", "market": "COD-2027", "quantity": 1},
+        ),
+        ("GET", "/api/v1/paid-use/bills"): Rule("/api/v1/paid-use/bills", _LEAGUES_AND_READERS),
+        ("GET", "/api/v1/paid-use/bills/<int:bill_id>"): Rule(
+            "/api/v1/paid-use/bills/{bill_id}", only("league_own", "regulator", "auditor")
+        ),
+        ("POST", "/api/v1/paid-use/bills/<int:bill_id>/payments"): Rule(
+            "/api/v1/paid-use/bills/{bill_id}/payments",
+            only("league_own"),
+            json={"amount": 100_000 * 5, "client_ref": "matrix"},
+        ),
+        ("POST", "/api/v1/allocation-calculators/carbon"): Rule(
+            "/api/v1/allocation-calculators/carbon",
+            only("regulator"),
+            json={"benchmark_milli": 877, "output": 1000, "factor_permille": 1000},
+        ),
+        ("POST", "/api/v1/allocation-calculators/energy"): Rule(
+            "/api/v1/allocation-calculators/energy",
+            only("regulator"),
+            json={"new_use": 1000, "b_permille": 300, "intensity_milli": 500, "average_milli": 400},
+        ),
         # compliance pages: the report is public, the desk the leagues', the console the
         # regulator's and the auditor's; forms posted without their CSRF token are refused
         ("GET", "/compliance"): Rule("/compliance", everyone()),

@@ -78,3 +78,14 @@ def matrix_period(app: Flask, market_code: str, league: str) -> int:
         period_id = periods.create_period(session, command).id
     enter(app, period_id, league, 10**6, today=today)
     return period_id
+
+
+def matrix_bill(app: Flask, league: str) -> int:
+    """A paid-use bill of ``league`` for 1 t of COD-2027 (5,000 yuan, paid at once)."""
+    from exchange.services import paid_use
+
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        issued = paid_use.issue_paid(
+            session, paid_use.IssuePaid(league, "COD-2027", 1, "regulator", date(2027, 1, 4))
+        )
+    return int(issued["bill"]["id"])

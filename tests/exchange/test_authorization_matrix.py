@@ -27,7 +27,7 @@ from tests.exchange.authz_rules import (
     UNAUTH,
     Rule,
 )
-from tests.exchange.compliance_helpers import matrix_period
+from tests.exchange.compliance_helpers import matrix_bill, matrix_period
 from tests.exchange.trading_helpers import clear, fund
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -126,6 +126,7 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "token_id": spare.token.id,
         # compliance: an open period over this market, with ordos's verified figure
         "period_id": matrix_period(demo_registry, market["code"], OWN_LEAGUE),
+        "bill_id": matrix_bill(demo_registry, OWN_LEAGUE),
     }
     return World(headers=headers, values=values)
 

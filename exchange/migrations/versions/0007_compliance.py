@@ -1,6 +1,6 @@
 """compliance cycles: periods, figures, objections, monthly figures, surrenders, snapshots,
-penalties and deductions (surrenders, snapshots and deductions append-only; penalties too,
-but for the units deducted so far)
+penalties and deductions; paid-use bills and payments (surrenders, snapshots, deductions and
+payments append-only; penalties and bills too, but for what has been deducted or paid)
 
 Revision ID: 0007_compliance
 Revises: 0006_market_description_zh
@@ -12,11 +12,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-APPEND_ONLY = ("compliance_surrenders", "compliance_snapshots", "compliance_deductions")
+APPEND_ONLY = (
+    "compliance_surrenders",
+    "compliance_snapshots",
+    "compliance_deductions",
+    "paid_use_payments",
+)
 GUARDED = {
     "compliance_penalties": (
         "id", "period_id", "league_code", "shortfall", "fine", "price", "journal_id",
         "deduction", "created_at",
+    ),
+    "paid_use_bills": (
+        "id", "league_code", "market_id", "quantity", "years", "fee_per_t_year", "amount",
+        "instalments", "allocation_journal_id", "claim_journal_id", "issued_on", "expires_on",
+        "created_at",
     ),
 }  # fmt: skip
 
@@ -258,11 +268,57 @@ def upgrade() -> None:
         sa.UniqueConstraint("figure_id", name="uq_compliance_objections_figure_id"),
     )
 
+    op.create_table(
+        "paid_use_bills",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("league_code", sa.String(length=32), nullable=False),
+        sa.Column("market_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("years", sa.Integer(), nullable=False),
+        sa.Column("fee_per_t_year", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("instalments", sa.Boolean(), nullable=False),
+        sa.Column("allocation_journal_id", sa.BigInteger(), nullable=False),
+        sa.Column("claim_journal_id", sa.BigInteger(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=False),
+        sa.Column("paid", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_paid_use_bills_amount_positive")),
+        sa.CheckConstraint("paid BETWEEN 0 AND amount", name=op.f("ck_paid_use_bills_paid_range")),
+        sa.ForeignKeyConstraint(
+            ["league_code"], ["leagues.code"], name=op.f("fk_paid_use_bills_league_code_leagues")
+        ),
+        sa.ForeignKeyConstraint(
+            ["market_id"], ["markets.id"], name=op.f("fk_paid_use_bills_market_id_markets")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paid_use_bills")),
+    )
+    op.create_table(
+        "paid_use_payments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("bill_id", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("client_ref", sa.String(length=64), nullable=False),
+        sa.Column("journal_id", sa.BigInteger(), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_paid_use_payments_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["bill_id"],
+            ["paid_use_bills.id"],
+            name=op.f("fk_paid_use_payments_bill_id_paid_use_bills"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paid_use_payments")),
+        sa.UniqueConstraint("bill_id", "client_ref", name="uq_paid_use_payments_client_ref"),
+    )
     _create_triggers()
 
 
 def downgrade() -> None:
     _drop_triggers()
+    op.drop_table("paid_use_payments")
+    op.drop_table("paid_use_bills")
     op.drop_table("compliance_objections")
     op.drop_table("compliance_deductions")
     op.drop_table("compliance_surrenders")
