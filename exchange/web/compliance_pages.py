@@ -288,3 +288,53 @@ def compliance_status(code: str) -> str:
         "NOT_APPLICABLE": _("Not applicable"),
     }
     return words.get(code, code)
+
+
+CALCULATOR_FIELDS = {
+    "carbon": ("benchmark_milli", "output", "factor_permille"),
+    "energy": ("new_use", "b_permille", "intensity_milli", "average_milli"),
+}
+
+
+def _calculate(kind: str, args: dict[str, str]) -> tuple[int | None, str | None]:
+    """The calculator's result for the query ``args``, or the reason it cannot be computed."""
+    from exchange.services import allocation_calculators
+
+    values = {}
+    for name in CALCULATOR_FIELDS[kind]:
+        raw = (args.get(name) or "").strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+            return None, _("Enter whole numbers in every field.")
+        values[name] = int(raw)
+    try:
+        if kind == "carbon":
+            return allocation_calculators.carbon_intensity(**values), None
+        return allocation_calculators.energy_use(**values), None
+    except ExchangeError:
+        return None, _("The adjustment factor is 300-1000 per mille; the average above zero.")
+
+
+@compliance_pages.get("/regulator/calculators")
+@pages_for(Role.REGULATOR)
+def calculators(actor: Actor) -> str:
+    """Allocation calculators; the result fills the console's allocation form (preview)."""
+    from exchange.services import registry
+    from exchange.web.forms import AllocationForm, choices
+
+    kind = request.args.get("kind", "")
+    result, error = (None, None)
+    if kind in CALCULATOR_FIELDS:
+        result, error = _calculate(kind, request.args.to_dict())
+    form = AllocationForm(formdata=None, prefix="alloc", quantity=str(result or ""))
+    form.league.choices = choices(
+        [(lg.code, lg.name_zh) for lg in registry.list_leagues(db.session)]
+    )
+    form.market.choices = choices([(m.code, m.code) for m in registry.list_markets(db.session)])
+    return render_template(
+        "compliance/calculators.html",
+        kind=kind,
+        args=request.args,
+        result=result,
+        error=error,
+        allocation_form=form,
+    )

@@ -420,6 +420,10 @@ RULES.update(
         ("POST", "/desk/compliance/<int:period_id>/surrender"): Rule(
             "/desk/compliance/{period_id}/surrender", everyone(BAD)
         ),
+        ("GET", "/regulator/calculators"): Rule(
+            "/regulator/calculators?kind=carbon&benchmark_milli=877&output=10&factor_permille=1000",
+            page_for("regulator"),
+        ),
         ("GET", "/regulator/compliance/<int:period_id>"): Rule(
             "/regulator/compliance/{period_id}", page_for("regulator", "auditor")
         ),

@@ -113,3 +113,20 @@ def test_regulator_checks_a_csv_then_saves_all_rows(site: tuple[Flask, int]) -> 
     status = app.test_client().get(f"/api/v1/compliance/periods/{period}/status").get_json()
     verified = {r["league"]: r["verified"] for r in status["leagues"]}
     assert (verified["baotou"], verified["wuhai"]) == (1_200, 900)
+
+
+def test_calculator_fills_the_allocation_preview(site: tuple[Flask, int]) -> None:
+    app, _period = site
+    client = app.test_client()
+    login(client, "rita")
+    page = client.get(
+        "/regulator/calculators?kind=energy&new_use=10000&b_permille=300"
+        "&intensity_milli=500&average_milli=400&lang=zh"
+    ).get_data(as_text=True)
+    _clean(page)
+    assert 'name="alloc-quantity"' in page and 'value="3750"' in page
+    english = _english_only()
+    assert not [t for t in texts(page) if t in english]
+    bad = client.get("/regulator/calculators?kind=energy&new_use=1&b_permille=200"
+                     "&intensity_milli=1&average_milli=1").get_data(as_text=True)  # fmt: skip
+    assert 'name="alloc-quantity"' not in bad
