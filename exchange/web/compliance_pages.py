@@ -320,6 +320,7 @@ def calculators(actor: Actor) -> str:
     """Allocation calculators; the result fills the console's allocation form (preview)."""
     from exchange.services import registry
     from exchange.web.forms import AllocationForm, choices
+    from exchange.web.names import league_name, market_name
 
     kind = request.args.get("kind", "")
     result, error = (None, None)
@@ -327,9 +328,11 @@ def calculators(actor: Actor) -> str:
         result, error = _calculate(kind, request.args.to_dict())
     form = AllocationForm(formdata=None, prefix="alloc", quantity=str(result or ""))
     form.league.choices = choices(
-        [(lg.code, lg.name_zh) for lg in registry.list_leagues(db.session)]
+        [(lg.code, league_name(lg.code)) for lg in registry.list_leagues(db.session)]
     )
-    form.market.choices = choices([(m.code, m.code) for m in registry.list_markets(db.session)])
+    form.market.choices = choices(
+        [(m.code, f"{m.code} · {market_name(m.code)}") for m in registry.list_markets(db.session)]
+    )
     return render_template(
         "compliance/calculators.html",
         kind=kind,
