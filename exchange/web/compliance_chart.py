@@ -55,3 +55,27 @@ def forecast_chart(row: dict[str, Any]) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def risk_chart(rows: list[dict[str, Any]], name_of: Any) -> Markup:
+    """Horizontal bars: each league's projected shortfall as a share of its obligation."""
+    title = escape(_("Projected shortfall as a share of the obligation, by league"))
+    height = 24 * max(1, len(rows)) + 16
+    label_w = 120
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{title}">'
+        f"<title>{title}</title>"
+    ]
+    for index, row in enumerate(rows):
+        y = 8 + index * 24
+        share = min(1.0, float(row["risk"]))
+        width = (WIDTH - label_w - 60) * share
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
+            f"{escape(name_of(row['league']))}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="14" fill="#c0392b"/>'
+            f'<text x="{label_w + width + 4:.1f}" y="{y + 14}" font-size="11">'
+            f"{share * 100:.0f} %</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -28,9 +28,10 @@ from exchange.extensions import db
 from exchange.models import PeriodStatus
 from exchange.uow import unit_of_work
 from exchange.web.access import pages_for
-from exchange.web.compliance_chart import forecast_chart
+from exchange.web.compliance_chart import forecast_chart, risk_chart
 from exchange.web.errors import html_errors
 from exchange.web.formatting import parse_quantity, quantity
+from exchange.web.names import league_name
 
 compliance_pages = Blueprint("compliance_pages", __name__)
 html_errors(compliance_pages)
@@ -181,6 +182,7 @@ def _console(
         objections=objections,
         decision_form=DecisionForm(formdata=None),
         csv_form=csv_form or FiguresCsvForm(formdata=None),
+        risk_svg=risk_chart(data["leagues"], league_name),
         preview=preview,
         can_write=actor.role is Role.REGULATOR,
     )
@@ -320,7 +322,7 @@ def calculators(actor: Actor) -> str:
     """Allocation calculators; the result fills the console's allocation form (preview)."""
     from exchange.services import registry
     from exchange.web.forms import AllocationForm, choices
-    from exchange.web.names import league_name, market_name
+    from exchange.web.names import market_name
 
     kind = request.args.get("kind", "")
     result, error = (None, None)

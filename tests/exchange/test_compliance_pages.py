@@ -78,6 +78,7 @@ def test_regulator_console_enters_a_figure(site: tuple[Flask, int]) -> None:
     login(client, "rita")
     page = client.get(f"/regulator/compliance/{period}?lang=zh").get_data(as_text=True)
     _clean(page)
+    assert 'class="chart"' in page and "鄂尔多斯市" in page  # the risk chart
     english = _english_only()
     assert not [t for t in texts(page) if t in english]
     token = csrf_token(client, f"/regulator/compliance/{period}")
