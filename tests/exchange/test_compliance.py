@@ -335,3 +335,15 @@ def test_surrenders_snapshots_and_penalties_are_append_only(demo_registry: Flask
                 s.close()
     with app.app_context(), new_unit_of_work(db.session_factory) as session:
         session.execute(text("UPDATE compliance_penalties SET deducted = 1 WHERE deduction > 0"))
+
+
+def test_the_deadline_job_is_in_the_composition_root(app: Flask) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from exchange.composition import JOB_INSTALLERS
+
+    assert closing.install_compliance_job in JOB_INSTALLERS
+    scheduler = BackgroundScheduler()
+    closing.install_compliance_job(app, scheduler)
+    job = scheduler.get_job("compliance-close")
+    assert job is not None and job.kwargs == {"app": app}
