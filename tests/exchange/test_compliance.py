@@ -347,3 +347,35 @@ def test_the_deadline_job_is_in_the_composition_root(app: Flask) -> None:
     closing.install_compliance_job(app, scheduler)
     job = scheduler.get_job("compliance-close")
     assert job is not None and job.kwargs == {"app": app}
+
+
+@pytest.mark.slow
+def test_two_schedulers_close_a_period_once(demo_registry: Flask, cea: int) -> None:
+    app = demo_registry
+    pid = make_period(app)
+    enter(app, pid, LEAGUE, 5_000)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def closer() -> None:
+        barrier.wait()
+        try:
+            results.append(_close(app, pid)["closed"])
+        except Exception as err:  # a unique-constraint loser is a refusal, never a second close
+            results.append(err)
+
+    threads = [threading.Thread(target=closer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results.count(True) == 1, results
+    with app.app_context():
+        s = db.session_factory()
+        try:
+            snapshots = s.scalar(select(func.count()).select_from(StatusSnapshot))
+            penalties = s.scalar(select(func.count()).select_from(Penalty))
+        finally:
+            s.close()
+    assert snapshots == 12 and penalties == 12  # ordos B (short), eleven leagues C
+    verify_ok(app)
