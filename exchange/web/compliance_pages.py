@@ -22,7 +22,13 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from exchange.api.access import Actor, Role
 from exchange.compliance import figures, figures_csv, forecast, periods, report, surrenders
-from exchange.compliance.commands import DecideObjection, EnterFigure, SurrenderUnits
+from exchange.compliance.commands import (
+    DecideObjection,
+    EnterFigure,
+    FileObjection,
+    ReportMonthly,
+    SurrenderUnits,
+)
 from exchange.errors import ExchangeError
 from exchange.extensions import db
 from exchange.models import PeriodStatus
@@ -40,6 +46,16 @@ html_errors(compliance_pages)
 class SurrenderForm(FlaskForm):  # type: ignore[misc]
     quantity = StringField("quantity", validators=[DataRequired(), Length(1, 24)])
     offsets = StringField("offsets", validators=[Optional(), Length(1, 24)])
+
+
+class MonthlyForm(FlaskForm):  # type: ignore[misc]
+    month = SelectField("month", choices=[str(m) for m in range(1, 13)])
+    quantity = StringField("quantity", validators=[DataRequired(), Length(1, 24)])
+
+
+class ObjectionForm(FlaskForm):  # type: ignore[misc]
+    reason = StringField("reason", validators=[DataRequired(), Length(1, 1000)])
+    proposed = StringField("proposed", validators=[Optional(), Length(1, 24)])
 
 
 class FigureForm(FlaskForm):  # type: ignore[misc]
@@ -74,6 +90,7 @@ def refusal_text(exc: ExchangeError) -> str:
         "objection_pending": _("An objection to this figure is pending: decide it instead."),
         "objection_decided": _("This objection has been decided."),
         "objection_window_closed": _("The objection window has closed."),
+        "objection_exists": _("This figure has been objected to already."),
         "not_obligated": _("This league has no obligation in this period."),
         "duplicate": _("This league appears twice."),
         "not_a_number": _("Not a whole number of units."),
@@ -106,12 +123,28 @@ def _desk_periods(league: str) -> list[dict[str, Any]]:
         if league not in figures.obligated_leagues(session, period):
             continue
         row = forecast.forecast(session, period.id, league, _today())["leagues"][0]
+        figure = figures.figure_of(session, period.id, league)
+        objections = figures.list_objections(session, period.id, league)
+        can_object = (
+            figure is not None
+            and not figure.excluded
+            and not objections
+            and not figures.is_final(period, figure, None, _today())
+        )
         items.append(
             {
                 "period": periods.period_json(session, period),
                 "forecast": row,
                 "chart": forecast_chart(row),
                 "form": SurrenderForm(formdata=None, prefix=f"p{period.id}"),
+                "monthly_form": MonthlyForm(formdata=None, prefix=f"m{period.id}"),
+                "objection_form": ObjectionForm(formdata=None, prefix=f"o{period.id}"),
+                "objections": objections,
+                "objection_deadline": (
+                    figures.objection_deadline(period, figure).isoformat()
+                    if can_object and figure
+                    else None
+                ),
             }
         )
     return items
@@ -159,6 +192,52 @@ def surrender(period_id: int, actor: Actor) -> BaseResponse | str:
             )
     else:
         flash(_("Please correct the fields marked below."), "error")
+    return redirect(url_for("compliance_pages.desk"))
+
+
+@compliance_pages.post("/desk/compliance/<int:period_id>/monthly")
+@pages_for(Role.LEAGUE)
+def report_monthly(period_id: int, actor: Actor) -> BaseResponse:
+    """Report (or correct) the league's unverified figure for one month."""
+    form = MonthlyForm(prefix=f"m{period_id}")
+    if not form.validate():
+        flash(_("Please correct the fields marked below."), "error")
+        return redirect(url_for("compliance_pages.desk"))
+    try:
+        value = parse_quantity(form.quantity.data)
+        command = ReportMonthly(period_id, actor.league_code or "", int(form.month.data), value)
+        with unit_of_work(db.session) as session:
+            figures.report_monthly(session, command)
+    except ValueError as exc:
+        flash(str(exc), "error")
+    except ExchangeError as exc:
+        flash(refusal_text(exc), "error")
+    else:
+        flash(_("Monthly figure saved."), "success")
+    return redirect(url_for("compliance_pages.desk"))
+
+
+@compliance_pages.post("/desk/compliance/<int:period_id>/objections")
+@pages_for(Role.LEAGUE)
+def object_to_figure(period_id: int, actor: Actor) -> BaseResponse:
+    """Object to the league's verified figure: once, within the window."""
+    form = ObjectionForm(prefix=f"o{period_id}")
+    if not form.validate():
+        flash(_("Please correct the fields marked below."), "error")
+        return redirect(url_for("compliance_pages.desk"))
+    try:
+        proposed = parse_quantity(form.proposed.data) if form.proposed.data else None
+        command = FileObjection(
+            period_id, actor.league_code or "", form.reason.data, _today(), proposed
+        )
+        with unit_of_work(db.session) as session:
+            figures.file_objection(session, command)
+    except ValueError as exc:
+        flash(str(exc), "error")
+    except ExchangeError as exc:
+        flash(refusal_text(exc), "error")
+    else:
+        flash(_("Objection filed; the regulator decides."), "success")
     return redirect(url_for("compliance_pages.desk"))
 
 

@@ -420,6 +420,12 @@ RULES.update(
         ("POST", "/desk/compliance/<int:period_id>/surrender"): Rule(
             "/desk/compliance/{period_id}/surrender", everyone(BAD)
         ),
+        ("POST", "/desk/compliance/<int:period_id>/monthly"): Rule(
+            "/desk/compliance/{period_id}/monthly", everyone(BAD)
+        ),
+        ("POST", "/desk/compliance/<int:period_id>/objections"): Rule(
+            "/desk/compliance/{period_id}/objections", everyone(BAD)
+        ),
         ("GET", "/regulator/calculators"): Rule(
             "/regulator/calculators?kind=carbon&benchmark_milli=877&output=10&factor_permille=1000",
             page_for("regulator"),

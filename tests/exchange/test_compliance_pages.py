@@ -131,3 +131,35 @@ def test_calculator_fills_the_allocation_preview(site: tuple[Flask, int]) -> Non
     bad = client.get("/regulator/calculators?kind=energy&new_use=1&b_permille=200"
                      "&intensity_milli=1&average_milli=1").get_data(as_text=True)  # fmt: skip
     assert 'name="alloc-quantity"' not in bad
+
+
+def test_league_reports_a_month_and_objects_once_from_its_desk(site: tuple[Flask, int]) -> None:
+    app, period = site
+    client = app.test_client()
+    login(client, "ordos-desk")
+    page = client.get("/desk/compliance?lang=zh").get_data(as_text=True)
+    _clean(page)
+
+    def token(prefix: str) -> str:
+        html = client.get("/desk/compliance").get_data(as_text=True)
+        match = re.search(rf'name="{prefix}-csrf_token" type="hidden" value="([^"]+)"', html)
+        assert match, html[:300]
+        return match.group(1)
+
+    m, o = f"m{period}", f"o{period}"
+    saved = client.post(
+        f"/desk/compliance/{period}/monthly",
+        data={f"{m}-csrf_token": token(m), f"{m}-month": "3", f"{m}-quantity": "80,000"},
+        follow_redirects=True,
+    )
+    assert "月度数据已保存。" in saved.get_data(as_text=True)
+    forecast = app.test_client().get(f"/api/v1/compliance/periods/{period}/forecast", headers={})
+    assert forecast.status_code == 401
+    filed = client.post(
+        f"/desk/compliance/{period}/objections",
+        data={f"{o}-csrf_token": token(o), f"{o}-reason": "meter fault", f"{o}-proposed": "900000"},
+        follow_redirects=True,
+    )
+    body = filed.get_data(as_text=True)
+    assert "异议已提交" in body and "目前不能提出异议" not in body  # the objection is listed
+    assert f'name="{o}-reason"' not in body  # once only
