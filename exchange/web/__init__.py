@@ -30,6 +30,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.i18n import init_i18n
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
+    from exchange.web.paid_use_pages import paid_use_pages
     from exchange.web.public import pages
 
     init_i18n(app)
@@ -38,7 +39,7 @@ def register_web(app: Flask) -> None:
     init_names(app)
     init_messages(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
-    for blueprint in (pages, desk, console, audit, compliance_pages):
+    for blueprint in (pages, desk, console, audit, compliance_pages, paid_use_pages):
         app.register_blueprint(blueprint)
     _login_keeps_username()
 

@@ -154,7 +154,12 @@ def _desk_periods(league: str) -> list[dict[str, Any]]:
 @pages_for(Role.LEAGUE)
 def desk(actor: Actor) -> str:
     """The league's open periods: status, forecast, surrender."""
-    return render_template("compliance/desk.html", items=_desk_periods(actor.league_code or ""))
+    from exchange.web.paid_use_pages import desk_bills
+
+    league = actor.league_code or ""
+    return render_template(
+        "compliance/desk.html", items=_desk_periods(league), bills=desk_bills(league)
+    )
 
 
 @compliance_pages.post("/desk/compliance/<int:period_id>/surrender")

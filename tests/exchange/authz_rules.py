@@ -426,6 +426,9 @@ RULES.update(
         ("POST", "/desk/compliance/<int:period_id>/objections"): Rule(
             "/desk/compliance/{period_id}/objections", everyone(BAD)
         ),
+        ("POST", "/desk/paid-use/bills/<int:bill_id>/pay"): Rule(
+            "/desk/paid-use/bills/{bill_id}/pay", everyone(BAD)
+        ),
         ("GET", "/regulator/calculators"): Rule(
             "/regulator/calculators?kind=carbon&benchmark_milli=877&output=10&factor_permille=1000",
             page_for("regulator"),

@@ -171,3 +171,31 @@ def test_league_reports_a_month_and_objects_once_from_its_desk(site: tuple[Flask
     body = filed.get_data(as_text=True)
     assert "异议已提交" in body and "目前不能提出异议" not in body  # the objection is listed
     assert f'name="{o}-reason"' not in body  # once only
+
+
+def test_league_pays_its_paid_use_bill_from_the_desk(site: tuple[Flask, int]) -> None:
+    from tests.exchange.compliance_helpers import matrix_bill
+
+    app, _period = site
+    fund(app, cash={"ordos": 10**8})
+    bill = matrix_bill(app, "ordos")  # 1 t COD for five years: 5,000 yuan
+    client = app.test_client()
+    login(client, "ordos-desk")
+    page = client.get("/desk/compliance?lang=zh").get_data(as_text=True)
+    _clean(page)
+    assert "有偿使用费账单" in page and "5,000.00" in page
+    match = re.search(rf'name="b{bill}-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match
+    field = f"b{bill}-amount"
+    part = client.post(
+        f"/desk/paid-use/bills/{bill}/pay",
+        data={f"b{bill}-csrf_token": match.group(1), field: "100"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "1000万元以下的账单须一次付清" in part
+    paid = client.post(
+        f"/desk/paid-use/bills/{bill}/pay",
+        data={f"b{bill}-csrf_token": match.group(1), field: "5,000"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "已支付 5,000.00 元。" in paid and f'name="{field}"' not in paid
