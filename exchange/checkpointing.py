@@ -33,7 +33,8 @@ from cryptography.hazmat.primitives.serialization import (
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.db import close_quietly, transaction
+from exchange.db import close_quietly
+from exchange.uow import unit_of_work
 from ledger import checkpoints as ledger_checkpoints
 from ledger.checkpoint_models import Checkpoint
 from ledger.signing import SignedCheckpoint, public_key_text
@@ -163,7 +164,7 @@ def checkpoint_after_settlement(
     """
     session = factory()
     try:
-        with transaction(session):
+        with unit_of_work(session):
             row = checkpoint_now(session, reference=reference, only_if_changed=only_if_changed)
             return None if row is None else row.seq
     except Exception:

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from exchange import scheduler
+from exchange import mechanisms, scheduler
 from exchange.checkpointing import install_checkpoint_job
 from exchange.compliance.closing import install_compliance_job
 from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
+from exchange.observability import metrics
 from exchange.services.demo_trading import install_demo_order_flow
 from exchange.services.verification import install_verify_job
 from exchange.web import tasks
@@ -48,6 +49,7 @@ BACKGROUND_JOBS: Mapping[str, JobKind] = {
 def register(app: Flask) -> None:
     """Bind the background-job kinds and the (not yet started) scheduler to ``app``."""
     register_kinds(BACKGROUND_JOBS)
+    app.extensions[metrics.DUE_WINDOW] = mechanisms.due_window
     scheduler.init_scheduler(app)
 
 

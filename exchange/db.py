@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,24 +56,6 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose sessions do not expire objects on commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(session: Session) -> Iterator[Session]:
-    """Run a block in one transaction: commit on success, roll back on error.
-
-    Works whether or not the session has already begun (autobegin on a read).
-    """
-    if session.in_transaction():
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
-    else:
-        with session.begin():
-            yield session
 
 
 def close_quietly(session: Session) -> None:

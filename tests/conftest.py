@@ -123,7 +123,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A session outside any request, closed after the test."""
+    """A session outside any request, closed after the test (a test owns its commits)."""
     with app.app_context():
         s = db.session_factory()
         try:
@@ -136,15 +136,10 @@ def session(app: Flask) -> Iterator[Session]:
 def demo_registry(app: Flask) -> Flask:
     """The app with the demo basins, leagues and markets seeded."""
     from exchange.services.demo import seed_registry
-    from exchange.uow import unit_of_work
+    from exchange.uow import new_unit_of_work
 
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            with unit_of_work(s):
-                seed_registry(s)
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        seed_registry(s)
     return app
 
 
@@ -162,22 +157,19 @@ def auth(app: Flask) -> AuthHeaders:
     """
     from exchange.identity import service
     from exchange.models import Role
+    from exchange.uow import new_unit_of_work
 
     tokens: dict[tuple[str, str | None], str] = {}
 
     def headers(role: str, league: str | None = None) -> dict[str, str]:
         key = (role, league)
         if key not in tokens:
-            with app.app_context():
-                s = db.session_factory()
-                try:
-                    name = f"test-{role}" + (f"-{league}" if league else "")
-                    user = service.find_user(s, name) or service.create_user(
-                        s, username=name, role=Role(role), league_code=league
-                    )
-                    tokens[key] = service.create_token(s, user.id, name="test").secret
-                finally:
-                    s.close()
+            with app.app_context(), new_unit_of_work(db.session_factory) as s:
+                name = f"test-{role}" + (f"-{league}" if league else "")
+                user = service.find_user(s, name) or service.create_user(
+                    s, username=name, role=Role(role), league_code=league
+                )
+                tokens[key] = service.create_token(s, user.id, name="test").secret
         return {"Authorization": f"Bearer {tokens[key]}"}
 
     return headers

@@ -25,13 +25,13 @@ from sqlalchemy import bindparam, insert, select, update
 
 import ledger
 from exchange import create_app
-from exchange.db import transaction
 from exchange.extensions import db
 from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.migrate import upgrade_engine
 from exchange.models import ClearingRun, Market, Order, RunTrigger
 from exchange.services.demo import seed_registry
 from exchange.services.demo_ledger import seed_demo_ledger
+from exchange.uow import unit_of_work
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.common import fresh_database
@@ -64,7 +64,7 @@ def build_book(url: str, n: int, seed: int = 1) -> int:
             market = s.scalar(select(Market).where(Market.code == "CEA-2026"))
             assert market is not None
             mid, lot = market.id, market.lot
-            with transaction(s):
+            with unit_of_work(s):
                 for league in LEAGUES:
                     ledger.deposit_cash(
                         s, league=league, amount=10**13, reference="bench", actor="bench"
@@ -92,7 +92,7 @@ def build_book(url: str, n: int, seed: int = 1) -> int:
                         "updated_at": now,
                     }
                 )
-            with transaction(s):
+            with unit_of_work(s):
                 ids = list(
                     s.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows)
                 )

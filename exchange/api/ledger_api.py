@@ -22,6 +22,7 @@ from exchange.api.access import Role, require_league_access, require_roles
 from exchange.api.schemas import MAX_QUANTITY, strict_int
 from exchange.extensions import db
 from exchange.services import ledger_ops
+from exchange.services.commands import Deposit, Retire
 from exchange.uow import unit_of_work
 
 MAX_CASH = 10**15
@@ -231,7 +232,7 @@ class Deposits(MethodView):
         """Deposit cash (fen) to a league's cash account (regulator)."""
         actor = require_roles(Role.REGULATOR)
         with unit_of_work(db.session) as session:
-            return ledger_ops.deposit(session, actor=actor.username, **data)
+            return ledger_ops.deposit(session, Deposit(**data), actor=actor.username)
 
 
 @blp.route("/retirements")
@@ -244,7 +245,7 @@ class Retirements(MethodView):
         """Retire (surrender) rights of a league (the league itself)."""
         actor = require_league_access(data["league"], write=True)
         with unit_of_work(db.session) as session:
-            return ledger_ops.retire(session, actor=actor.username, **data)
+            return ledger_ops.retire(session, Retire(**data), actor=actor.username)
 
 
 @blp.route("/accounts/<league>/balances")

@@ -35,6 +35,7 @@ from exchange.services import (
     visibility,
     windows,
 )
+from exchange.services.commands import PlaceOrder
 from exchange.uow import unit_of_work
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
@@ -66,7 +67,9 @@ class Orders(MethodView):
         actor = require_roles(Role.LEAGUE)
         league = _trading_league(actor, data.pop("league", None))
         with unit_of_work(db.session) as session:
-            placed = orders.place_order(session, league=league, data=data, actor=actor.username)
+            placed = orders.place_order(
+                session, PlaceOrder.from_data(data), league=league, actor=actor.username
+            )
         return placed.order, 201 if placed.created else 200
 
     @blp.arguments(OrderQuerySchema, location="query")
@@ -102,7 +105,10 @@ class OrderBatch(MethodView):
         league = _trading_league(actor, None)
         with unit_of_work(db.session) as session:
             placed = order_batches.place_orders(
-                session, league=league, items=data["orders"], actor=actor.username
+                session,
+                league=league,
+                items=[PlaceOrder.from_data(item) for item in data["orders"]],
+                actor=actor.username,
             )
         created = sum(1 for p in placed if p.created)
         body = {

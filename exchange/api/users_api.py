@@ -23,6 +23,7 @@ from exchange.identity import service
 from exchange.identity.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from exchange.identity.security import limiter, token_limit
 from exchange.models import ApiToken, User
+from exchange.uow import unit_of_work
 
 blp = Blueprint(
     "users",
@@ -184,13 +185,14 @@ class Users(MethodView):
     def post(self, data: dict[str, Any]) -> User:
         """Create a user (admin)."""
         require_roles(Role.ADMIN)
-        return service.create_user(
-            db.session,
-            username=data["username"],
-            role=data["role"],
-            league_code=data["league"],
-            password=data["password"],
-        )
+        with unit_of_work(db.session) as session:
+            return service.create_user(
+                session,
+                username=data["username"],
+                role=data["role"],
+                league_code=data["league"],
+                password=data["password"],
+            )
 
 
 @blp.route("/users/<int:user_id>")
@@ -208,9 +210,10 @@ class UserById(MethodView):
     def patch(self, data: dict[str, Any], user_id: int) -> User:
         """Activate or deactivate a user, or set their password (admin)."""
         require_roles(Role.ADMIN)
-        return service.update_user(
-            db.session, user_id, active=data.get("active"), password=data.get("password")
-        )
+        with unit_of_work(db.session) as session:
+            return service.update_user(
+                session, user_id, active=data.get("active"), password=data.get("password")
+            )
 
 
 @blp.route("/users/<int:user_id>/tokens")
@@ -227,7 +230,8 @@ class Tokens(MethodView):
     def post(self, data: dict[str, Any], user_id: int) -> service.NewToken:
         """Create an API token (admin, or the user themselves); its secret is shown once."""
         _self_or_admin(user_id)
-        return service.create_token(db.session, user_id, days=data["days"], name=data["name"])
+        with unit_of_work(db.session) as session:
+            return service.create_token(session, user_id, days=data["days"], name=data["name"])
 
 
 @blp.route("/users/<int:user_id>/tokens/<int:token_id>")
@@ -237,7 +241,8 @@ class TokenById(MethodView):
     def delete(self, user_id: int, token_id: int) -> ApiToken:
         """Revoke a token (admin, or its user); it stops working at once."""
         _self_or_admin(user_id)
-        return service.revoke_token(db.session, user_id, token_id)
+        with unit_of_work(db.session) as session:
+            return service.revoke_token(session, user_id, token_id)
 
 
 @blp.route("/action-log")

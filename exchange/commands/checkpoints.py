@@ -21,7 +21,7 @@ def checkpoint(latest: bool, reference: str, output: IO[str]) -> None:
     """Sign a checkpoint of every chain head now and print it (JSON, as the API returns it)."""
     from exchange.checkpointing import SigningKeyError, checkpoint_now, to_json
     from exchange.commands.ledger import _with_session
-    from exchange.db import transaction
+    from exchange.uow import unit_of_work
     from ledger import checkpoints as ledger_checkpoints
 
     if "|" in reference or not reference.isprintable() or not 0 < len(reference) <= 100:
@@ -34,7 +34,7 @@ def checkpoint(latest: bool, reference: str, output: IO[str]) -> None:
                 raise click.ClickException("no checkpoint yet")
         else:
             try:
-                with transaction(session):
+                with unit_of_work(session):
                     row = checkpoint_now(session, reference=reference)
             except SigningKeyError as exc:
                 raise click.ClickException(str(exc)) from None
@@ -71,8 +71,8 @@ def rotate_signing_key(output: Path | None, old_public_key: IO[str] | None) -> N
         read_public_key,
         write_key_file,
     )
-    from exchange.db import transaction
     from exchange.extensions import db
+    from exchange.uow import unit_of_work
     from ledger import checkpoints as ledger_checkpoints
     from ledger.signing import key_id_of, public_key_text
 
@@ -97,7 +97,7 @@ def rotate_signing_key(output: Path | None, old_public_key: IO[str] | None) -> N
         with app.app_context():
             session = db.session_factory()
             try:
-                with transaction(session):
+                with unit_of_work(session):
                     if old is not None:
                         ledger_checkpoints.create_checkpoint(
                             session, old, reference="key-rotation:retiring"

@@ -32,11 +32,9 @@ def close_command(period_id: int, as_of: datetime) -> None:
     from exchange.commands.ledger import _with_session
     from exchange.compliance.closing import close_period
     from exchange.compliance.commands import ClosePeriod
-    from exchange.uow import unit_of_work
 
-    def run(session: Session) -> dict[str, object]:
-        with unit_of_work(session):
-            return close_period(session, ClosePeriod(period_id, as_of.date(), "cli"))
+    def run(session: Session) -> dict[str, object]:  # one unit of work (``_with_session``)
+        return close_period(session, ClosePeriod(period_id, as_of.date(), "cli"))
 
     result = _with_session(run)
     if not result["closed"]:

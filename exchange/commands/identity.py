@@ -20,19 +20,17 @@ def _run(command_line: str, action: Callable[[Session], T]) -> T:
     from exchange import create_app
     from exchange.extensions import db
     from exchange.identity.action_log import record_cli_action
+    from exchange.uow import new_unit_of_work
 
     app = create_app()
     with app.app_context():
-        session = db.session_factory()
         try:
-            try:
+            with new_unit_of_work(db.session_factory) as session:
                 result = action(session)
-            except ExchangeError as err:
-                raise click.ClickException(err.message) from None
-            record_cli_action(session, command_line)
-            return result
-        finally:
-            session.close()
+                record_cli_action(session, command_line)  # logged with the command's work
+                return result
+        except ExchangeError as err:
+            raise click.ClickException(err.message) from None
 
 
 @click.command("create-user")

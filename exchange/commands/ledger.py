@@ -28,17 +28,16 @@ EXPORT_COLUMNS = [
 def _with_session(action: Callable[[Session], T]) -> T:
     from exchange import create_app
     from exchange.extensions import db
+    from exchange.uow import new_unit_of_work
 
     app = create_app()
     try:
         with app.app_context():
-            session = db.session_factory()
             try:
-                return action(session)
+                with new_unit_of_work(db.session_factory) as session:
+                    return action(session)
             except ExchangeError as err:
                 raise click.ClickException(err.message) from None
-            finally:
-                session.close()
     finally:
         app.extensions["exchange.db"]["engine"].dispose()
 
@@ -178,11 +177,10 @@ def allocate(csv_file: IO[str], actor: str) -> None:
 def deposit(league: str, amount: int, reference: str | None, actor: str) -> None:
     """Deposit cash (fen) to a league's cash account."""
     from exchange.services import ledger_ops
+    from exchange.services.commands import Deposit
 
     result = _with_session(
-        lambda s: ledger_ops.deposit(
-            s, league=league, amount=amount, actor=actor, reference=reference
-        )
+        lambda s: ledger_ops.deposit(s, Deposit(league, amount, reference), actor=actor)
     )
     click.echo(f"deposited {amount} fen to {league}; available {result['available']} fen")
 

@@ -25,6 +25,7 @@ from exchange.identity.actor import ANONYMOUS, READ_METHODS, Actor
 from exchange.identity.security import anonymous_log_allowed
 from exchange.models import utcnow
 from exchange.observability import metrics
+from exchange.uow import new_unit_of_work
 
 
 def _actor() -> Actor:
@@ -52,28 +53,30 @@ def _log_request(response: Response) -> Response:
         return response
     auth = actor.auth or ("invalid-token" if g.get("auth_failure") else None)
     factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["sessions"]
-    session = factory()
     try:
-        service.record_action(
-            session,
-            at=utcnow(),
-            user_id=actor.user_id,
-            username=actor.username,
-            role=actor.role.value if actor.role else None,
-            league_code=actor.league_code,
-            auth=auth,
-            token_id=actor.token_id,
-            method=request.method[:10],
-            path=request.path[:2000],
-            endpoint=(request.endpoint or "")[:200] or None,
-            status=response.status_code,
-            remote_addr=(request.remote_addr or "")[:64] or None,
-        )
+        with new_unit_of_work(factory) as session:
+            _record(session, actor, auth, response.status_code)
     except Exception:  # the response stands; the failure is loud in the logs
         current_app.logger.exception("could not write the action log")
-    finally:
-        session.close()
     return response
+
+
+def _record(session: Session, actor: Actor, auth: str | None, status: int) -> None:
+    service.record_action(
+        session,
+        at=utcnow(),
+        user_id=actor.user_id,
+        username=actor.username,
+        role=actor.role.value if actor.role else None,
+        league_code=actor.league_code,
+        auth=auth,
+        token_id=actor.token_id,
+        method=request.method[:10],
+        path=request.path[:2000],
+        endpoint=(request.endpoint or "")[:200] or None,
+        status=status,
+        remote_addr=(request.remote_addr or "")[:64] or None,
+    )
 
 
 def record_cli_action(session: Session, command: str) -> None:

@@ -18,6 +18,7 @@ from exchange.identity.authn import SessionUser, actor_of
 from exchange.identity.passwords import MAX_PASSWORD_LENGTH
 from exchange.identity.security import limiter, login_limit
 from exchange.models import Role
+from exchange.uow import unit_of_work
 
 auth_pages = Blueprint("auth", __name__)
 
@@ -81,7 +82,8 @@ def logout() -> Response:
     """End the browser session, and every other of that user (a POST with the CSRF token)."""
     user = current_user
     if user is not None and user.is_authenticated:
-        sessions.end_sessions(db.session, int(user.id))
+        with unit_of_work(db.session) as work:
+            sessions.end_sessions(work, int(user.id))
     logout_user()
     session.clear()
     return redirect(url_for("pages.home"))

@@ -1,7 +1,8 @@
 """Identity use cases: users, passwords, API tokens and the action log.
 
-Each function that writes owns its transaction (``exchange.db.transaction``);
-nothing here knows about Flask requests.
+Functions take the caller's session and never commit: the request or command
+that calls them owns the unit of work (``exchange.uow``). Nothing here knows
+about Flask requests.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exchange.db import transaction
 from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.identity.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -65,25 +65,24 @@ def create_user(
         )
     if password is not None:
         _check_password_rules(password)
-    with transaction(session):
-        if role is Role.LEAGUE:
-            if not league_code:
-                raise InvalidInput("a league user needs a league", field="league")
-            if session.get(League, league_code) is None:
-                raise InvalidInput(f"unknown league {league_code!r}", field="league")
-        elif league_code:
-            raise InvalidInput(f"a {role.value} user has no league", field="league")
-        if session.scalar(select(User.id).where(User.username == name)) is not None:
-            raise Conflict(f"a user named {name!r} exists", field="username")
-        user = User(
-            username=name,
-            role=role,
-            league_code=league_code if role is Role.LEAGUE else None,
-            password_hash=hash_password(password) if password is not None else None,
-            active=True,
-        )
-        session.add(user)
-        session.flush()
+    if role is Role.LEAGUE:
+        if not league_code:
+            raise InvalidInput("a league user needs a league", field="league")
+        if session.get(League, league_code) is None:
+            raise InvalidInput(f"unknown league {league_code!r}", field="league")
+    elif league_code:
+        raise InvalidInput(f"a {role.value} user has no league", field="league")
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(f"a user named {name!r} exists", field="username")
+    user = User(
+        username=name,
+        role=role,
+        league_code=league_code if role is Role.LEAGUE else None,
+        password_hash=hash_password(password) if password is not None else None,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
     return user
 
 
@@ -111,12 +110,11 @@ def update_user(
     """Activate or deactivate a user, or set their password."""
     if password is not None:
         _check_password_rules(password)
-    with transaction(session):
-        user = get_user(session, user_id)
-        if active is not None:
-            user.active = active
-        if password is not None:
-            user.password_hash = hash_password(password)
+    user = get_user(session, user_id)
+    if active is not None:
+        user.active = active
+    if password is not None:
+        user.password_hash = hash_password(password)
     return user
 
 
@@ -144,19 +142,18 @@ def create_token(
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise InvalidInput(f"a token lives 1 to {MAX_TOKEN_DAYS} days", field="days")
     secret = generate_token()
-    with transaction(session):
-        user = get_user(session, user_id)
-        now = utcnow()
-        token = ApiToken(
-            user_id=user.id,
-            name=name,
-            token_hash=hash_token(secret),
-            prefix=token_prefix(secret),
-            created_at=now,
-            expires_at=now + timedelta(days=days),
-        )
-        session.add(token)
-        session.flush()
+    user = get_user(session, user_id)
+    now = utcnow()
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(secret),
+        prefix=token_prefix(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
     return NewToken(token=token, secret=secret)
 
 
@@ -170,12 +167,11 @@ def list_tokens(session: Session, user_id: int) -> Sequence[ApiToken]:
 
 def revoke_token(session: Session, user_id: int, token_id: int) -> ApiToken:
     """Revoke a token of ``user_id`` (idempotent); ``NotFound`` if it is not theirs."""
-    with transaction(session):
-        token = session.get(ApiToken, token_id)
-        if token is None or token.user_id != user_id:
-            raise NotFound(f"user {user_id} has no token {token_id}", field="token_id")
-        if token.revoked_at is None:
-            token.revoked_at = utcnow()
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(f"user {user_id} has no token {token_id}", field="token_id")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
     return token
 
 
@@ -200,9 +196,8 @@ def resolve_token(session: Session, secret: str) -> tuple[User, ApiToken]:
 
 
 def record_action(session: Session, **fields: Any) -> None:
-    """Append one entry to the action log, in its own transaction."""
-    with transaction(session):
-        session.add(ActionLog(**fields))
+    """Append one entry to the action log (in the caller's unit of work)."""
+    session.add(ActionLog(**fields))
 
 
 def query_action_log(

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, attributes
 
-from exchange.db import transaction
 from exchange.models import User
 
 WATCHED = ("password_hash", "active", "role", "league_code")
@@ -38,13 +37,12 @@ def parse_session_id(value: str) -> tuple[int, int] | None:
 
 
 def end_sessions(session: Session, user_id: int) -> None:
-    """End every browser session of ``user_id`` (commits)."""
-    with transaction(session):
-        session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(session_generation=User.session_generation + 1)
-        )
+    """End every browser session of ``user_id`` (in the caller's unit of work)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_generation=User.session_generation + 1)
+    )
 
 
 @event.listens_for(Session, "before_flush")

@@ -36,8 +36,8 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
-from exchange.db import transaction
 from exchange.models import BackgroundJob, JobEffect, JobRunner, JobStatus, utcnow
+from exchange.uow import unit_of_work
 
 MESSAGE_LIMIT = 4000
 
@@ -140,7 +140,7 @@ def claim(
 ) -> Claimed | None:
     """Take the oldest queued job of ``kinds`` (or job ``job_id``) for ``me``; None if none."""
     now = utcnow()
-    with transaction(session):
+    with unit_of_work(session):
         query = (
             select(BackgroundJob.id)
             .where(BackgroundJob.status == JobStatus.QUEUED, BackgroundJob.kind.in_(list(kinds)))
@@ -193,7 +193,7 @@ def beat(session: Session, me: RunnerId, holding: Collection[int] = ()) -> None:
     silent, and the next runner takes it up instead of it staying ``running``.
     """
     now = utcnow()
-    with transaction(session):
+    with unit_of_work(session):
         row = session.get(JobRunner, str(me))
         if row is None:
             session.add(JobRunner(id=str(me), host=me.host, pid=me.pid, started_at=now))
@@ -214,7 +214,7 @@ def beat(session: Session, me: RunnerId, holding: Collection[int] = ()) -> None:
 
 def unregister(session: Session, me: RunnerId) -> None:
     """``me`` stops: forget its runner row."""
-    with transaction(session):
+    with unit_of_work(session):
         session.execute(delete(JobRunner).where(JobRunner.id == str(me)))
 
 
@@ -255,7 +255,7 @@ def finish(
         values["message"] = message[:MESSAGE_LIMIT]
     if result is not None:
         values["result"] = result
-    with transaction(session):
+    with unit_of_work(session):
         job = session.get(BackgroundJob, job_id)
         if job is None or job.runner != str(me) or job.status is not JobStatus.RUNNING:
             return False
@@ -344,7 +344,7 @@ def recover(
             if row.heartbeat_at is not None
             else BackgroundJob.heartbeat_at.is_(None)
         )
-        with transaction(session):
+        with unit_of_work(session):
             changed = session.execute(
                 update(BackgroundJob)
                 .where(*guard)
@@ -358,5 +358,5 @@ def recover(
 
 def prune_runners(session: Session, older_than: timedelta) -> None:
     """Forget runner rows that have not reported for ``older_than`` (crashed runners)."""
-    with transaction(session):
+    with unit_of_work(session):
         session.execute(delete(JobRunner).where(JobRunner.heartbeat_at < utcnow() - older_than))

@@ -19,8 +19,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange.db import transaction
 from exchange.models import BackgroundJob, JobEffect
+from exchange.uow import unit_of_work
 
 JobFunction = Callable[["JobContext"], dict[str, Any]]
 
@@ -96,7 +96,7 @@ class JobContext:
     def _update(self, **values: Any) -> None:
         session = self._sessions()
         try:
-            with transaction(session):
+            with unit_of_work(session):
                 job = session.get(BackgroundJob, self.job_id)
                 if job is not None:
                     for key, value in values.items():

@@ -10,6 +10,7 @@ which jobs a market needs. See docs/architecture.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from exchange.mechanisms.base import (
@@ -38,6 +39,12 @@ def get(name: str) -> Mechanism:
     return MECHANISMS[name]
 
 
+def due_window(mechanism: str, schedule: str | None, now: datetime) -> datetime | None:
+    """The latest window a market of ``mechanism`` should have run by ``now`` (None: none)."""
+    found = MECHANISMS.get(mechanism)
+    return None if found is None else found.due_window(schedule, now)
+
+
 def for_market(market: Market) -> Mechanism:
     """The mechanism a market trades through."""
     return MECHANISMS[market.mechanism]
@@ -50,6 +57,7 @@ __all__ = [
     "Mechanism",
     "OrderView",
     "TradeOutcome",
+    "due_window",
     "for_market",
     "get",
     "names",

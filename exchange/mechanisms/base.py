@@ -93,6 +93,11 @@ class Mechanism(abc.ABC):
         """One-off jobs to run when a scheduler starts (e.g. catch up missed windows)."""
         return ()
 
+    def due_window(self, schedule: str | None, now: datetime) -> datetime | None:
+        """The latest window at or before ``now`` that should have formed trades, if the
+        mechanism forms them in scheduled windows (monitoring: a missed window)."""
+        return None
+
     @abc.abstractmethod
     def form_trades(self, session: Session, command: FormTrades) -> TradeOutcome:
         """Form trades for one step, in the caller's transaction (never commits)."""

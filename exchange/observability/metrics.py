@@ -204,6 +204,15 @@ def _record_pool(app: Flask) -> None:
 # --- state read from the database at scrape time --------------------------------------
 
 
+DUE_WINDOW = "exchange.due_window"
+"""``app.extensions`` key of ``(mechanism, schedule, now) -> latest due window | None``, bound
+by the composition root: the mechanisms, not the metrics, know when trades are due."""
+
+
+def _no_windows(_mechanism: str, _schedule: str | None, _now: Any) -> None:
+    return None
+
+
 class DatabaseCollector(Collector):
     """Clearing state from the database: last run, missed windows, failed runs."""
 
@@ -213,7 +222,6 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from exchange.models.base import utcnow
         from exchange.models.trading import RunStatus
-        from exchange.schedule import latest_window
 
         up = GaugeMetricFamily("exchange_database_up", "1 if the database answered the scrape.")
         last = GaugeMetricFamily(
@@ -236,15 +244,13 @@ class DatabaseCollector(Collector):
         try:
             markets, latest, statuses = _clearing_state(session)
             now = utcnow()
-            for market_id, schedule in markets:
+            due_window = self.app.extensions.get(DUE_WINDOW, _no_windows)
+            for market_id, mechanism, schedule in markets:
                 label = [str(market_id)]
                 window = latest.get(market_id)
                 if window is not None:
                     last.add_metric(label, _aware(window).timestamp())
-                try:
-                    due = latest_window(schedule, now - MISSED_GRACE)
-                except ValueError:
-                    due = None
+                due = due_window(mechanism, schedule, now - MISSED_GRACE)
                 missing = due is not None and (window is None or _aware(window) < due)
                 missed.add_metric(label, 1.0 if missing else 0.0)
                 status = statuses.get(market_id)
@@ -264,14 +270,16 @@ class DatabaseCollector(Collector):
 
 
 def _clearing_state(session: Any) -> tuple[list[Any], dict[int, Any], dict[int, Any]]:
-    """Open markets (id, schedule), each market's latest window and that run's status."""
+    """Open markets (id, mechanism, schedule), each market's latest window and that run's status."""
     from sqlalchemy import and_, func, select
 
     from exchange.models import Market, MarketStatus
     from exchange.models.trading import ClearingRun
 
     markets = session.execute(
-        select(Market.id, Market.clearing_schedule).where(Market.status == MarketStatus.OPEN)
+        select(Market.id, Market.mechanism, Market.clearing_schedule).where(
+            Market.status == MarketStatus.OPEN
+        )
     ).all()
     latest = dict(
         session.execute(

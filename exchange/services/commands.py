@@ -13,6 +13,7 @@ from typing import Any
 
 from exchange.models import MarketStatus, Pollutant, RightType
 from exchange.models.registry import DEFAULT_MECHANISM
+from exchange.models.trading import Side, Validity
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,56 @@ class CreateMarket:
                 for link in limits
             ),
         )
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """Enter a limit order for a league: buy or sell ``quantity`` at ``limit_price`` (fen)."""
+
+    market_id: int
+    side: Side
+    quantity: int
+    limit_price: int
+    client_order_id: str
+    validity: Validity = Validity.GOOD_TILL_CANCELLED
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> PlaceOrder:
+        """From validated data (``OrderCreateSchema``'s load; ``league`` is not part of it)."""
+        return cls(
+            market_id=data["market_id"],
+            side=Side(data["side"]),
+            quantity=data["quantity"],
+            limit_price=data["limit_price"],
+            client_order_id=data["client_order_id"],
+            validity=Validity(data.get("validity") or Validity.GOOD_TILL_CANCELLED),
+        )
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Issue ``quantity`` rights of ``market`` (a code) to ``league`` under the market's cap."""
+
+    league: str
+    market: str
+    quantity: int
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """Credit a league's cash account (fen), by the regulator."""
+
+    league: str
+    amount: int
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Retire:
+    """A league surrenders ``quantity`` of its available rights of ``market`` (a code)."""
+
+    league: str
+    market: str
+    quantity: int
+    reference: str | None = None

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.db import transaction
 from exchange.models import League, Market
 from exchange.services.ledger_ops import Allocation, allocate_many
 
@@ -62,11 +61,10 @@ def seed_demo_ledger(session: Session) -> str | None:
             )
     allocate_many(session, allocations, actor="demo", system=True)
     leagues = list(session.scalars(select(League.code).order_by(League.code)))
-    with transaction(session):
-        for league in leagues:
-            ledger.deposit_cash(
-                session, league=league, amount=DEMO_CASH_FEN, reference="deposit:demo", actor="demo"
-            )
+    for league in leagues:
+        ledger.deposit_cash(
+            session, league=league, amount=DEMO_CASH_FEN, reference="deposit:demo", actor="demo"
+        )
     return (
         f"ledger: {len(allocations)} allocations in {len(markets)} markets, "
         f"{DEMO_CASH_FEN // 100:,} yuan to each of {len(leagues)} leagues"

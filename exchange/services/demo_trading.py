@@ -21,7 +21,9 @@ from exchange.errors import ExchangeError
 from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.models import Market, MarketStatus
 from exchange.models.trading import ClearingRun, RunTrigger, Side
+from exchange.services.commands import PlaceOrder
 from exchange.services.orders import place_order
+from exchange.uow import unit_of_work
 
 DEMO_ACTOR = "demo"
 
@@ -102,18 +104,19 @@ def post_random_orders(
             need = quantity if side is Side.SELL else quantity * price
             if available < need:
                 continue
-            data = {
-                "market_id": market_id,
-                "side": side,
-                "quantity": quantity,
-                "limit_price": price,
-                "client_order_id": f"demo-{tag}-{market_id}-{n}-{rng.getrandbits(32):08x}",
-            }
+            command = PlaceOrder(
+                market_id=market_id,
+                side=side,
+                quantity=quantity,
+                limit_price=price,
+                client_order_id=f"demo-{tag}-{market_id}-{n}-{rng.getrandbits(32):08x}",
+            )
             try:
-                place_order(session, league=league, data=data, actor=f"{league}-desk")
+                with unit_of_work(session):  # each order is one desk's request
+                    place_order(session, command, league=league, actor=f"{league}-desk")
                 placed += 1
-            except ExchangeError:
-                session.rollback()
+            except ExchangeError:  # rolled back by the unit of work; the flow goes on
+                pass
         return placed
     finally:
         session.close()

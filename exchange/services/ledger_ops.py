@@ -1,8 +1,9 @@
 """Ledger use cases of the exchange: allocation, deposits, retirement, balances, audit.
 
-Each writing use case owns its transaction (one commit, or a rollback that
-leaves nothing behind) and turns the ledger's errors into the exchange's
-domain errors. The ledger itself never commits.
+Use cases take the caller's session and never commit: the request, job or
+command that calls them owns the unit of work (``exchange.uow``), so an
+allocation can be one atomic step with other work. They turn the ledger's
+errors into the exchange's domain errors.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.db import transaction
 from exchange.errors import (
     Conflict,
     ExchangeError,
@@ -29,20 +28,11 @@ from exchange.errors import (
 from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
 from exchange.references import user_reference_error
+from exchange.services.commands import Allocation, Deposit, Retire
 from exchange.services.compliance_deductions import apply_compliance_deductions
 
 CASH_CODE = "cash"
 REFERENCE = re.compile(r"^[^|\x00-\x1f\x7f]{1,100}$")
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """One validated allocation request."""
-
-    league: str
-    market: str
-    quantity: int
-    reference: str | None = None
 
 
 def ledger_error(err: ledger.LedgerError) -> ExchangeError:
@@ -123,62 +113,55 @@ def allocate_many(
     actor: str,
     progress: Callable[[int], None] | None = None,
     system: bool = False,
-    before_commit: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Issue many allocations in one transaction: all of them, or none.
+    """Issue many allocations in the caller's unit of work: all of them, or none.
 
     ``system``: the references are the system's own (the demo seed), not a user's.
 
     Every league must exist and be eligible for the market; each market's cap
     holds for the sum of what was issued before and what is issued now (the
     issuance account is locked, so concurrent allocations cannot pass it).
-    ``before_commit(results)`` runs inside that transaction, last (a background
-    job records its result there, so that a re-run after a crash can tell).
     """
     if not allocations:
         raise InvalidInput("no allocations given")
     results: list[dict[str, Any]] = []
-    with transaction(session):
-        markets, by_market = _group_allocations(session, allocations, system=system)
-        journal_ids: dict[int, int] = {}
-        for code in sorted(by_market):
-            market = markets[code]
-            entries = by_market[code]
-            try:
-                ids = ledger.issue_many(
-                    session,
-                    [(item.league, item.quantity, reference) for _i, item, reference in entries],
-                    asset=ledger.market_asset(market.id),
-                    actor=actor,
-                    cap=market.cap,
-                )
-            except ledger.LedgerError as err:
-                raise ledger_error(err) from None
-            for (index, _item, _ref), journal_id in zip(entries, ids, strict=True):
-                journal_ids[index] = journal_id
-            if progress is not None:
-                progress(len(entries))
-        issued = {
-            code: ledger.issued_total(session, ledger.market_asset(m.id))
-            for code, m in markets.items()
-        }
-        for index, item in enumerate(allocations):
-            market = markets[item.market]
-            results.append(
-                {
-                    "journal_id": journal_ids[index],
-                    "league": item.league,
-                    "market": market.code,
-                    "quantity": item.quantity,
-                    "issued": issued[market.code],
-                    "cap": market.cap,
-                    "remaining": market.cap - issued[market.code],
-                }
+    markets, by_market = _group_allocations(session, allocations, system=system)
+    journal_ids: dict[int, int] = {}
+    for code in sorted(by_market):
+        market = markets[code]
+        entries = by_market[code]
+        try:
+            ids = ledger.issue_many(
+                session,
+                [(item.league, item.quantity, reference) for _i, item, reference in entries],
+                asset=ledger.market_asset(market.id),
+                actor=actor,
+                cap=market.cap,
             )
-        # compliance: shortfalls of past periods are taken from the units just issued
-        apply_compliance_deductions(session, results, actor=actor)
-        if before_commit is not None:
-            before_commit(results)
+        except ledger.LedgerError as err:
+            raise ledger_error(err) from None
+        for (index, _item, _ref), journal_id in zip(entries, ids, strict=True):
+            journal_ids[index] = journal_id
+        if progress is not None:
+            progress(len(entries))
+    issued = {
+        code: ledger.issued_total(session, ledger.market_asset(m.id)) for code, m in markets.items()
+    }
+    for index, item in enumerate(allocations):
+        market = markets[item.market]
+        results.append(
+            {
+                "journal_id": journal_ids[index],
+                "league": item.league,
+                "market": market.code,
+                "quantity": item.quantity,
+                "issued": issued[market.code],
+                "cap": market.cap,
+                "remaining": market.cap - issued[market.code],
+            }
+        )
+    # compliance: shortfalls of past periods are taken from the units just issued
+    apply_compliance_deductions(session, results, actor=actor)
     return results
 
 
@@ -227,46 +210,36 @@ def _group_allocations(
     return markets, by_market
 
 
-def deposit(
-    session: Session, *, league: str, amount: int, actor: str, reference: str | None = None
-) -> dict[str, Any]:
+def deposit(session: Session, command: Deposit, *, actor: str) -> dict[str, Any]:
     """Credit a league's cash (fen) by the regulator."""
-    with transaction(session):
-        _league(session, league)
-        ref = _reference(reference, f"deposit:{league}")
-        try:
-            journal_id = ledger.deposit_cash(
-                session, league=league, amount=amount, reference=ref, actor=actor
-            )
-        except ledger.LedgerError as err:
-            raise ledger_error(err) from None
-        balance = ledger.balance_of(session, ledger.league_account(league, ledger.CASH))
+    league, amount = command.league, command.amount
+    _league(session, league)
+    ref = _reference(command.reference, f"deposit:{league}")
+    try:
+        journal_id = ledger.deposit_cash(
+            session, league=league, amount=amount, reference=ref, actor=actor
+        )
+    except ledger.LedgerError as err:
+        raise ledger_error(err) from None
+    balance = ledger.balance_of(session, ledger.league_account(league, ledger.CASH))
     return {"journal_id": journal_id, "league": league, "amount": amount, "available": balance}
 
 
-def retire(
-    session: Session,
-    *,
-    league: str,
-    market: str,
-    quantity: int,
-    actor: str,
-    reference: str | None = None,
-) -> dict[str, Any]:
+def retire(session: Session, command: Retire, *, actor: str) -> dict[str, Any]:
     """A league surrenders available rights of a market (they go to retirement)."""
-    with transaction(session):
-        _league(session, league)
-        found = _market(session, market)
-        asset = ledger.market_asset(found.id)
-        ref = _reference(reference, f"retirement:{found.code}:{league}")
-        try:
-            journal_id = ledger.retire(
-                session, league=league, asset=asset, amount=quantity, reference=ref, actor=actor
-            )
-        except ledger.LedgerError as err:
-            raise ledger_error(err) from None
-        balance = ledger.balance_of(session, ledger.league_account(league, asset))
-        retired = ledger.balance_of(session, ledger.retirement_account(asset))
+    league, market, quantity = command.league, command.market, command.quantity
+    _league(session, league)
+    found = _market(session, market)
+    asset = ledger.market_asset(found.id)
+    ref = _reference(command.reference, f"retirement:{found.code}:{league}")
+    try:
+        journal_id = ledger.retire(
+            session, league=league, asset=asset, amount=quantity, reference=ref, actor=actor
+        )
+    except ledger.LedgerError as err:
+        raise ledger_error(err) from None
+    balance = ledger.balance_of(session, ledger.league_account(league, asset))
+    retired = ledger.balance_of(session, ledger.retirement_account(asset))
     return {
         "journal_id": journal_id,
         "league": league,

@@ -14,19 +14,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.db import transaction
 from exchange.errors import Conflict, ExchangeError, InvalidInput, insufficient_funds
 from exchange.models.base import utcnow
-from exchange.models.trading import Order, OrderStatus, Validity
+from exchange.models.trading import Order, OrderStatus
 from exchange.observability import metrics
 from exchange.services import self_trade
+from exchange.services.commands import PlaceOrder
 from exchange.services.orders import PlacedOrder, check_entry, market_terms, order_asset
+from exchange.uow import savepoint
 
 MAX_BATCH = 500
 
 
 def place_orders(
-    session: Session, *, league: str, items: list[dict[str, Any]], actor: str
+    session: Session, *, league: str, items: list[PlaceOrder], actor: str
 ) -> list[PlacedOrder]:
     """Enter ``items`` (validated order data) for ``league``; results in the order given.
 
@@ -35,17 +36,16 @@ def place_orders(
     the league lacks the rights or cash for all of them, nothing is entered and
     the error names each failing order by its index.
     """
-    keys = [item["client_order_id"] for item in items]
+    keys = [item.client_order_id for item in items]
     seen: set[str] = set()
     for index, key in enumerate(keys):
         if key in seen:
             raise _batch_error({index: {"client_order_id": [f"{key!r} appears twice"]}})
         seen.add(key)
     try:
-        with transaction(session):
+        with savepoint(session):
             return _enter_all(session, league, items, actor)
     except IntegrityError:
-        session.rollback()
         raise Conflict(
             "a concurrent request entered some of these client_order_ids; send the batch "
             "again to get them",
@@ -54,22 +54,22 @@ def place_orders(
 
 
 def _enter_all(
-    session: Session, league: str, items: list[dict[str, Any]], actor: str
+    session: Session, league: str, items: list[PlaceOrder], actor: str
 ) -> list[PlacedOrder]:
-    keys = [item["client_order_id"] for item in items]
+    keys = [item.client_order_id for item in items]
     existing = {
         o.client_order_id: o
         for o in session.scalars(
             select(Order).where(Order.league_code == league, Order.client_order_id.in_(keys))
         )
     }
-    new = [(i, item) for i, item in enumerate(items) if item["client_order_id"] not in existing]
-    terms = market_terms(session, league, [item["market_id"] for _i, item in new])
+    new = [(i, item) for i, item in enumerate(items) if item.client_order_id not in existing]
+    terms = market_terms(session, league, [item.market_id for _i, item in new])
     amounts: dict[int, int] = {}
     errors: dict[int, dict[str, list[str]]] = {}
     for index, item in new:
         try:
-            amounts[index] = check_entry(terms.get(item["market_id"]), league, item)
+            amounts[index] = check_entry(terms.get(item.market_id), league, item)
         except ExchangeError as exc:
             errors[index] = {exc.field or "order": [exc.message]}
     if errors:
@@ -79,9 +79,7 @@ def _enter_all(
             session,
             league,
             [
-                self_trade.NewOrder(
-                    item["market_id"], item["side"], item["limit_price"], f"orders[{index}]"
-                )
+                self_trade.NewOrder(item.market_id, item.side, item.limit_price, f"orders[{index}]")
                 for index, item in new
             ],
         )
@@ -92,7 +90,7 @@ def _enter_all(
     return [
         PlacedOrder(created[i], True)
         if i in created
-        else PlacedOrder(existing[item["client_order_id"]], False)
+        else PlacedOrder(existing[item.client_order_id], False)
         for i, item in enumerate(items)
     ]
 
@@ -100,7 +98,7 @@ def _enter_all(
 def _insert_new(
     session: Session,
     league: str,
-    new: list[tuple[int, dict[str, Any]]],
+    new: list[tuple[int, PlaceOrder]],
     terms: dict[int, Any],
     amounts: dict[int, int],
     actor: str,
@@ -109,17 +107,17 @@ def _insert_new(
     now = utcnow()
     rows = [
         {
-            "market_id": item["market_id"],
+            "market_id": item.market_id,
             "league_code": league,
-            "zone": terms[item["market_id"]].zone,
-            "side": item["side"],
-            "quantity": item["quantity"],
-            "limit_price": item["limit_price"],
+            "zone": terms[item.market_id].zone,
+            "side": item.side,
+            "quantity": item.quantity,
+            "limit_price": item.limit_price,
             "filled_quantity": 0,
             "filled_amount": 0,
             "status": OrderStatus.OPEN,
-            "validity": item.get("validity", Validity.GOOD_TILL_CANCELLED),
-            "client_order_id": item["client_order_id"],
+            "validity": item.validity,
+            "client_order_id": item.client_order_id,
             "created_by": actor,
             "created_at": now,
             "updated_at": now,
@@ -132,10 +130,10 @@ def _insert_new(
     requests = [
         ledger.HoldRequest(
             league=league,
-            asset=order_asset(item["market_id"], item["side"]),
+            asset=order_asset(item.market_id, item.side),
             amount=amounts[index],
             reference=f"order:{order_id}",
-            chain=ledger.market_asset(item["market_id"]),
+            chain=ledger.market_asset(item.market_id),
         )
         for (index, item), order_id in zip(new, ids, strict=True)
     ]

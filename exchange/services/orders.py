@@ -11,14 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.db import transaction
 from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
 from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
-from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
+from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side
 from exchange.observability import metrics
 from exchange.paging import page_of
 from exchange.services import self_trade, visibility
+from exchange.services.commands import PlaceOrder
+from exchange.uow import savepoint
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
@@ -46,21 +47,21 @@ def hold_amount(side: Side, quantity: int, limit_price: int) -> int:
     return quantity if side is Side.SELL else quantity * limit_price
 
 
-def place_order(session: Session, *, league: str, data: dict[str, Any], actor: str) -> PlacedOrder:
-    """Validate and enter an order, holding its rights or cash in the same transaction.
+def place_order(session: Session, command: PlaceOrder, *, league: str, actor: str) -> PlacedOrder:
+    """Validate and enter an order, holding its rights or cash in the caller's unit of work.
 
     The same ``client_order_id`` from the same league returns the first order.
     """
-    existing = _by_client_id(session, league, data["client_order_id"])
+    existing = _by_client_id(session, league, command.client_order_id)
     if existing is not None:
         return PlacedOrder(existing, created=False)
     try:
-        with transaction(session):
-            order = _enter(session, league=league, data=data, actor=actor)
+        with savepoint(session):
+            order = _enter(session, command, league=league, actor=actor)
     except IntegrityError:
-        # A concurrent request with the same client_order_id won the race.
-        session.rollback()
-        existing = _by_client_id(session, league, data["client_order_id"])
+        # A concurrent request with the same client_order_id won the race (the
+        # savepoint undid this attempt; the caller's transaction goes on).
+        existing = _by_client_id(session, league, command.client_order_id)
         if existing is None:
             raise
         return PlacedOrder(existing, created=False)
@@ -97,10 +98,10 @@ def market_terms(session: Session, league: str, market_ids: Iterable[int]) -> di
     return {row.id: row for row in rows}
 
 
-def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
+def check_entry(market: Any, league: str, command: PlaceOrder) -> int:
     """Every check of order entry short of funds; returns the amount to hold."""
     if market is None:
-        raise NotFound(f"no market with id {data['market_id']}", field="market_id")
+        raise NotFound(f"no market with id {command.market_id}", field="market_id")
     if market.status is not MarketStatus.OPEN:
         raise Conflict(
             f"market {market.code} is {market.status.value}; it takes no orders",
@@ -113,9 +114,7 @@ def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
             field="market_id",
             code="not_eligible",
         )
-    side: Side = data["side"]
-    quantity: int = data["quantity"]
-    price: int = data["limit_price"]
+    side, quantity, price = command.side, command.quantity, command.limit_price
     check_order_terms(market, quantity, price)
     if side is Side.BUY and price == 0:  # would hold nothing: no order to fund
         raise InvalidInput(
@@ -130,29 +129,24 @@ def check_entry(market: Any, league: str, data: dict[str, Any]) -> int:
     return amount
 
 
-def _enter(session: Session, *, league: str, data: dict[str, Any], actor: str) -> Order:
-    market = market_terms(session, league, [data["market_id"]]).get(data["market_id"])
-    amount = check_entry(market, league, data)
-    self_trade.check(
-        session, league, [self_trade.NewOrder(market.id, data["side"], data["limit_price"])]
-    )
-    side: Side = data["side"]
-    zone = market.zone
-    quantity: int = data["quantity"]
-    price: int = data["limit_price"]
+def _enter(session: Session, command: PlaceOrder, *, league: str, actor: str) -> Order:
+    market = market_terms(session, league, [command.market_id]).get(command.market_id)
+    amount = check_entry(market, league, command)
+    side, quantity, price = command.side, command.quantity, command.limit_price
+    self_trade.check(session, league, [self_trade.NewOrder(market.id, side, price)])
     now = utcnow()
     order = Order(
         market_id=market.id,
         league_code=league,
-        zone=zone,
+        zone=market.zone,
         side=side,
         quantity=quantity,
         limit_price=price,
         filled_quantity=0,
         filled_amount=0,
         status=OrderStatus.OPEN,
-        validity=data.get("validity", Validity.GOOD_TILL_CANCELLED),
-        client_order_id=data["client_order_id"],
+        validity=command.validity,
+        client_order_id=command.client_order_id,
         created_by=actor,
         created_at=now,
         updated_at=now,
@@ -222,26 +216,25 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
     ``league`` limits the search to that league's orders (another league's order
     is reported as not found).
     """
-    with transaction(session):
-        order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
-        if order is None or (league is not None and order.league_code != league):
-            raise NotFound(f"no order with id {order_id}", field="order_id")
-        if order.status not in LIVE_STATUSES:
-            raise Conflict(
-                f"order {order_id} is {order.status.value}; only open orders can be cancelled",
-                field="order_id",
-                code="order_not_open",
-            )
-        if order.hold_id is not None:
-            ledger.release_hold(
-                session,
-                order.hold_id,
-                actor=actor,
-                reference=f"order:{order.id}/cancel",
-                chain=ledger.market_asset(order.market_id),
-            )
-        order.status = OrderStatus.CANCELLED
-        order.updated_at = utcnow()
+    order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None or (league is not None and order.league_code != league):
+        raise NotFound(f"no order with id {order_id}", field="order_id")
+    if order.status not in LIVE_STATUSES:
+        raise Conflict(
+            f"order {order_id} is {order.status.value}; only open orders can be cancelled",
+            field="order_id",
+            code="order_not_open",
+        )
+    if order.hold_id is not None:
+        ledger.release_hold(
+            session,
+            order.hold_id,
+            actor=actor,
+            reference=f"order:{order.id}/cancel",
+            chain=ledger.market_asset(order.market_id),
+        )
+    order.status = OrderStatus.CANCELLED
+    order.updated_at = utcnow()
     return order
 
 

@@ -9,8 +9,7 @@ rights expire; a smaller bill is paid at once.
 In the ledger the bill is a cash claim (``fee_bill``: from the claims' issuance
 account to the league's fee account); a payment moves the cash to the
 regulator's fee income and settles that much of the claim in the same journal
-(``fee_payment``). The issuance and its bill are one transaction
-(``allocate_many``'s ``before_commit``).
+(``fee_payment``). The issuance and its bill are one step of the caller's unit of work.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import ledger
 from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.models import Market, PaidUseBill, PaidUsePayment, Pollutant, RightType
 from exchange.services import ledger_ops
+from exchange.services.commands import Allocation
 
 FEES_PER_T_YEAR: dict[Pollutant, int] = {  # fen
     Pollutant.COD: 100_000,
@@ -119,18 +119,10 @@ def issue_paid(session: Session, command: IssuePaid) -> dict[str, Any]:
         raise InvalidInput(f"unknown market {command.market!r}", field="market")
     if market.right_type is not RightType.POLLUTANT or market.pollutant not in FEES_PER_T_YEAR:
         raise InvalidInput("paid use applies to discharge rights only", field="market")
-    bills: list[PaidUseBill] = []
-
-    def bill_it(results: list[dict[str, Any]]) -> None:
-        bills.append(_bill(session, results[0], market, command))
-
-    allocation = ledger_ops.Allocation(
-        command.league, command.market, command.quantity, command.reference
-    )
-    result = ledger_ops.allocate_many(
-        session, [allocation], actor=command.actor, before_commit=bill_it
-    )[0]
-    return {"allocation": result, "bill": bill_json(bills[0], command.today)}
+    allocation = Allocation(command.league, command.market, command.quantity, command.reference)
+    result = ledger_ops.allocate(session, allocation, actor=command.actor)
+    bill = _bill(session, result, market, command)
+    return {"allocation": result, "bill": bill_json(bill, command.today)}
 
 
 def bill_json(bill: PaidUseBill, today: date | None = None) -> dict[str, Any]:

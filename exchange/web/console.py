@@ -17,6 +17,7 @@ from exchange.mechanisms.call_auction import run as clearing
 from exchange.mechanisms.call_auction import visibility as auction_visibility
 from exchange.models import OrderStatus, RunTrigger, utcnow
 from exchange.services import ledger_ops, registry, visibility
+from exchange.services.commands import Deposit
 from exchange.uow import unit_of_work
 from exchange.web import jobs, queries
 from exchange.web.access import page_actor, pages_for
@@ -225,11 +226,7 @@ def deposit(actor: Actor) -> BaseResponse | tuple[str, int] | str:
             try:
                 with unit_of_work(db.session) as session:
                     done = ledger_ops.deposit(
-                        session,
-                        league=form.league.data,
-                        amount=amount,
-                        actor=actor.username,
-                        reference=reference,
+                        session, Deposit(form.league.data, amount, reference), actor=actor.username
                     )
             except ExchangeError as exc:  # rolled back by the unit of work
                 field = getattr(form, exc.field or "", None) or form.amount

@@ -25,6 +25,7 @@ from exchange.extensions import db
 from exchange.models import Market, MarketLeague, OrderStatus, utcnow
 from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops, orders
+from exchange.services.commands import PlaceOrder, Retire
 from exchange.uow import unit_of_work
 from exchange.web import queries
 from exchange.web.access import page_actor, pages_for
@@ -175,7 +176,10 @@ def place(actor: Actor) -> BaseResponse | str:
                 try:
                     with unit_of_work(db.session) as session:
                         placed = orders.place_order(
-                            session, league=league, data=loaded, actor=actor.username
+                            session,
+                            PlaceOrder.from_data(loaded),
+                            league=league,
+                            actor=actor.username,
                         )
                 except ExchangeError as exc:  # rolled back by the unit of work
                     _attach(form, {exc.field or "": refusal(exc, market)})
@@ -255,11 +259,8 @@ def retire(actor: Actor) -> BaseResponse | str:
                     with unit_of_work(db.session) as session:
                         done = ledger_ops.retire(
                             session,
-                            league=league,
-                            market=form.market.data,
-                            quantity=quantity,
+                            Retire(league, form.market.data, quantity, reference),
                             actor=actor.username,
-                            reference=reference,
                         )
                 except ExchangeError as exc:  # rolled back by the unit of work
                     field = getattr(form, exc.field or "", None) or form.quantity
@@ -369,9 +370,10 @@ def cancel_confirm(order_id: int, actor: Actor) -> str:
 @pages_for(Role.LEAGUE)
 def cancel(order_id: int, actor: Actor) -> BaseResponse:
     """Cancel an open order of the user's league; its hold is released."""
-    order = orders.cancel_order(
-        db.session, order_id=order_id, league=actor.league_code, actor=actor.username
-    )
+    with unit_of_work(db.session) as session:
+        order = orders.cancel_order(
+            session, order_id=order_id, league=actor.league_code, actor=actor.username
+        )
     market = db.session.get(Market, order.market_id)
     flash(
         _(

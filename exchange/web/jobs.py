@@ -31,9 +31,7 @@ def start(session: Session, kind: str, *, actor: str, params: dict[str, Any]) ->
     """Record a ``queued`` job of ``kind`` for a runner (inline in tests); its id."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
-    if session.in_transaction():
-        session.rollback()
-    with unit_of_work(session):
+    with unit_of_work(session):  # ends the request's reads too (they changed nothing)
         job = BackgroundJob(
             kind=kind, status=JobStatus.QUEUED, created_by=actor, progress=0, params=params
         )

@@ -47,4 +47,3 @@ def init_names(app: Flask) -> None:
     """``league_name`` and ``market_name_of`` in every template."""
     app.add_template_global(league_name, "league_name_of")
     app.add_template_global(market_name, "market_name_of")
-

@@ -12,6 +12,7 @@ from exchange import checkpointing
 from exchange.errors import Conflict, InvalidInput
 from exchange.models import BackgroundJob, ClearingRun, Market
 from exchange.services import ledger_ops, replay, verification
+from exchange.uow import unit_of_work
 from exchange.web import queries
 from exchange.web.jobs import JobContext
 
@@ -72,16 +73,15 @@ def allocation_import(ctx: JobContext) -> dict[str, Any]:
         if job is not None:
             actor = job.created_by
         session.rollback()
-        # The preview is consumed in the allocations' own transaction: a second
-        # import of it finds it taken (or waits for the first, then finds it taken).
-        _consume_preview(session, int(ctx.params["preview_job"]), ctx.job_id)
-        results = ledger_ops.allocate_many(
-            session,
-            allocations,
-            actor=actor,
-            progress=ctx.progress_note,
-            before_commit=lambda done: ctx.record_effect(session, _import_summary(done)),
-        )
+        # One unit of work: the preview is consumed with the allocations (a second
+        # import of it finds it taken, or waits for the first, then finds it taken)
+        # and the job's result is recorded with them.
+        with unit_of_work(session):
+            _consume_preview(session, int(ctx.params["preview_job"]), ctx.job_id)
+            results = ledger_ops.allocate_many(
+                session, allocations, actor=actor, progress=ctx.progress_note
+            )
+            ctx.record_effect(session, _import_summary(results))
     finally:
         session.close()
     ctx.done = len(rows)
@@ -113,7 +113,6 @@ def _consume_preview(session: Session, preview_id: int, import_id: int) -> None:
         .values(consumed_by=import_id)
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
-        session.rollback()
         raise Conflict(ALREADY_IMPORTED)
 
 

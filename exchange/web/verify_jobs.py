@@ -47,8 +47,7 @@ def start_verification(
     try:
         params = {"replay_runs": replay_runs, "checkpoint": checkpoint}
         return jobs.start(session, KIND, actor=actor, params=params), True
-    except IntegrityError:  # another request started one just now
-        session.rollback()
+    except IntegrityError:  # another request started one just now (its unit of work rolled back)
         active = _active(session)
         if active is None:
             raise

@@ -23,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from exchange import create_app
 from exchange.extensions import db
 from exchange.migrate import upgrade_engine
+from exchange.uow import new_unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("EXCHANGE_CHROMIUM", "/usr/bin/chromium")
@@ -80,12 +81,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     with app.app_context():
         upgrade_engine(db.engine)
-        session = db.session_factory()
-        try:
-            with unit_of_work(session):
-                seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
-        finally:
-            session.close()
+        with new_unit_of_work(db.session_factory) as session, unit_of_work(session):
+            seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
         seed_history(db.session_factory, days=HISTORY_DAYS)
     from exchange.jobs.runner import start_job_runner, stop_job_runner
 

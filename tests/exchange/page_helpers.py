@@ -11,20 +11,17 @@ from flask.testing import FlaskClient
 from exchange.extensions import db
 from exchange.identity import service
 from exchange.models import Role
+from exchange.uow import new_unit_of_work
 
 PASSWORD = "correct horse battery"
 
 
 def make_user(app: Flask, username: str, role: Role, league: str | None = None) -> None:
     """A user with the password ``PASSWORD``."""
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            service.create_user(
-                session, username=username, role=role, league_code=league, password=PASSWORD
-            )
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        service.create_user(
+            session, username=username, role=role, league_code=league, password=PASSWORD
+        )
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

@@ -11,20 +11,15 @@ from flask.testing import FlaskClient
 from exchange.extensions import db
 from exchange.identity import service
 from exchange.models import Role
+from exchange.uow import new_unit_of_work
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def regulator(demo_registry: Flask) -> int:
-    with demo_registry.app_context():
-        s = db.session_factory()
-        try:
-            return service.create_user(
-                s, username="Rita", role=Role.REGULATOR, password=PASSWORD
-            ).id
-        finally:
-            s.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as s:
+        return service.create_user(s, username="Rita", role=Role.REGULATOR, password=PASSWORD).id
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
@@ -129,6 +124,7 @@ def test_a_session_cookie_alone_cannot_change_state_through_the_api(
     assert allowed.status_code == 201
 
 
+@pytest.mark.slow
 def test_repeated_bad_logins_are_rate_limited(client: FlaskClient, regulator: int) -> None:
     statuses = [login(client, password=f"guess-{i}").status_code for i in range(12)]
     assert statuses[:10] == [401] * 10
@@ -141,13 +137,9 @@ def test_repeated_bad_logins_are_rate_limited(client: FlaskClient, regulator: in
 
 def test_token_creation_is_rate_limited(app: Flask, client: FlaskClient) -> None:
     app.config["RATELIMIT_TOKENS"] = "3 per minute"
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            user = service.create_user(s, username="bob", role=Role.AUDITOR)
-            headers = {"Authorization": f"Bearer {service.create_token(s, user.id).secret}"}
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        user = service.create_user(s, username="bob", role=Role.AUDITOR)
+        headers = {"Authorization": f"Bearer {service.create_token(s, user.id).secret}"}
     statuses = [
         client.post(f"/api/v1/users/{user.id}/tokens", headers=headers, json={}).status_code
         for _ in range(4)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from exchange.extensions import db
 from exchange.identity import service
 from exchange.models import ApiToken, Role, utcnow
+from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders
 
 
@@ -23,13 +24,9 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def alice(app: Flask) -> tuple[int, str]:
     """An auditor with one token: (user id, token)."""
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            user = service.create_user(s, username="alice", role=Role.AUDITOR)
-            return user.id, service.create_token(s, user.id, days=7).secret
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        user = service.create_user(s, username="alice", role=Role.AUDITOR)
+        return user.id, service.create_token(s, user.id, days=7).secret
 
 
 def test_a_valid_token_authenticates(client: FlaskClient, alice: tuple[int, str]) -> None:
@@ -52,26 +49,17 @@ def test_no_credentials_is_401_with_a_bearer_challenge(client: FlaskClient) -> N
 
 
 def test_only_the_sha256_of_a_token_is_stored(app: Flask, alice: tuple[int, str]) -> None:
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            stored = s.scalars(select(ApiToken)).one()
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        stored = s.scalars(select(ApiToken)).one()
     assert stored.token_hash == hashlib.sha256(alice[1].encode()).hexdigest()
     assert alice[1] not in (stored.token_hash, stored.prefix, stored.name)
     assert alice[1].startswith(stored.prefix)
 
 
 def test_expired_token_is_401(app: Flask, client: FlaskClient, alice: tuple[int, str]) -> None:
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            with s.begin():
-                token = s.scalars(select(ApiToken)).one()
-                token.expires_at = utcnow() - timedelta(seconds=1)
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s, s.begin():
+        token = s.scalars(select(ApiToken)).one()
+        token.expires_at = utcnow() - timedelta(seconds=1)
     response = client.get("/api/v1/me", headers=bearer(alice[1]))
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_token"

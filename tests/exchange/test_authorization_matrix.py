@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from exchange.extensions import db
 from exchange.identity import service
 from exchange.models.trading import Order, OrderStatus
+from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders, table_names
 from tests.exchange.authz_rules import (
     ACTORS,
@@ -106,14 +107,10 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         },
     )
     assert order.status_code == 201, order.get_json()
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            own = service.find_user(session, f"test-league-{OWN_LEAGUE}")
-            assert own is not None
-            spare = service.create_token(session, own.id, name="spare")
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        own = service.find_user(session, f"test-league-{OWN_LEAGUE}")
+        assert own is not None
+        spare = service.create_token(session, own.id, name="spare")
     values = {
         "league": OWN_LEAGUE,
         "market_id": market["id"],
@@ -210,15 +207,11 @@ def test_live_orders_are_sealed_for_every_actor(
 ) -> None:
     """Each actor sees an order in each status as ``ORDER_VISIBILITY`` says, one and listed."""
     order_id = world.values["order_id"]
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            session.execute(
-                update(Order).where(Order.id == order_id).values(status=OrderStatus(status))
-            )
-            session.commit()
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        session.execute(
+            update(Order).where(Order.id == order_id).values(status=OrderStatus(status))
+        )
+        session.commit()
     for actor, expected in ORDER_VISIBILITY[status].items():
         one = client.get(f"/api/v1/orders/{order_id}", headers=world.headers[actor])
         assert _matches(expected, one.status_code, Rule("", {})), (actor, status, one.status_code)

@@ -26,7 +26,9 @@ from exchange.extensions import db
 from exchange.mechanisms.call_auction.run import market_rules, run_clearing
 from exchange.models import Market, Side
 from exchange.models.trading import ClearingRun, Order, RunTrigger
+from exchange.services.commands import PlaceOrder
 from exchange.services.orders import place_order
+from exchange.uow import new_unit_of_work
 from tests.exchange.trading_helpers import fund, market_id, verify_ok
 
 pytestmark = pytest.mark.slow  # worker processes, killed at random points
@@ -43,47 +45,35 @@ def book(app: Flask, mid: int, orders: int, seed: int = 7) -> None:
         rights={(s, mid): 10_000_000 for s in sellers},
         cash={b: 10_000_000_000 for b in buyers},
     )
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            for n in range(orders):
-                side = Side.SELL if n % 2 else Side.BUY
-                league = rng.choice(sellers if side is Side.SELL else buyers)
-                data = {
-                    "market_id": mid,
-                    "side": side,
-                    "quantity": rng.randint(1, 20) * 100,
-                    "limit_price": rng.randint(9_000, 10_000),
-                    "client_order_id": f"o{n}",
-                }
-                place_order(s, league=league, data=data, actor="test")
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        for n in range(orders):
+            side = Side.SELL if n % 2 else Side.BUY
+            league = rng.choice(sellers if side is Side.SELL else buyers)
+            command = PlaceOrder(
+                market_id=mid,
+                side=side,
+                quantity=rng.randint(1, 20) * 100,
+                limit_price=rng.randint(9_000, 10_000),
+                client_order_id=f"o{n}",
+            )
+            place_order(s, command, league=league, actor="test")
 
 
 def runs(app: Flask, mid: int) -> list[tuple[int, datetime, str]]:
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            return list(
-                s.execute(
-                    select(ClearingRun.id, ClearingRun.window, ClearingRun.status).where(
-                        ClearingRun.market_id == mid
-                    )
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        return list(
+            s.execute(
+                select(ClearingRun.id, ClearingRun.window, ClearingRun.status).where(
+                    ClearingRun.market_id == mid
                 )
             )
-        finally:
-            s.close()
+        )
 
 
 def settlement_journals(app: Flask, run_id: int) -> int:
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            total, _ = ledger.list_journals(s, reference=f"run:{run_id}/", limit=1)
-            return total
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        total, _ = ledger.list_journals(s, reference=f"run:{run_id}/", limit=1)
+        return total
 
 
 def worker(*args: str) -> subprocess.Popen[str]:
@@ -104,13 +94,9 @@ def test_four_schedulers_and_a_burst_of_triggers_make_one_run(
     app = demo_registry
     mid = market_id(app, "CEA-2026")
     book(app, mid, 200)
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            s.get(Market, mid).clearing_schedule = "*/5 * * * *"  # type: ignore[union-attr]
-            s.commit()
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        s.get(Market, mid).clearing_schedule = "*/5 * * * *"  # type: ignore[union-attr]
+        s.commit()
     window = datetime(2027, 5, 1, 1, 5, tzinfo=UTC)
     at = datetime.now(UTC) + timedelta(seconds=4)
     procs = [
@@ -154,15 +140,11 @@ def test_four_schedulers_and_a_burst_of_triggers_make_one_run(
     assert got_window == window and status == "completed"
     assert {r["run_id"] for r in results} == {run_id}
     journals = settlement_journals(app, run_id)
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            filled = (
-                s.scalar(select(func.count()).select_from(Order).where(Order.last_run_id == run_id))
-                or 0
-            )
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        filled = (
+            s.scalar(select(func.count()).select_from(Order).where(Order.last_run_id == run_id))
+            or 0
+        )
     assert journals >= filled > 0  # one settlement: a journal per fill (+ congestion)
     verify_ok(app)
 
@@ -173,20 +155,16 @@ def test_a_run_killed_at_random_points_leaves_nothing(
     app = demo_registry
     mid = market_id(app, "CEA-2026")
     book(app, mid, 300)
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            market = s.get(Market, mid)
-            assert market is not None
-            rows = s.execute(
-                select(Order.id, Order.side, Order.quantity, Order.limit_price).order_by(Order.id)
-            ).all()
-            expected = matching.clear(
-                [matching.Order(str(i), side.value, q, p, i) for i, side, q, p in rows],
-                market_rules(s, market),
-            )
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        market = s.get(Market, mid)
+        assert market is not None
+        rows = s.execute(
+            select(Order.id, Order.side, Order.quantity, Order.limit_price).order_by(Order.id)
+        ).all()
+        expected = matching.clear(
+            [matching.Order(str(i), side.value, q, p, i) for i, side, q, p in rows],
+            market_rules(s, market),
+        )
     rng = random.Random(20270301)
     base = datetime(2027, 6, 1, tzinfo=UTC)
     kills = 20
@@ -211,13 +189,10 @@ def test_a_run_killed_at_random_points_leaves_nothing(
             trigger=RunTrigger.MANUAL,
             actor="test",
         )
-        s = db.session_factory()
-        try:
+        with new_unit_of_work(db.session_factory) as s:
             run = s.get(ClearingRun, outcome.run_id)
             assert run is not None
             assert run.status == "completed"
             assert run.result_hash == matching.result_hash(expected)
             assert run.volume == expected.volume > 0
-        finally:
-            s.close()
     verify_ok(app)

@@ -22,7 +22,7 @@ from exchange.errors import Conflict, ExchangeError, InvalidInput
 from exchange.extensions import db
 from exchange.models import Penalty, StatusSnapshot
 from exchange.services import ledger_ops, registry
-from exchange.services.commands import CreateMarket
+from exchange.services.commands import Allocation, CreateMarket
 from exchange.uow import new_unit_of_work
 from tests.exchange.compliance_helpers import DEADLINE, ENTERED, enter, make_period
 from tests.exchange.trading_helpers import balance, fund, market_id, verify_ok
@@ -201,19 +201,12 @@ def test_shortfall_is_deducted_from_the_next_allocation(demo_registry: Flask, ce
             "clearing_schedule": "0 10 * * 1",
         }  # fmt: skip
         next_id = registry.create_market(session, CreateMarket.from_data(data)).id
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            first = ledger_ops.allocate(
-                s, ledger_ops.Allocation(LEAGUE, "CEA-2027", 600), actor="regulator"
-            )
-            second = ledger_ops.allocate(
-                s, ledger_ops.Allocation(LEAGUE, "CEA-2027", 1_000), actor="regulator"
-            )
-            penalty = s.scalar(select(Penalty).where(Penalty.league_code == LEAGUE))
-            assert penalty is not None and (penalty.deduction, penalty.deducted) == (1_000, 1_000)
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        first = ledger_ops.allocate(s, Allocation(LEAGUE, "CEA-2027", 600), actor="regulator")
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        second = ledger_ops.allocate(s, Allocation(LEAGUE, "CEA-2027", 1_000), actor="regulator")
+        penalty = s.scalar(select(Penalty).where(Penalty.league_code == LEAGUE))
+        assert penalty is not None and (penalty.deduction, penalty.deducted) == (1_000, 1_000)
     assert (first["deducted"], second["deducted"]) == (600, 400)
     assert balance(app, LEAGUE, ledger.market_asset(next_id))["available"] == 600
     verify_ok(app)

@@ -24,6 +24,7 @@ from exchange.extensions import db
 from exchange.jobs import queue
 from exchange.jobs.runner import JobRunner, Settings
 from exchange.models import BackgroundJob, JobStatus, Market, Role, utcnow
+from exchange.uow import new_unit_of_work
 from ledger.models import Journal
 from tests.exchange.page_helpers import csrf_token, login, make_user
 
@@ -34,16 +35,11 @@ FAST = Settings(threads=1, poll=0.05, heartbeat=0.2, stale=timedelta(seconds=60)
 
 
 def _add_job(app: Flask, kind: str, **values: object) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            with session.begin():
-                job = BackgroundJob(kind=kind, created_by="rita", progress=0, **values)
-                session.add(job)
-                session.flush()
-                return job.id
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session, session.begin():
+        job = BackgroundJob(kind=kind, created_by="rita", progress=0, **values)
+        session.add(job)
+        session.flush()
+        return job.id
 
 
 def _reader(app: Flask) -> Session:
@@ -142,6 +138,7 @@ def _next_runner(app: Flask) -> None:
         runner.stop(5)
 
 
+@pytest.mark.slow
 def test_runner_killed_inside_the_import_transaction_the_next_runs_it_once(
     demo_registry: Flask, spawn: object
 ) -> None:
@@ -172,6 +169,7 @@ def test_runner_killed_inside_the_import_transaction_the_next_runs_it_once(
     assert journals == before[1] + len(ROWS)
 
 
+@pytest.mark.slow
 def test_runner_killed_after_the_import_committed_the_next_does_not_import_again(
     demo_registry: Flask, spawn: object
 ) -> None:
@@ -194,6 +192,7 @@ def test_runner_killed_after_the_import_committed_the_next_does_not_import_again
     assert _issued(app) == (before[0] + sum(q for _l, q in ROWS), before[1] + len(ROWS))
 
 
+@pytest.mark.slow
 def test_verify_killed_by_a_dead_runner_is_run_again_by_a_runner_process(
     demo_registry: Flask, spawn: object
 ) -> None:
@@ -348,12 +347,8 @@ def test_the_page_only_queues_and_says_when_no_runner_takes_the_job(
     assert "exchange_job_runners_alive 0.0" in metrics
     waited = re.search(r"^exchange_background_job_oldest_queued_seconds (\S+)$", metrics, re.M)
     assert waited is not None and float(waited.group(1)) > 0  # (0.08 once read as "0.0" + "8")
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            queue.beat(session, queue.RunnerId.new())  # a runner reports in
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        queue.beat(session, queue.RunnerId.new())  # a runner reports in
     page = client.get(f"/audit/verify/{job_id}?lang=en").get_data(as_text=True)
     assert "Queued, waiting for a job runner." in page and "exchange jobs run" not in page
     assert "exchange_job_runners_alive 1.0" in client.get("/metrics").get_data(as_text=True)
@@ -419,16 +414,13 @@ def test_heartbeat_covers_only_the_jobs_in_hand(demo_registry: Flask) -> None:
     values = {"status": JobStatus.RUNNING, "params": {}, "runner": str(me), "heartbeat_at": old}
     held = _add_job(app, "verify", **values)
     lost = _add_job(app, "allocation_preview", **values)  # its end could not be recorded
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            queue.beat(session, me, {held})
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        queue.beat(session, me, {held})
     assert _job(app, held).heartbeat_at > old  # type: ignore[operator]
     assert _job(app, lost).heartbeat_at == old  # falls silent: another runner takes it up
 
 
+@pytest.mark.slow
 def test_exchange_scheduler_runs_the_jobs_too(demo_registry: Flask, database_url: str) -> None:
     app = demo_registry
     job_id = _add_job(app, "verify", status=JobStatus.QUEUED, params={"replay_runs": 0})

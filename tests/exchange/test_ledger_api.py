@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from exchange.extensions import db
+from exchange.uow import new_unit_of_work
 from ledger.models import Journal
 from tests.conftest import AuthHeaders
 from tests.ledger.helpers import as_attacker
@@ -19,12 +20,8 @@ YR_CAP = 5_860_000_000
 
 
 def journal_count(app: Flask) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            return session.scalar(select(func.count()).select_from(Journal)) or 0
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return session.scalar(select(func.count()).select_from(Journal)) or 0
 
 
 def allocate(client: FlaskClient, auth: AuthHeaders, **body: Any) -> Any:
@@ -209,12 +206,8 @@ def test_verify_answers_409_with_the_violations(
     demo_registry: Flask, client: FlaskClient, auth: AuthHeaders
 ) -> None:
     assert allocate(client, auth).status_code == 201
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            as_attacker(session, "UPDATE ledger_postings SET amount = amount * 2")
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        as_attacker(session, "UPDATE ledger_postings SET amount = amount * 2")
     response = client.get("/api/v1/ledger/verify", headers=auth("regulator"))
     assert response.status_code == 409
     body = response.get_json()

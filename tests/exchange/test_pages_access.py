@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders
 from tests.exchange.authz_rules import OK, RULES
 from tests.exchange.page_helpers import PageChecker
@@ -54,13 +55,9 @@ def cleared(demo_registry: Flask) -> int:
     from exchange.services.demo_ledger import seed_demo_ledger
     from exchange.services.registry import get_market_by_code
 
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            seed_demo_ledger(session)
-            market_id = get_market_by_code(session, "COD-2027").id
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        seed_demo_ledger(session)
+        market_id = get_market_by_code(session, "COD-2027").id
     return clear(demo_registry, market_id).run_id
 
 

@@ -15,6 +15,7 @@ from exchange.extensions import db
 from exchange.models import Role
 from exchange.services.demo_ledger import seed_demo_ledger
 from exchange.services.registry import get_market_by_code
+from exchange.uow import new_unit_of_work
 from tests.exchange.page_helpers import csrf_token, login, make_user
 
 MARKET = "COD-2027"  # tick 100 fen, lot 1 t
@@ -24,12 +25,8 @@ MARKET = "COD-2027"  # tick 100 fen, lot 1 t
 def world(demo_registry: Flask) -> Flask:
     """Demo registry and ledger; users ordos, baotou (league), rita (regulator), abe (auditor)."""
     demo_registry.config["WEB_JOBS_INLINE"] = True
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            seed_demo_ledger(session)
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        seed_demo_ledger(session)
     make_user(demo_registry, "ordos-desk", Role.LEAGUE, "ordos")
     make_user(demo_registry, "baotou-desk", Role.LEAGUE, "baotou")
     make_user(demo_registry, "rita", Role.REGULATOR)
@@ -38,12 +35,8 @@ def world(demo_registry: Flask) -> Flask:
 
 
 def market_id(app: Flask, code: str = MARKET) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            return get_market_by_code(session, code).id
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return get_market_by_code(session, code).id
 
 
 def order(client: FlaskClient, app: Flask, side: str, quantity: str, price: str, key: str):  # type: ignore[no-untyped-def]

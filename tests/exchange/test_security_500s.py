@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.models import BackgroundJob, JobStatus, Role
+from exchange.uow import new_unit_of_work
 from tests.exchange.page_helpers import PASSWORD, csrf_token, make_user
 
 Auth = Callable[..., dict[str, str]]
@@ -65,29 +66,19 @@ def test_login_next_with_control_characters_goes_home(
 
 
 def test_one_verification_at_a_time(demo_registry: Flask, client: FlaskClient, auth: Auth) -> None:
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            running = BackgroundJob(kind="verify", status=JobStatus.RUNNING, created_by="x",
-                                    progress=0, params={})  # fmt: skip
-            session.add(running)
-            session.commit()
-            running_id = running.id
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        running = BackgroundJob(kind="verify", status=JobStatus.RUNNING, created_by="x",
+                                progress=0, params={})  # fmt: skip
+        session.add(running)
+        session.commit()
+        running_id = running.id
     token = csrf_token(client, "/login")
     for _ in range(3):
         response = client.post("/audit/verify", headers=auth("auditor"), data={"csrf_token": token})
         assert response.status_code == 302
         assert response.headers["Location"].endswith(f"/audit/verify/{running_id}")
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            count = session.scalar(
-                select(func.count())
-                .select_from(BackgroundJob)
-                .where(BackgroundJob.kind == "verify")
-            )
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        count = session.scalar(
+            select(func.count()).select_from(BackgroundJob).where(BackgroundJob.kind == "verify")
+        )
     assert count == 1

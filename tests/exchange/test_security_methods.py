@@ -8,15 +8,12 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.models import ActionLog
+from exchange.uow import new_unit_of_work
 
 
 def action_rows(app: Flask) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            return int(session.scalar(select(func.count()).select_from(ActionLog)) or 0)
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(ActionLog)) or 0)
 
 
 def test_unknown_methods_are_refused_before_auth_and_not_logged(

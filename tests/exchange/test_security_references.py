@@ -13,6 +13,7 @@ import ledger
 from exchange.extensions import db
 from exchange.references import RESERVED_NAMESPACES
 from exchange.services import replay
+from exchange.uow import new_unit_of_work
 from exchange.web import queries
 from tests.exchange.trading_helpers import clear, fund, market_id
 
@@ -70,19 +71,15 @@ def test_replay_ignores_journals_a_user_referenced_like_a_settlement(
     demo_registry: Flask, traded: dict[str, int]
 ) -> None:
     """A retirement referenced ``run:<id>/order:<n>`` (allowed before) does not fail replay."""
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            with session.begin():
-                ledger.retire(
-                    session,
-                    league="ordos",
-                    asset=ledger.market_asset(traded["market"]),
-                    amount=100,
-                    reference=f"run:{traded['run']}/order:{traded['sell']}",
-                    actor="test-league-ordos",
-                )
-            report = replay.replay_run(session, traded["run"])
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        with session.begin():
+            ledger.retire(
+                session,
+                league="ordos",
+                asset=ledger.market_asset(traded["market"]),
+                amount=100,
+                reference=f"run:{traded['run']}/order:{traded['sell']}",
+                actor="test-league-ordos",
+            )
+        report = replay.replay_run(session, traded["run"])
     assert report.ok, report.differences

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.models.trading import Order
+from exchange.uow import new_unit_of_work
 from tests.exchange.page_helpers import csrf_token, login, make_user
 from tests.exchange.trading_helpers import fund, market_id
 
@@ -19,12 +20,8 @@ Auth = Callable[..., dict[str, str]]
 
 
 def order_count(app: Flask) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            return int(session.scalar(select(func.count()).select_from(Order)) or 0)
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(Order)) or 0)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from exchange.extensions import db
 from exchange.models import Role, User
+from exchange.uow import new_unit_of_work
 from tests.exchange.page_helpers import PASSWORD, csrf_token, login, make_user
 
 Auth = Callable[..., dict[str, str]]
@@ -19,12 +20,8 @@ Auth = Callable[..., dict[str, str]]
 @pytest.fixture
 def rita(demo_registry: Flask) -> int:
     make_user(demo_registry, "rita", Role.REGULATOR)
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            return int(session.scalar(select(User.id).where(User.username == "rita")))
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        return int(session.scalar(select(User.id).where(User.username == "rita")))
 
 
 def saved_cookie(client: FlaskClient) -> str:
@@ -82,13 +79,9 @@ def test_a_role_change_ends_earlier_sessions(
 ) -> None:
     login(client, "rita")
     saved = saved_cookie(client)
-    with demo_registry.app_context():
-        session = db.session_factory()
-        try:
-            user = session.get(User, rita)
-            assert user is not None
-            user.role = Role.AUDITOR
-            session.commit()
-        finally:
-            session.close()
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as session:
+        user = session.get(User, rita)
+        assert user is not None
+        user.role = Role.AUDITOR
+        session.commit()
     assert replay_cookie(demo_registry, saved) == 302

@@ -12,18 +12,15 @@ from sqlalchemy import func, select
 import ledger.models
 from exchange.extensions import db
 from exchange.models import BackgroundJob, JobStatus
+from exchange.uow import new_unit_of_work
 from exchange.web import jobs
 from tests.exchange.page_helpers import csrf_token, login
 from tests.exchange.test_pages_flows import world  # noqa: F401  (fixture)
 
 
 def journal_count(app: Flask) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            return int(session.scalar(select(func.count()).select_from(ledger.models.Journal)))
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(ledger.models.Journal)))
 
 
 def upload(client: FlaskClient) -> str:

@@ -15,18 +15,15 @@ from exchange.cli import main
 from exchange.extensions import db
 from exchange.models import ClearingRun
 from exchange.schedule import latest_window
+from exchange.uow import new_unit_of_work
 from tests.exchange.trading_helpers import market_id
 
 Auth = Callable[..., dict[str, str]]
 
 
 def runs(app: Flask) -> int:
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            return int(session.scalar(select(func.count()).select_from(ClearingRun)) or 0)
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(ClearingRun)) or 0)
 
 
 def test_future_and_off_schedule_windows_are_refused(

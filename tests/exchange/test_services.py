@@ -17,7 +17,13 @@ from exchange.identity.actor import Actor
 from exchange.mechanisms.base import FormTrades, OrderView
 from exchange.models import Market, MarketStatus, Pollutant, RightType, Role, Side, Trade
 from exchange.services import orders, registry
-from exchange.services.commands import CreateMarket, EligibleLeague, TransferLimitSpec
+from exchange.services.commands import (
+    CreateMarket,
+    Deposit,
+    EligibleLeague,
+    PlaceOrder,
+    TransferLimitSpec,
+)
 from exchange.services.ledger_ops import Allocation, allocate, deposit
 from exchange.uow import unit_of_work
 from tests.exchange.trading_helpers import WINDOW
@@ -81,19 +87,13 @@ def test_the_call_auction_forms_trades_against_the_clearing_house(
     market = _market(session)
     with unit_of_work(session):
         allocate(session, Allocation("ordos", market.code, 500), actor="test")
-        deposit(session, league="baotou", amount=10_000_000, actor="test")
+        deposit(session, Deposit("baotou", 10_000_000), actor="test")
     for league, side, price in (("ordos", "sell", 1_000), ("baotou", "buy", 1_200)):
         with unit_of_work(session):
             orders.place_order(
                 session,
+                PlaceOrder(market.id, Side(side), 300, price, f"svc-{league}"),
                 league=league,
-                data={
-                    "market_id": market.id,
-                    "side": Side(side),
-                    "quantity": 300,
-                    "limit_price": price,
-                    "client_order_id": f"svc-{league}",
-                },
                 actor=league,
             )
     mechanism = mechanisms.for_market(market)

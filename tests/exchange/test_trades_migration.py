@@ -15,7 +15,7 @@ from exchange.models import ClearingRun, Trade
 from exchange.services.demo import seed_demo
 from exchange.services.demo_trading import seed_history
 from exchange.services.replay import replay_run
-from exchange.uow import unit_of_work
+from exchange.uow import new_unit_of_work, unit_of_work
 
 pytestmark = pytest.mark.slow
 
@@ -32,21 +32,14 @@ def _migrate(app: Flask, revision: str, down: bool = False) -> None:
 
 def test_fills_round_trip_to_trades_and_every_run_replays(app: Flask, tmp_path: Path) -> None:
     with app.app_context():
-        session = db.session_factory()
-        try:
-            with unit_of_work(session):
-                seed_demo(session, str(tmp_path / "credentials.json"))
-        finally:
-            session.close()
+        with new_unit_of_work(db.session_factory) as session, unit_of_work(session):
+            seed_demo(session, str(tmp_path / "credentials.json"))
         seed_history(db.session_factory, days=2)
-        session = db.session_factory()
-        try:
+        with new_unit_of_work(db.session_factory) as session:
             before = session.execute(
                 select(Trade.id, Trade.order_id, Trade.run_id, Trade.quantity, Trade.price)
             ).all()
             trades = session.execute(select(Trade.id, Trade.buyer, Trade.seller)).all()
-        finally:
-            session.close()
         assert before, "the demo history has trades"
         assert {b for _i, b, s in trades} | {s for _i, b, s in trades} >= {ledger.EXCHANGE}
 
@@ -60,8 +53,7 @@ def test_fills_round_trip_to_trades_and_every_run_replays(app: Flask, tmp_path: 
         finally:
             _migrate(app, "head")
 
-        session = db.session_factory()
-        try:
+        with new_unit_of_work(db.session_factory) as session:
             after = session.execute(
                 select(Trade.id, Trade.order_id, Trade.run_id, Trade.quantity, Trade.price)
             ).all()
@@ -75,5 +67,3 @@ def test_fills_round_trip_to_trades_and_every_run_replays(app: Flask, tmp_path: 
                 report = replay_run(session, run_id)
                 assert report.ok, (run_id, report.differences)
             assert ledger.verify(session).ok
-        finally:
-            session.close()

@@ -15,6 +15,7 @@ import ledger
 from exchange.extensions import db
 from exchange.models.trading import ClearingRun, Order
 from exchange.schedule import latest_window
+from exchange.uow import new_unit_of_work
 from tests.exchange.trading_helpers import balance, clear, fund, market_id, verify_ok
 
 Auth = Callable[..., dict[str, str]]
@@ -33,13 +34,9 @@ def post_order(client: FlaskClient, auth: Auth, league: str, **body: Any) -> Any
 
 
 def counts(app: Flask) -> tuple[int, int]:
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            orders = s.scalar(select(func.count()).select_from(Order)) or 0
-            runs = s.scalar(select(func.count()).select_from(ClearingRun)) or 0
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        orders = s.scalar(select(func.count()).select_from(Order)) or 0
+        runs = s.scalar(select(func.count()).select_from(ClearingRun)) or 0
     return orders, runs
 
 
@@ -508,14 +505,8 @@ def test_zonal_market_books_congestion_rent(
     prices = run["zone_prices"]
     assert prices["alxa"] <= prices["hohhot"]
     rent = (prices["hohhot"] - prices["alxa"]) * 2_000_000
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            congestion = ledger.balance_of(
-                s, ledger.congestion_account(ledger.market_asset(yellow))
-            )
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        congestion = ledger.balance_of(s, ledger.congestion_account(ledger.market_asset(yellow)))
     assert congestion == rent
     verify_ok(app)
     replay = client.post(f"/api/v1/clearing-runs/{outcome.run_id}/replay", headers=auth("auditor"))

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, table
 
 from exchange.extensions import db
+from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders, table_names
 from tests.hardening.workload import MarketTerms, Send
 from tests.leagues import LEAGUE_CODES
@@ -30,12 +31,8 @@ def trading_world(app: Flask, auth: AuthHeaders, markets_per_league: int = 2) ->
     """Seed the demo ledger into ``app`` (registry already seeded) and make tokens."""
     from exchange.services.demo_ledger import seed_demo_ledger
 
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            seed_demo_ledger(session)
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        seed_demo_ledger(session)
     client = app.test_client()
     listed = client.get("/api/v1/markets").get_json()
     single = [m for m in listed if not m["zonal"] and m["status"] == "open"]

@@ -31,6 +31,7 @@ from exchange.mechanisms.call_auction.run import run_clearing
 from exchange.migrate import upgrade_engine
 from exchange.models import Market
 from exchange.models.trading import ClearingRun, RunTrigger
+from exchange.uow import new_unit_of_work
 from tests.conftest import PG_URL, AuthHeaders
 from tests.exchange.trading_helpers import fund, market_id, verify_ok
 from tests.hardening.helpers import client_send, row_counts, trading_world
@@ -140,15 +141,11 @@ def test_clock_jumps_never_make_a_second_run_of_a_window(
 ) -> None:
     app = demo_registry
     mid = market_id(app, "CEA-2026")
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            market = s.get(Market, mid)
-            assert market is not None
-            market.clearing_schedule = "*/5 * * * *"
-            s.commit()
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        market = s.get(Market, mid)
+        assert market is not None
+        market.clearing_schedule = "*/5 * * * *"
+        s.commit()
     base = datetime(2027, 5, 1, 2, 0, tzinfo=UTC)  # 10:00 Beijing time
     jumps = [7, 3, 9.99, 4.5, 11, 6, 10, 2, 14.99, 8, 0, 12, -1, 9]  # minutes after base
     clock = {"now": base}
@@ -171,8 +168,7 @@ def test_clock_jumps_never_make_a_second_run_of_a_window(
             actor="test",
         )
         assert not direct.created
-        s = db.session_factory()
-        try:
+        with new_unit_of_work(db.session_factory) as s:
             rows = s.execute(select(ClearingRun.window).where(ClearingRun.market_id == mid)).all()
             dupes = s.scalar(
                 select(func.count()).select_from(
@@ -182,8 +178,6 @@ def test_clock_jumps_never_make_a_second_run_of_a_window(
                     .subquery()
                 )
             )
-        finally:
-            s.close()
     assert dupes == 0
     assert {r[0] for r in rows} == {base + timedelta(minutes=w) for w in windows}
     assert len(rows) == len(windows)
@@ -247,6 +241,7 @@ def own_postgres() -> Iterator[tuple[str, Any, Any]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_database_restart_under_load_gives_503_then_recovers(
     own_postgres: tuple[str, Any, Any],
 ) -> None:
@@ -257,13 +252,8 @@ def test_database_restart_under_load_gives_503_then_recovers(
     from exchange.services.demo import seed_registry
     from exchange.uow import unit_of_work
 
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            with unit_of_work(s):
-                seed_registry(s)
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s, unit_of_work(s):
+        seed_registry(s)
     world = trading_world(app, _auth_for(app), markets_per_league=1)
     statuses: list[tuple[int, Any]] = []
     lock = threading.Lock()
@@ -310,12 +300,8 @@ def test_database_restart_under_load_gives_503_then_recovers(
     assert unavailable, "the restart was not seen by any request"
     assert all(b["error"] == "service_unavailable" and b["code"] == 503 for b in unavailable)
     assert codes[-len(names) :].count(201) + codes[-20:].count(201) > 0  # accepted again after
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            problems, state = audit(s, logs, ClearLog())
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        problems, state = audit(s, logs, ClearLog())
     print("restart:", {"503": len(unavailable), "requests": len(codes), **state})
     assert not problems, problems[:20]
     app.extensions["exchange.db"]["engine"].dispose()
@@ -327,17 +313,11 @@ def _auth_for(app: Flask) -> AuthHeaders:
     from exchange.models import Role
 
     def headers(role: str, league: str | None = None) -> dict[str, str]:
-        with app.app_context():
-            s = db.session_factory()
-            try:
-                name = f"test-{role}" + (f"-{league}" if league else "")
-                user = service.find_user(s, name) or service.create_user(
-                    s, username=name, role=Role(role), league_code=league
-                )
-                return {
-                    "Authorization": f"Bearer {service.create_token(s, user.id, name='t').secret}"
-                }
-            finally:
-                s.close()
+        with app.app_context(), new_unit_of_work(db.session_factory) as s:
+            name = f"test-{role}" + (f"-{league}" if league else "")
+            user = service.find_user(s, name) or service.create_user(
+                s, username=name, role=Role(role), league_code=league
+            )
+            return {"Authorization": f"Bearer {service.create_token(s, user.id, name='t').secret}"}
 
     return headers

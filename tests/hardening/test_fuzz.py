@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 from exchange.extensions import db
 from exchange.identity import service
 from exchange.models import Role
+from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders
 from tests.exchange.trading_helpers import fund, market_id
 from tests.hardening.helpers import row_counts
@@ -82,15 +83,11 @@ def fuzz_world(demo_registry: Flask, auth: AuthHeaders) -> dict[str, Any]:
         "league": auth("league", "ordos"),
         "admin": auth("admin"),
     }
-    with app.app_context():
-        s = db.session_factory()
-        try:
-            user = service.create_user(
-                s, username="fuzz-reg", role=Role.REGULATOR, password="fuzz-password-1"
-            )
-            user_id = user.id
-        finally:
-            s.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        user = service.create_user(
+            s, username="fuzz-reg", role=Role.REGULATOR, password="fuzz-password-1"
+        )
+        user_id = user.id
     return {"mid": mid, "headers": headers, "user_id": user_id}
 
 

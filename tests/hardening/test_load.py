@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 
 from exchange.extensions import db
+from exchange.uow import new_unit_of_work
 from tests.conftest import AuthHeaders
 from tests.hardening.helpers import client_send, trading_world
 from tests.hardening.load_audit import audit
@@ -80,12 +81,8 @@ def test_concurrent_orders_cancels_and_clearing_lose_and_duplicate_nothing(
     assert len(logs) == 12 and len(clear_logs) == 1
     figures: dict[str, Any] = summarise(logs, clear_logs[0], elapsed)
     print("load figures:", figures)  # the test's figure (pytest -s shows it)
-    with app.app_context():
-        session = db.session_factory()
-        try:
-            problems, state = audit(session, logs, clear_logs[0])
-        finally:
-            session.close()
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        problems, state = audit(session, logs, clear_logs[0])
     print("load audit:", state)
     assert not problems, problems[:20]
     assert figures["errors_5xx"] == 0 and figures["no_answer_retried"] == 0, figures["statuses"]

@@ -130,3 +130,16 @@ def test_healthz_checks_the_database(client: FlaskClient, tmp_path: object) -> N
     )
     api = broken.test_client().get("/api/v1/markets")
     assert api.status_code == 503 and api.get_json()["error"] == "service_unavailable"
+
+
+def test_a_due_window_without_a_run_is_reported_missed(
+    demo_registry: Flask, client: FlaskClient
+) -> None:
+    """The mechanism says when trades were due: a call auction with no run has missed one."""
+    mid = market_id(demo_registry, "YR-WATER-2027")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert f'exchange_clearing_window_missed{{market="{mid}"}} 1.0' in text
+    clear(demo_registry, mid)
+    text = client.get("/metrics").get_data(as_text=True)
+    # the run just made is for a window (2027) later than every window due by now
+    assert f'exchange_clearing_window_missed{{market="{mid}"}} 0.0' in text

@@ -62,6 +62,7 @@ def test_same_input_same_output_and_band_from_reference() -> None:
     assert a.stdout == b.stdout  # the same band, [9000, 11000], and bit-identical output
 
 
+@pytest.mark.slow
 def test_depth_option() -> None:
     doc = {"commands": [sub(f"b{i}", "p", "buy", 1, 100 + i) for i in range(8)]}
     out = json.loads(book_doc(doc, "--depth", "2").stdout)

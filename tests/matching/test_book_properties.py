@@ -7,6 +7,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 
+import pytest
 from book_reference import RefBook, RefOutcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -219,6 +220,7 @@ def test_restore_gives_the_same_book(case: Case) -> None:
     assert copy.state_hash() == book.state_hash() == replay_book.state_hash
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(cases(), st.integers(0, 40))
 def test_restored_book_continues_like_the_original(case: Case, cut: int) -> None:

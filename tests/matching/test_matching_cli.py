@@ -105,6 +105,7 @@ def test_invalid_input_exit_2(doc: Any, needle: str) -> None:
     assert p.stdout == ""
 
 
+@pytest.mark.slow
 def test_malformed_json_and_missing_file(tmp_path: Path) -> None:
     p = run(["clear", "-"], "{not json")
     assert p.returncode == 2 and "invalid JSON" in p.stderr

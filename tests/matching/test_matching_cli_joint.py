@@ -41,6 +41,7 @@ BOOKS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_file_and_stdin_and_format(tmp_path: Path) -> None:
     path = tmp_path / "books.json"
     path.write_text(json.dumps(BOOKS), encoding="utf-8")
@@ -138,6 +139,7 @@ def test_invalid_input_exit_2(doc: Any, needle: str) -> None:
     assert p.stdout == ""
 
 
+@pytest.mark.slow
 def test_malformed_json_and_missing_file(tmp_path: Path) -> None:
     p = run(["clear-joint", "-"], "{not json")
     assert p.returncode == 2 and "invalid JSON" in p.stderr

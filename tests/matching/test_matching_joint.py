@@ -137,6 +137,7 @@ def best_valid(markets: Markets, bundles: list[Bundle]) -> int:
     return best
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(joint_books())
 def test_against_every_subset_of_bundles(book: tuple[Markets, list[Bundle]]) -> None:
@@ -155,6 +156,7 @@ def test_against_every_subset_of_bundles(book: tuple[Markets, list[Bundle]]) -> 
     assert joint_surplus(markets, bundles, res) == best_valid(markets, bundles)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(joint_books())
 def test_fills_respect_limits_and_conserve(book: tuple[Markets, list[Bundle]]) -> None:
@@ -187,6 +189,7 @@ def test_no_bundles_is_clear_bit_for_bit(books: list[tuple[list[Order], Rules]])
         assert res.market(c) == clear(orders, rules)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(joint_books(), st.randoms(use_true_random=False))
 def test_deterministic_and_replayable(book: tuple[Markets, list[Bundle]],
@@ -206,6 +209,7 @@ def test_deterministic_and_replayable(book: tuple[Markets, list[Bundle]],
     assert joint_book_hash(markets, bundles) == joint_book_hash(shuffled_m, shuffled_b)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(joint_books(max_bundles=3))
 def test_partial_bundles_valid(book: tuple[Markets, list[Bundle]]) -> None:
@@ -294,6 +298,7 @@ def test_invalid_leg_quantity(qty: object) -> None:
         BundleLeg("A", qty)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(joint_books())
 def test_removal_rounds_leave_no_paradox(book: tuple[Markets, list[Bundle]]) -> None:

@@ -159,6 +159,7 @@ def test_against_brute_force(net: tuple[list[Order], Rules]) -> None:
     assert surplus(r, orders, rules) == brute_force(orders, rules)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(lossy_networks(max_cap=30))
 def test_bounded_by_order_level_lp(net: tuple[list[Order], Rules]) -> None:
@@ -171,6 +172,7 @@ def test_bounded_by_order_level_lp(net: tuple[list[Order], Rules]) -> None:
         assert surplus(r, orders, rules) == pytest.approx(best, abs=1e-6)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(lossy_networks(max_cap=30))
 def test_deterministic_and_hash_stable(net: tuple[list[Order], Rules]) -> None:
@@ -179,6 +181,7 @@ def test_deterministic_and_hash_stable(net: tuple[list[Order], Rules]) -> None:
     assert a == b and result_hash(a) == result_hash(b)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(lossy_networks(max_cap=30))
 def test_link_rent_bounded(net: tuple[list[Order], Rules]) -> None:

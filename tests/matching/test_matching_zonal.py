@@ -162,6 +162,7 @@ def check_equilibrium(r: ClearingResult, orders: list[Order], rules: Rules) -> N
             assert rules.price_ceiling is None or p <= rules.price_ceiling
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks())
 def test_against_order_level_lp(net: tuple[list[Order], Rules]) -> None:
@@ -205,6 +206,7 @@ def test_zero_links_each_zone_alone(net: tuple[list[Order], Rules]) -> None:
     assert fills(r) == want_fills
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks(), st.randoms(use_true_random=False))
 def test_zonal_permutation_invariant(net: tuple[list[Order], Rules], rnd: random.Random) -> None:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -22,7 +23,7 @@ from exchange.mechanisms.base import FormTrades, JobSpec, Mechanism, OrderView, 
 from exchange.mechanisms.call_auction import jobs, settlement, visibility
 from exchange.mechanisms.call_auction.run import MECHANISM, clear_in_session
 from exchange.models.trading import RunTrigger
-from exchange.schedule import parse_schedule
+from exchange.schedule import latest_window, parse_schedule
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
@@ -60,6 +61,15 @@ class CallAuction(Mechanism):
                 kwargs={"app": app},
             )
         ]
+
+    def due_window(self, schedule: str | None, now: datetime) -> datetime | None:
+        """The latest window of the market's cron schedule at or before ``now``."""
+        if not schedule:
+            return None
+        try:
+            return latest_window(schedule, now)
+        except ValueError:  # a schedule that no longer parses: nothing is due
+            return None
 
     def form_trades(self, session: Session, command: FormTrades) -> TradeOutcome:
         """One clearing run of ``command.window``, in the caller's transaction."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import ledger
 import matching
 from exchange.checkpointing import checkpoint_after_settlement
-from exchange.db import close_quietly, transaction
+from exchange.db import close_quietly
 from exchange.errors import NotFound
 from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
@@ -44,6 +44,7 @@ from exchange.models.trading import (
 )
 from exchange.observability import metrics
 from exchange.paging import page_of
+from exchange.uow import unit_of_work
 
 MECHANISM = "call_auction"
 CLEARING_HOUSE = ledger.EXCHANGE
@@ -108,7 +109,7 @@ def run_clearing(
     session = factory()
     try:
         try:
-            with transaction(session):
+            with unit_of_work(session):
                 outcome = clear_in_session(session, market_id, window, trigger, actor)
             if outcome.created:  # sign the ledger's new state (never raises)
                 checkpoint_after_settlement(factory, f"clearing_run:{outcome.run_id}")
@@ -146,7 +147,7 @@ def _record_failure(
 ) -> RunOutcome:
     reason = f"{type(exc).__name__}: {exc}"[:2000]
     try:
-        with transaction(session):
+        with unit_of_work(session):
             existing = _existing_run(session, market_id, window)
             if existing is not None:
                 return RunOutcome(existing, created=False)
