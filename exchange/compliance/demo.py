@@ -64,6 +64,16 @@ def _open_2026(session: Session) -> None:
             )
 
 
+def _paid_use(session: Session) -> None:
+    from exchange.services import paid_use
+
+    for league, market, tonnes in data.PAID_ISSUES:
+        paid_use.issue_paid(
+            session,
+            paid_use.IssuePaid(league, market, tonnes, ACTOR, data.PAID_ISSUED, "paid use: demo"),
+        )
+
+
 def seed_demo_compliance(session: Session) -> str | None:
     """Both demo periods, unless a compliance period exists; what was done, for the CLI."""
     if session.scalar(select(CompliancePeriod.id).limit(1)) is not None:
@@ -72,4 +82,5 @@ def seed_demo_compliance(session: Session) -> str | None:
         return None
     _closed_2025(session)
     _open_2026(session)
-    return "compliance: carbon 2025 closed (wuhai short, fined), carbon 2026 open"
+    _paid_use(session)
+    return "compliance: carbon 2025 closed (wuhai short, fined), carbon 2026 open; 2 paid-use bills"

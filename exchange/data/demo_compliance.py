@@ -68,3 +68,10 @@ PACE_2026 = {
     "alxa": 92, "baotou": 108, "bayannur": 85, "chifeng": 97, "hinggan": 80, "hohhot": 95,
     "hulunbuir": 90, "ordos": 112, "tongliao": 99, "ulanqab": 103, "wuhai": 118, "xilingol": 88,
 }  # fmt: skip
+
+# Paid use of discharge rights: (league, market, tonnes); issued on PAID_ISSUED
+PAID_ISSUES = (
+    ("ordos", "COD-2027", 500),  # 2.5 million yuan: paid at once
+    ("baotou", "NH3N-2027", 2_500),  # 37.5 million yuan: instalments, 40 % first
+)
+PAID_ISSUED = date(2026, 3, 2)

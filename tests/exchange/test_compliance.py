@@ -299,6 +299,11 @@ def test_demo_seeds_a_closed_2025_period_with_one_shortfall_and_an_open_one(
         data = forecast.forecast(session, listed[(2026, "open")], None, date(2026, 11, 30))
     assert len(data["leagues"]) == 12 and data["leagues"][0]["league"] == "wuhai"
     assert data["leagues"][0]["shortfall"] > 0
+    with app.app_context(), new_unit_of_work(db.session_factory) as session:
+        from exchange.services import paid_use
+
+        bills = {b.league_code: b.instalments for b in paid_use.list_bills(session)}
+    assert bills == {"ordos": False, "baotou": True}
     verify_ok(app)
 
 
