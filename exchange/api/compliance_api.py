@@ -131,7 +131,9 @@ class FigureImportSchema(Schema):
 
 
 class ObjectionInSchema(Schema):
-    league = fields.String(required=True, validate=CODE)
+    league = fields.String(
+        validate=CODE, load_default=None, metadata={"description": "Default: the caller's."}
+    )
     reason = fields.String(required=True, validate=validate.Length(1, 1000))
     proposed = strict_int(0, MAX_QUANTITY, load_default=None, allow_none=True)
 
@@ -164,7 +166,9 @@ class MonthlySchema(Schema):
 
 
 class SurrenderInSchema(Schema):
-    league = fields.String(required=True, validate=CODE)
+    league = fields.String(
+        validate=CODE, load_default=None, metadata={"description": "Default: the caller's."}
+    )
     quantity = strict_int(0, MAX_QUANTITY, required=True)
     offsets = strict_int(0, MAX_QUANTITY, load_default=0)
     client_ref = fields.String(required=True, validate=CLIENT_REF)
@@ -203,6 +207,16 @@ class CloseInSchema(Schema):
 
 class ForecastQuerySchema(Schema):
     league = fields.String(validate=CODE)
+
+
+def _acting_league(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``league`` set: as given, or the calling league user's own."""
+    if data.get("league") is None:
+        actor = current_actor()
+        if actor.role is not Role.LEAGUE:
+            require_roles(Role.LEAGUE)  # 401 anonymous, 403 other roles
+        data = {**data, "league": actor.league_code}
+    return data
 
 
 def _figure_json(period_id: int, league: str) -> dict[str, Any]:
@@ -298,6 +312,7 @@ class Objections(MethodView):
     @blp.alt_response(409, description="Objected already, or the window has closed")
     def post(self, data: dict[str, Any], period_id: int) -> dict[str, Any]:
         """Object to the league's verified figure: once, within the window (the league)."""
+        data = _acting_league(data)
         require_league_access(data["league"], write=True)
         with unit_of_work(db.session) as session:
             objection = figures.file_objection(
@@ -349,6 +364,7 @@ class Surrenders(MethodView):
     @blp.alt_response(422, description="Offsets over the limit")
     def post(self, data: dict[str, Any], period_id: int) -> tuple[dict[str, Any], int]:
         """Surrender units of the period's vintage (and offsets) for good (the league)."""
+        data = _acting_league(data)
         actor = require_league_access(data["league"], write=True)
         command = SurrenderUnits(period_id, actor=actor.username, today=today(), **data)
         with unit_of_work(db.session) as session:

@@ -194,3 +194,21 @@ def test_figures_from_csv_preview_then_all_or_nothing(
     assert (verified["ordos"], verified["baotou"]) == (5_000, 3_000)
     league = client.post(url, json={"csv": good}, headers=auth("league", "ordos"))
     assert league.status_code == 403
+
+
+def test_a_league_user_may_leave_out_its_league(
+    client: FlaskClient, auth: AuthHeaders, period: int
+) -> None:
+    base = f"/api/v1/compliance/periods/{period}"
+    client.put(f"{base}/figures/ordos", json={"verified": 500}, headers=auth("regulator"))
+    body = {"quantity": 100, "client_ref": "implicit"}
+    done = client.post(f"{base}/surrenders", json=body, headers=auth("league", "ordos"))
+    assert done.status_code == 201 and done.get_json()["league"] == "ordos"
+    assert (
+        client.post(f"{base}/surrenders", json=body, headers=auth("regulator")).status_code == 403
+    )
+    assert client.post(f"{base}/surrenders", json=body).status_code == 401
+    objection = client.post(
+        f"{base}/objections", json={"reason": "x"}, headers=auth("league", "ordos")
+    )
+    assert objection.status_code == 201 and objection.get_json()["league"] == "ordos"
