@@ -129,6 +129,11 @@ def _seed(app: Flask) -> None:
     with app.app_context():
         with new_unit_of_work(db.session_factory) as session:
             done = seed_demo(session, app.config["DEMO_CREDENTIALS_PATH"])
+        from exchange.compliance.demo import seed_demo_compliance
+
+        with new_unit_of_work(db.session_factory) as session:
+            if compliance := seed_demo_compliance(session):
+                done.append(compliance)
         from exchange.services.demo_trading import seed_history
 
         history = seed_history(db.session_factory)

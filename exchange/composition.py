@@ -6,7 +6,8 @@ Nothing registers itself by being imported: the lists below are the whole of it.
   :mod:`exchange.mechanisms`; markets name theirs in ``markets.mechanism``);
 - :data:`JOB_INSTALLERS`: what a scheduler process runs (each market's jobs as its
   mechanism asks, the ledger audit, the signed checkpoints, the daily roll of transfers, the
-  settlement of closed ecological-compensation periods, the demo's order flow when switched on);
+  settlement of closed ecological-compensation periods, the compliance deadlines, the demo's
+  order flow when switched on);
 - :data:`BACKGROUND_JOBS`: the kinds of long work the web pages queue for a job runner
   (``exchange.jobs``), and whether a job may run again after its runner died.
 """
@@ -21,6 +22,7 @@ from flask import Flask
 from exchange import mechanisms, scheduler
 from exchange.checkpointing import install_checkpoint_job
 from exchange.compensation.jobs import install_compensation_job
+from exchange.compliance.closing import install_compliance_job
 from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
 from exchange.observability import metrics
@@ -36,6 +38,7 @@ JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     install_transfer_roll_job,
     install_demo_order_flow,
     install_compensation_job,
+    install_compliance_job,  # compliance: deadline snapshots and penalties
 )
 
 BACKGROUND_JOBS: Mapping[str, JobKind] = {

@@ -18,6 +18,8 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "retirement:",
     "market:",
     "compensation:",
+    "compliance:",
+    "paid-use:",
 )
 
 

@@ -28,6 +28,7 @@ from ledger.holds import (
 from ledger.journals import default_chain, post_journal, post_journals, validate_spec
 from ledger.keys import (
     CASH,
+    CLAIMS,
     EXCHANGE,
     JOURNAL_KINDS,
     MAX_AMOUNT,
@@ -43,11 +44,15 @@ from ledger.keys import (
     congestion_account,
     conveyance_loss_account,
     escrow_account,
+    fee_account,
+    fee_income_account,
     issuance_account,
     league_account,
     market_asset,
     order_chain,
+    penalty_account,
     retirement_account,
+    surrender_account,
 )
 from ledger.operations import deposit_cash, issue, issue_many, issued_total, retire, transfer
 from ledger.queries import (
@@ -67,6 +72,7 @@ from ledger.verify_report import VerifyReport, Violation
 
 __all__ = [
     "CASH",
+    "CLAIMS",
     "EXCHANGE",
     "JOURNAL_KINDS",
     "MAX_AMOUNT",
@@ -105,6 +111,8 @@ __all__ = [
     "deposit_cash",
     "ensure_accounts",
     "escrow_account",
+    "fee_account",
+    "fee_income_account",
     "get_hold",
     "hold_owners",
     "issuance_account",
@@ -118,6 +126,7 @@ __all__ = [
     "lock_holds",
     "market_asset",
     "order_chain",
+    "penalty_account",
     "place_hold",
     "place_holds",
     "post_journal",
@@ -127,6 +136,7 @@ __all__ = [
     "retirement_account",
     "signing",
     "statement",
+    "surrender_account",
     "transfer",
     "validate_spec",
     "verify",

@@ -237,6 +237,8 @@ def validate_spec(spec: JournalSpec) -> str:
         amount = posting.amount
         if type(amount) is not int or amount == 0 or abs(amount) > MAX_AMOUNT:
             raise InvalidPosting(f"amount must be a non-zero integer, got {amount!r}")
+        if amount < 0 and posting.account.kind == AccountKind.SURRENDER:
+            raise InvalidPosting(f"surrendered rights never leave {posting.account}")
         sums[posting.account.asset] += amount
     unbalanced = {asset: total for asset, total in sums.items() if total}
     if unbalanced:

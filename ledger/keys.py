@@ -15,6 +15,8 @@ from ledger.errors import InvalidPosting
 
 CASH = "cash:CNY"
 """The cash asset: Chinese yuan, amounts in fen."""
+CLAIMS = "claim:CNY"
+"""Cash claims on leagues (penalties they owe), in fen: the regulator issues them."""
 
 REGULATOR = "regulator"
 EXCHANGE = "exchange"
@@ -61,6 +63,14 @@ class AccountKind(enum.StrEnum):
     """One side's deposit in the escrow of an ecological-compensation agreement (cash)."""
     CONVEYANCE_LOSS = "conveyance_loss"
     """Water lost on its way between zones (a transfer's conveyance loss), per market."""
+    SURRENDER = "surrender"
+    """Rights surrendered against a compliance period (owner: the period); they only receive."""
+    PENALTY = "penalty"
+    """A league's penalties (asset :data:`CLAIMS`): its balance is what the league owes."""
+    FEE = "fee"
+    """A league's unpaid paid-use fees (asset :data:`CLAIMS`): its balance is what it owes."""
+    FEE_INCOME = "fee_income"
+    """The regulator's income of paid-use fees (cash)."""
 
 
 class JournalKind(enum.StrEnum):
@@ -80,6 +90,11 @@ class JournalKind(enum.StrEnum):
     """A settled period of a compensation agreement: the payer pays the payee."""
     COMPENSATION_REFUND = "compensation_refund"
     """What is left of a side's deposit, back to it once the agreement's term is settled."""
+    SURRENDER = "surrender"
+    PENALTY = "penalty"
+    DEDUCTION = "deduction"
+    FEE_BILL = "fee_bill"
+    FEE_PAYMENT = "fee_payment"
 
 
 JOURNAL_KINDS = tuple(kind.value for kind in JournalKind)
@@ -126,6 +141,24 @@ def retirement_account(asset: str) -> AccountKey:
 def conveyance_loss_account(asset: str) -> AccountKey:
     """Where the conveyance loss of deliveries of ``asset`` (water) ends."""
     return AccountKey(AccountKind.CONVEYANCE_LOSS, REGULATOR, asset)
+def surrender_account(period: str, asset: str) -> AccountKey:
+    """The surrender account of compliance period ``period`` (e.g. ``period:3``) for ``asset``."""
+    return AccountKey(AccountKind.SURRENDER, period, asset)
+
+
+def penalty_account(league: str) -> AccountKey:
+    """The account of the penalties a league owes (asset :data:`CLAIMS`, fen)."""
+    return AccountKey(AccountKind.PENALTY, league, CLAIMS)
+
+
+def fee_account(league: str) -> AccountKey:
+    """The account of the paid-use fees a league owes (asset :data:`CLAIMS`, fen)."""
+    return AccountKey(AccountKind.FEE, league, CLAIMS)
+
+
+def fee_income_account(cash_asset: str = CASH) -> AccountKey:
+    """The regulator's account of paid-use fees received."""
+    return AccountKey(AccountKind.FEE_INCOME, REGULATOR, cash_asset)
 
 
 def congestion_account(market: str, cash_asset: str = CASH) -> AccountKey:

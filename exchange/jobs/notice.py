@@ -1,4 +1,4 @@
-""""Queued, waiting for a runner": what a job's status page says when nobody takes it.
+""" "Queued, waiting for a runner": what a job's status page says when nobody takes it.
 
 A job stays ``queued`` until a runner claims it; with no runner process (``exchange
 serve`` alone) it would wait without a word. After ``JOB_WAIT_NOTICE_SECONDS``

@@ -7,8 +7,21 @@ from exchange.models.compensation import (
     CompensationReading,
     CompensationSettlement,
 )
+from exchange.models.compliance import (
+    CompliancePeriod,
+    ComplianceStatus,
+    Deduction,
+    MonthlyFigure,
+    Objection,
+    Penalty,
+    PeriodStatus,
+    StatusSnapshot,
+    Surrender,
+    VerifiedFigure,
+)
 from exchange.models.identity import ActionLog, ApiToken, Role, User
 from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
+from exchange.models.paid_use import PaidUseBill, PaidUsePayment
 from exchange.models.registry import (
     UNITS,
     Basin,
@@ -59,8 +72,10 @@ __all__ = [
     "CompensationClaim",
     "CompensationReading",
     "CompensationSettlement",
+    "CompliancePeriod",
+    "ComplianceStatus",
+    "Deduction",
     "DeliveryStatus",
-    "Fill",
     "JobEffect",
     "JobRunner",
     "JobStatus",
@@ -69,10 +84,16 @@ __all__ = [
     "Market",
     "MarketLeague",
     "MarketStatus",
+    "MonthlyFigure",
+    "Objection",
     "Order",
     "OrderStatus",
+    "PaidUseBill",
+    "PaidUsePayment",
     "ParticipantKind",
     "Payment",
+    "Penalty",
+    "PeriodStatus",
     "Pollutant",
     "Region",
     "RightType",
@@ -80,6 +101,8 @@ __all__ = [
     "RunStatus",
     "RunTrigger",
     "Side",
+    "StatusSnapshot",
+    "Surrender",
     "Trade",
     "Transfer",
     "TransferDelivery",
@@ -87,5 +110,6 @@ __all__ = [
     "TransferStatus",
     "User",
     "Validity",
+    "VerifiedFigure",
     "utcnow",
 ]

@@ -29,6 +29,7 @@ from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
 from exchange.references import user_reference_error
 from exchange.services.commands import Allocation, Deposit, Retire
+from exchange.services.compliance_deductions import apply_compliance_deductions
 from exchange.services.transfer_delivery import serve_transfer_obligations
 
 CASH_CODE = "cash"
@@ -146,8 +147,7 @@ def allocate_many(
             progress(len(entries))
     serve_transfer_obligations(session, allocations, actor=actor)
     issued = {
-        code: ledger.issued_total(session, ledger.market_asset(m.id))
-        for code, m in markets.items()
+        code: ledger.issued_total(session, ledger.market_asset(m.id)) for code, m in markets.items()
     }
     for index, item in enumerate(allocations):
         market = markets[item.market]
@@ -162,6 +162,8 @@ def allocate_many(
                 "remaining": market.cap - issued[market.code],
             }
         )
+    # compliance: shortfalls of past periods are taken from the units just issued
+    apply_compliance_deductions(session, results, actor=actor)
     return results
 
 

@@ -79,9 +79,7 @@ def _enter_all(
             session,
             league,
             [
-                self_trade.NewOrder(
-                    item.market_id, item.side, item.limit_price, f"orders[{index}]"
-                )
+                self_trade.NewOrder(item.market_id, item.side, item.limit_price, f"orders[{index}]")
                 for index, item in new
             ],
         )

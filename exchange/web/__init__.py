@@ -31,6 +31,7 @@ def register_web(app: Flask) -> None:
     )
     from exchange.web.audit import audit
     from exchange.web.compensation_pages import compensation
+    from exchange.web.compliance_pages import compliance_pages
     from exchange.web.console import console
     from exchange.web.desk import desk
     from exchange.web.errors import html_error_for_browsers
@@ -39,6 +40,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.job_messages import init_job_messages
     from exchange.web.messages import init_messages
     from exchange.web.names import init_names
+    from exchange.web.paid_use_pages import paid_use_pages
     from exchange.web.public import pages
     from exchange.web.transfers_pages import init_transfer_notice, transfer_pages
 
@@ -50,7 +52,16 @@ def register_web(app: Flask) -> None:
     init_job_messages(app)
     init_transfer_notice(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
-    for blueprint in (pages, desk, console, audit, compensation, transfer_pages):
+    for blueprint in (
+        pages,
+        desk,
+        console,
+        audit,
+        compensation,
+        transfer_pages,
+        compliance_pages,
+        paid_use_pages,
+    ):
         app.register_blueprint(blueprint)
     _login_keeps_username()
 

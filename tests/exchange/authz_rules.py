@@ -327,6 +327,128 @@ RULES.update(
     }
 )
 
+# compliance: the regulator opens periods, enters figures, decides objections and closes;
+# a league objects, reports and surrenders for itself only; status and report are public;
+# the forecast is the league's own (another league's query answers its own), or everyone's
+# for the regulator and the auditor.
+_PERIOD = "/api/v1/compliance/periods/{period_id}"
+_PERIOD_RULE = "/api/v1/compliance/periods/<int:period_id>"
+_LEAGUES_AND_READERS = only("league_own", "league_other", "regulator", "auditor")
+RULES.update(
+    {
+        ("GET", "/api/v1/compliance/periods"): Rule("/api/v1/compliance/periods", everyone()),
+        ("POST", "/api/v1/compliance/periods"): Rule(
+            "/api/v1/compliance/periods",
+            only("regulator"),
+            json={
+                "market_family": "energy",
+                "year": 2027,
+                "reporting_deadline": "2028-03-31",
+                "verification_deadline": "2028-06-30",
+                "surrender_deadline": "2028-09-30",
+            },
+        ),
+        ("GET", _PERIOD_RULE): Rule(_PERIOD, everyone()),
+        ("PUT", _PERIOD_RULE + "/figures/<league>"): Rule(
+            _PERIOD + "/figures/{league}", only("regulator"), json={"verified": 10**6}
+        ),
+        ("POST", _PERIOD_RULE + "/figures/import"): Rule(
+            _PERIOD + "/figures/import",
+            only("regulator"),
+            json={"csv": "league,verified\n{league},5\n", "dry_run": False},
+        ),
+        ("GET", _PERIOD_RULE + "/objections"): Rule(_PERIOD + "/objections", _LEAGUES_AND_READERS),
+        ("POST", _PERIOD_RULE + "/objections"): Rule(
+            _PERIOD + "/objections",
+            only("league_own"),
+            json={"league": "{league}", "reason": "matrix"},
+        ),
+        ("POST", _PERIOD_RULE + "/objections/<int:objection_id>/decision"): Rule(
+            _PERIOD + "/objections/999999/decision",
+            only("regulator"),
+            json={"decision": "rejected"},
+            also_ok=frozenset({404}),
+        ),
+        ("PUT", _PERIOD_RULE + "/monthly/<league>/<int:month>"): Rule(
+            _PERIOD + "/monthly/{league}/1", only("league_own"), json={"quantity": 10}
+        ),
+        ("POST", _PERIOD_RULE + "/surrenders"): Rule(
+            _PERIOD + "/surrenders",
+            only("league_own"),
+            json={"league": "{league}", "quantity": "{lot}", "offsets": 0, "client_ref": "matrix"},
+        ),
+        ("GET", _PERIOD_RULE + "/status"): Rule(_PERIOD + "/status", everyone()),
+        ("GET", _PERIOD_RULE + "/report.csv"): Rule(_PERIOD + "/report.csv", everyone()),
+        ("GET", _PERIOD_RULE + "/forecast"): Rule(
+            _PERIOD + "/forecast?league={league}", _LEAGUES_AND_READERS
+        ),
+        ("POST", _PERIOD_RULE + "/close"): Rule(
+            _PERIOD + "/close", only("regulator"), json={"as_of": "2099-12-31"}
+        ),
+        # paid allocation (compliance, item 7): the regulator issues against the fee and
+        # uses the calculators; a league sees and pays its own bills
+        ("POST", "/api/v1/paid-use/issuances"): Rule(
+            "/api/v1/paid-use/issuances",
+            only("regulator"),
+            json={"league": "{league}", "market": "COD-2027", "quantity": 1},
+        ),
+        ("GET", "/api/v1/paid-use/bills"): Rule("/api/v1/paid-use/bills", _LEAGUES_AND_READERS),
+        ("GET", "/api/v1/paid-use/bills/<int:bill_id>"): Rule(
+            "/api/v1/paid-use/bills/{bill_id}", only("league_own", "regulator", "auditor")
+        ),
+        ("POST", "/api/v1/paid-use/bills/<int:bill_id>/payments"): Rule(
+            "/api/v1/paid-use/bills/{bill_id}/payments",
+            only("league_own"),
+            json={"amount": 100_000 * 5, "client_ref": "matrix"},
+        ),
+        ("POST", "/api/v1/allocation-calculators/carbon"): Rule(
+            "/api/v1/allocation-calculators/carbon",
+            only("regulator"),
+            json={"benchmark_milli": 877, "output": 1000, "factor_permille": 1000},
+        ),
+        ("POST", "/api/v1/allocation-calculators/energy"): Rule(
+            "/api/v1/allocation-calculators/energy",
+            only("regulator"),
+            json={"new_use": 1000, "b_permille": 300, "intensity_milli": 500, "average_milli": 400},
+        ),
+        # compliance pages: the report is public, the desk the leagues', the console the
+        # regulator's and the auditor's; forms posted without their CSRF token are refused
+        ("GET", "/compliance"): Rule("/compliance", everyone()),
+        ("GET", "/compliance/<int:period_id>"): Rule("/compliance/{period_id}", everyone()),
+        ("GET", "/desk/compliance"): Rule(
+            "/desk/compliance", page_for("league_own", "league_other")
+        ),
+        ("POST", "/desk/compliance/<int:period_id>/surrender"): Rule(
+            "/desk/compliance/{period_id}/surrender", everyone(BAD)
+        ),
+        ("POST", "/desk/compliance/<int:period_id>/monthly"): Rule(
+            "/desk/compliance/{period_id}/monthly", everyone(BAD)
+        ),
+        ("POST", "/desk/compliance/<int:period_id>/objections"): Rule(
+            "/desk/compliance/{period_id}/objections", everyone(BAD)
+        ),
+        ("POST", "/desk/paid-use/bills/<int:bill_id>/pay"): Rule(
+            "/desk/paid-use/bills/{bill_id}/pay", everyone(BAD)
+        ),
+        ("GET", "/regulator/calculators"): Rule(
+            "/regulator/calculators?kind=carbon&benchmark_milli=877&output=10&factor_permille=1000",
+            page_for("regulator"),
+        ),
+        ("GET", "/regulator/compliance/<int:period_id>"): Rule(
+            "/regulator/compliance/{period_id}", page_for("regulator", "auditor")
+        ),
+        ("POST", "/regulator/compliance/<int:period_id>/figures.csv"): Rule(
+            "/regulator/compliance/{period_id}/figures.csv", everyone(BAD)
+        ),
+        ("POST", "/regulator/compliance/<int:period_id>/figures"): Rule(
+            "/regulator/compliance/{period_id}/figures", everyone(BAD)
+        ),
+        ("POST", "/regulator/compliance/<int:period_id>/objections/<int:objection_id>"): Rule(
+            "/regulator/compliance/{period_id}/objections/999999", everyone(BAD)
+        ),
+    }
+)
+
 
 # compensation: reads are public (the public report); the regulator registers agreements,
 # enters readings and settles. ``{agreement_id}``: an annual agreement (bayannur upstream,

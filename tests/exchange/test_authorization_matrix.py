@@ -29,6 +29,7 @@ from tests.exchange.authz_rules import (
     UNAUTH,
     Rule,
 )
+from tests.exchange.compliance_helpers import matrix_bill, matrix_period
 from tests.exchange.trading_helpers import clear, fund
 from tests.exchange.transfer_helpers import matrix_transfers
 
@@ -129,6 +130,9 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "user_id": own.id,
         "token_id": spare.token.id,
         "agreement_id": agreement_id,
+        # compliance: an open period over this market, with ordos's verified figure
+        "period_id": matrix_period(demo_registry, market["code"], OWN_LEAGUE),
+        "bill_id": matrix_bill(demo_registry, OWN_LEAGUE),
     }
     with demo_registry.app_context():  # transfers of ordos in each state (issue 13)
         session = db.session_factory()

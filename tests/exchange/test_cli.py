@@ -37,8 +37,9 @@ def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
     try:
         with engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(League)) == 12
-            # the registry's 8, and the 引绰济辽 diversion market (demo transfers, issue 13)
-            assert conn.scalar(select(func.count()).select_from(Market)) == 9
+            # the registry's 8, the 引绰济辽 diversion market (demo transfers, issue 13) and
+            # the compliance demo's CEA-2025
+            assert conn.scalar(select(func.count()).select_from(Market)) == 10
     finally:
         engine.dispose()
 

@@ -34,6 +34,7 @@ def test_every_page_of_a_role_sends_anonymous_visitors_to_log_in(
     for _method, rule in PAGE_ROUTES:
         path = rule.replace("<int:job_id>", "1").replace("<int:run_id>", "1")
         path = path.replace("<int:order_id>", "1").replace("<int:market_id>", "1")
+        path = path.replace("<int:period_id>", "1")  # compliance
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.headers["Location"].startswith("/login?next=/"), path
@@ -61,8 +62,16 @@ def cleared(demo_registry: Flask) -> int:
     return clear(demo_registry, market_id).run_id
 
 
+@pytest.fixture
+def period(cleared: int, demo_registry: Flask) -> int:
+    """A compliance period over COD-2027 with ordos's verified figure (compliance pages)."""
+    from tests.exchange.compliance_helpers import matrix_period
+
+    return matrix_period(demo_registry, "COD-2027", "ordos")
+
+
 def test_every_page_passes_the_accessibility_smoke_check(
-    cleared: int, client: FlaskClient, auth: AuthHeaders
+    cleared: int, period: int, client: FlaskClient, auth: AuthHeaders
 ) -> None:
     checked = 0
     pages = [("anonymous", "/"), ("anonymous", "/markets/COD-2027"), ("anonymous", "/login")]
@@ -73,6 +82,7 @@ def test_every_page_passes_the_accessibility_smoke_check(
         for actor in ACTORS:
             if expect[actor] == OK and "<int:job_id>" not in rule and "order_id" not in rule:
                 path = rule.replace("<int:run_id>", str(cleared)).replace("<int:market_id>", "1")
+                path = path.replace("<int:period_id>", str(period))
                 pages.append((actor, path))
                 pages.append((actor, path + ("&" if "?" in path else "?") + "lang=zh"))
                 break
