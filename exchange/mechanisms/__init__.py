@@ -9,10 +9,13 @@ which jobs a market needs. See docs/architecture.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from exchange.models.registry import DEFAULT_MECHANISM
 from exchange.mechanisms.base import (
     FormTrades,
     JobSpec,
@@ -21,11 +24,14 @@ from exchange.mechanisms.base import (
     TradeOutcome,
 )
 from exchange.mechanisms.call_auction import CallAuction
+from exchange.mechanisms.continuous import Continuous
 
 if TYPE_CHECKING:
-    from exchange.models import Market
+    from sqlalchemy.orm import Session
 
-MECHANISMS: Mapping[str, Mechanism] = {m.name: m for m in (CallAuction(),)}
+    from exchange.models import Market, Order
+
+MECHANISMS: Mapping[str, Mechanism] = {m.name: m for m in (CallAuction(), Continuous())}
 """Every mechanism, by name."""
 
 
@@ -50,6 +56,33 @@ def for_market(market: Market) -> Mechanism:
     return MECHANISMS[market.mechanism]
 
 
+def lock_for_entry(session: Session, market_ids: Iterable[int]) -> None:
+    """Let each market's mechanism take the locks order entry must take first (a
+    continuous market: its row), in market id order."""
+    from exchange.models import Market
+
+    ids = sorted(set(market_ids))
+    if not ids:
+        return
+    rows = session.execute(select(Market.id, Market.mechanism).where(Market.id.in_(ids)))
+    by_mechanism: dict[str, list[int]] = {}
+    for market_id, name in rows:
+        by_mechanism.setdefault(name, []).append(market_id)
+    for name, found in sorted(by_mechanism.items()):
+        mechanism = MECHANISMS.get(name)
+        if mechanism is not None:
+            mechanism.lock_for_entry(session, found)
+
+
+def after_order_entered(session: Session, order: Order, *, actor: str) -> None:
+    """Ask the order's market's mechanism what follows the entry of ``order`` (a continuous
+    market matches it at once); raising refuses the order."""
+    from exchange.models import Market
+
+    name = session.scalar(select(Market.mechanism).where(Market.id == order.market_id))
+    MECHANISMS[name or DEFAULT_MECHANISM].after_order_entered(session, order, actor=actor)
+
+
 __all__ = [
     "MECHANISMS",
     "FormTrades",
@@ -57,6 +90,8 @@ __all__ = [
     "Mechanism",
     "OrderView",
     "TradeOutcome",
+    "after_order_entered",
+    "lock_for_entry",
     "due_window",
     "for_market",
     "get",

@@ -19,7 +19,7 @@ Mechanisms are registered in one place, :mod:`exchange.mechanisms`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -96,6 +96,28 @@ class Mechanism(abc.ABC):
     def due_window(self, schedule: str | None, now: datetime) -> datetime | None:
         """The latest window at or before ``now`` that should have formed trades, if the
         mechanism forms them in scheduled windows (monitoring: a missed window)."""
+        return None
+
+    def market_terms(self, command: Any) -> dict[str, Any]:
+        """The market columns this mechanism sets from a ``CreateMarket`` command (its
+        schedule, band, calendar); ``InvalidInput`` names a missing or useless one."""
+        from exchange.errors import InvalidInput
+
+        if not command.clearing_schedule:
+            raise InvalidInput(
+                f"clearing_schedule: a {self.name} market needs a clearing schedule (cron)",
+                field="clearing_schedule",
+            )
+        return {"clearing_schedule": command.clearing_schedule}
+
+    def lock_for_entry(self, session: Session, market_ids: Iterable[int]) -> None:
+        """Locks order entry takes first, before any ledger lock (default: none)."""
+        return None
+
+    def after_order_entered(self, session: Session, order: Order, *, actor: str) -> None:
+        """What happens once an order is entered (its hold placed), in the caller's unit of
+        work: nothing for a call auction (it rests until the run); a continuous market
+        checks its session and band and matches at entry. Raising refuses the order."""
         return None
 
     @abc.abstractmethod

@@ -1,6 +1,12 @@
 """SQLAlchemy models of the exchange (the ledger's tables live in ``ledger``)."""
 
 from exchange.models.base import Base, utcnow
+from exchange.models.continuous import (
+    BlockTrade,
+    ContinuousEvent,
+    ContinuousTrade,
+    DailyClose,
+)
 from exchange.models.identity import ActionLog, ApiToken, Role, User
 from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
 from exchange.models.registry import (
@@ -37,6 +43,10 @@ __all__ = [
     "Basin",
     "ClearingRun",
     "ClearingSnapshot",
+    "BlockTrade",
+    "ContinuousEvent",
+    "ContinuousTrade",
+    "DailyClose",
     "Fill",
     "JobEffect",
     "JobRunner",

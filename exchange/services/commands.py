@@ -46,7 +46,7 @@ class CreateMarket:
     lot: int
     tick: int
     cap: int
-    clearing_schedule: str
+    clearing_schedule: str = ""
     pollutant: Pollutant | None = None
     basin: str | None = None
     price_floor: int = 0
@@ -55,6 +55,9 @@ class CreateMarket:
     status: MarketStatus = MarketStatus.OPEN
     description: str = ""
     description_zh: str = ""
+    band_percent: int | None = None
+    session_calendar: str | None = None
+    reference_price: int | None = None
     eligible_leagues: tuple[EligibleLeague, ...] | None = None
     transfer_limits: tuple[TransferLimitSpec, ...] = field(default_factory=tuple)
 

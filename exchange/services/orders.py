@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
+from exchange import mechanisms
 from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
 from exchange.models import Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
@@ -173,6 +174,7 @@ def _enter(session: Session, command: PlaceOrder, *, league: str, actor: str) ->
             field="quantity" if side is Side.SELL else "limit_price",
         ) from exc
     session.flush()
+    mechanisms.after_order_entered(session, order, actor=actor)
     return order
 
 

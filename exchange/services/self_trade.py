@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exchange import mechanisms
 from exchange.errors import Conflict
 from exchange.models import League
 from exchange.models.trading import LIVE_STATUSES, Order, Side
@@ -59,6 +60,7 @@ def check(session: Session, league: str, orders: Sequence[NewOrder]) -> None:
     """``Conflict`` (409) if one of ``orders`` crosses a live order of ``league`` or another."""
     lock_league(session, league)
     markets = sorted({o.market_id for o in orders})
+    mechanisms.lock_for_entry(session, markets)  # then the markets' locks (continuous)
     rows = session.execute(
         select(Order.id, Order.market_id, Order.side, Order.limit_price)
         .where(

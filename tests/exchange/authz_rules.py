@@ -340,3 +340,21 @@ ORDER_VISIBILITY: dict[str, dict[str, str]] = {
     "cancelled": _DONE,
     "expired": _DONE,
 }
+
+# continuous: public market data of continuous markets (the matrix's market is a call
+# auction, so these views answer 404 "no continuous market" to everyone: allowed here;
+# tests/exchange/test_continuous_api.py checks them on a continuous market).
+NOT_CONTINUOUS = frozenset({404})
+RULES.update(
+    {
+        ("GET", "/api/v1/markets/<int:market_id>/book"): Rule(
+            "/api/v1/markets/{market_id}/book", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+        ("GET", "/api/v1/markets/<int:market_id>/trades"): Rule(
+            "/api/v1/markets/{market_id}/trades", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+        ("GET", "/api/v1/markets/<int:market_id>/closes"): Rule(
+            "/api/v1/markets/{market_id}/closes", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+    }
+)
