@@ -75,7 +75,9 @@ class TradesSchema(Schema):
     market_id = fields.Integer()
     today = fields.Nested(DaySchema)
     trades = fields.List(fields.Nested(TradeRowSchema), metadata={"description": "Newest first."})
-    path = fields.List(fields.Nested(PathPointSchema), metadata={"description": "Today's listed trades."})
+    path = fields.List(
+        fields.Nested(PathPointSchema), metadata={"description": "Today's listed trades."}
+    )
 
 
 class CloseSchema(DaySchema):

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from exchange.models.registry import DEFAULT_MECHANISM
 from exchange.mechanisms.base import (
     FormTrades,
     JobSpec,
@@ -25,6 +24,7 @@ from exchange.mechanisms.base import (
 )
 from exchange.mechanisms.call_auction import CallAuction
 from exchange.mechanisms.continuous import Continuous
+from exchange.models.registry import DEFAULT_MECHANISM
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -91,9 +91,9 @@ __all__ = [
     "OrderView",
     "TradeOutcome",
     "after_order_entered",
-    "lock_for_entry",
     "due_window",
     "for_market",
     "get",
+    "lock_for_entry",
     "names",
 ]

@@ -50,12 +50,25 @@ def funded_market(app: Flask, client: FlaskClient, auth: Auth, **overrides: Any)
 
 
 def order(
-    client: FlaskClient, auth: Auth, league: str, mid: int, side: str, qty: int, price: int,
-    cid: str, **extra: Any,
-) -> Any:  # fmt: skip
+    client: FlaskClient,
+    auth: Auth,
+    league: str,
+    mid: int,
+    side: str,
+    qty: int,
+    price: int,
+    cid: str,
+    **extra: Any,
+) -> Any:
     return client.post(
         "/api/v1/orders",
-        json={"market_id": mid, "side": side, "quantity": qty, "limit_price": price,
-              "client_order_id": cid, **extra},  # fmt: skip
+        json={
+            "market_id": mid,
+            "side": side,
+            "quantity": qty,
+            "limit_price": price,
+            "client_order_id": cid,
+            **extra,
+        },
         headers=auth("league", league),
     )

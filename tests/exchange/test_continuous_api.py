@@ -25,8 +25,7 @@ def market(demo_registry: Flask, client: FlaskClient, auth: Auth) -> int:
 def test_market_is_created_continuous_with_defaults(
     demo_registry: Flask, client: FlaskClient, auth: Auth
 ) -> None:
-    body = create_market(client, auth, code="CEA-C-DEF", session_calendar=None,
-                         band_percent=None)  # fmt: skip
+    body = create_market(client, auth, code="CEA-C-DEF", session_calendar=None, band_percent=None)
     assert body["mechanism"] == "continuous"
     assert body["session_calendar"] == "cn_workdays"
     assert body["band_percent"] == 10
@@ -63,8 +62,11 @@ def test_orders_match_at_entry_at_the_resting_price_and_settle(
     assert cash["posted"] == 10**12 - 300 * 10_000
     assert cash["held"] == 200 * 10_500
     assert balance(app, "ordos", ledger.CASH)["posted"] == 300 * 10_000
-    assert balance(app, "ordos", rights) == {"posted": 1_000_000 - 300, "held": 0,
-                                             "available": 1_000_000 - 300}  # fmt: skip
+    assert balance(app, "ordos", rights) == {
+        "posted": 1_000_000 - 300,
+        "held": 0,
+        "available": 1_000_000 - 300,
+    }
     sold = client.get(f"/api/v1/orders/{sell.get_json()['id']}", headers=auth("league", "ordos"))
     assert sold.get_json()["status"] == "filled"
     book = client.get(f"/api/v1/markets/{market}/book").get_json()
@@ -125,8 +127,9 @@ def test_t_plus_one_units_bought_today_cannot_be_sold(
 def test_orders_outside_the_session_are_refused(
     demo_registry: Flask, client: FlaskClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mid = funded_market(demo_registry, client, auth, code="CEA-C-HOURS",
-                        session_calendar="cn_workdays")  # fmt: skip
+    mid = funded_market(
+        demo_registry, client, auth, code="CEA-C-HOURS", session_calendar="cn_workdays"
+    )
     from exchange.mechanisms.continuous import entry
 
     saturday = datetime(2027, 3, 6, 3, 0, tzinfo=UTC)  # 11:00 Beijing, a Saturday
@@ -149,7 +152,10 @@ def test_cancel_releases_the_hold_and_is_recorded_before_the_next_entry(
     buy = order(client, auth, "baotou", market, "buy", 100, 10_000, "b").get_json()
     assert buy["fills"] == []
     with demo_registry.app_context(), new_unit_of_work(db.session_factory) as s:
-        kinds = [(e.seq, e.kind) for e in s.scalars(select(ContinuousEvent).order_by(ContinuousEvent.seq))]
+        kinds = [
+            (e.seq, e.kind)
+            for e in s.scalars(select(ContinuousEvent).order_by(ContinuousEvent.seq))
+        ]
     assert kinds == [(1, "order"), (2, "cancel"), (3, "order")]
 
 
@@ -166,8 +172,6 @@ def test_self_trade_is_refused(
     assert crossing.get_json()["error"] == "self_trade"
 
 
-def test_book_of_a_call_auction_is_not_found(
-    demo_registry: Flask, client: FlaskClient
-) -> None:
+def test_book_of_a_call_auction_is_not_found(demo_registry: Flask, client: FlaskClient) -> None:
     assert client.get("/api/v1/markets/1/book").status_code == 404
     assert client.get("/api/v1/markets/999999/trades").status_code == 404

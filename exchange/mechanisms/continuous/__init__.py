@@ -103,6 +103,11 @@ class Continuous(Mechanism):
             return []
         from exchange.mechanisms.call_auction.settlement import settlement_specs
 
-        specs, _totals = settlement_specs(session, asset=ledger.market_asset(market_id),
-                                          fills=trades, reference=reference, actor=actor)  # fmt: skip
+        specs, _totals = settlement_specs(
+            session,
+            asset=ledger.market_asset(market_id),
+            fills=trades,
+            reference=reference,
+            actor=actor,
+        )
         return specs

@@ -22,7 +22,9 @@ from exchange.uow import new_unit_of_work
 from matching.continuous import day_summary
 
 
-def day_trades(session: Session, market_id: int, day: date, kind: str = "listed") -> list[ContinuousTrade]:
+def day_trades(
+    session: Session, market_id: int, day: date, kind: str = "listed"
+) -> list[ContinuousTrade]:
     """The day's trades of ``kind`` in execution order."""
     return list(
         session.scalars(
@@ -45,14 +47,23 @@ def compute_close(session: Session, market_id: int, day: date) -> DailyClose:
     )
     if existing is not None:
         return existing
-    summary = day_summary(day_trades(session, market_id, day),
-                          rules.previous_close(session, market, day), market.tick)  # fmt: skip
+    summary = day_summary(
+        day_trades(session, market_id, day), rules.previous_close(session, market, day), market.tick
+    )
     block = sum(t.quantity for t in day_trades(session, market_id, day, "block"))
     row = DailyClose(
-        market_id=market_id, day=day, open=summary.open, high=summary.high, low=summary.low,
-        close=summary.close, volume=summary.volume, turnover=summary.turnover,
-        trades=summary.trades, block_volume=block, computed_at=utcnow(),
-    )  # fmt: skip
+        market_id=market_id,
+        day=day,
+        open=summary.open,
+        high=summary.high,
+        low=summary.low,
+        close=summary.close,
+        volume=summary.volume,
+        turnover=summary.turnover,
+        trades=summary.trades,
+        block_volume=block,
+        computed_at=utcnow(),
+    )
     session.add(row)
     session.flush()
     return row

@@ -49,8 +49,9 @@ def enter(session: Session, order: Order, *, actor: str) -> SubmitResult:
     now = utcnow()
     day = sessions.trading_day(now)
     rules.check_session(market, now)
-    rules.check_band(rules.band_of(market, rules.previous_close(session, market, day)),
-                     order.limit_price)  # fmt: skip
+    rules.check_band(
+        rules.band_of(market, rules.previous_close(session, market, day)), order.limit_price
+    )
     rules.check_t_plus_one(session, order, day)
     candidates, result = _match(session, market, order)
     seq = record_cancels(session, market.id, day)
@@ -59,8 +60,7 @@ def enter(session: Session, order: Order, *, actor: str) -> SubmitResult:
     # The book numbered the order with a placeholder seq; trades carry the real one.
     from exchange.mechanisms.continuous.settle import settle_trades
 
-    settle_trades(session, market, order, candidates.makers, result, seq=seq, day=day,
-                  actor=actor)  # fmt: skip
+    settle_trades(session, market, order, candidates.makers, result, seq=seq, day=day, actor=actor)
     rest = result.resting if result.cancelled is None else 0
     if result.cancelled is not None or (rest and order.validity is Validity.SINGLE_RUN):
         # Self-trade prevention, or an immediate-or-cancel order: the rest is withdrawn.
@@ -128,16 +128,27 @@ def _match(session: Session, market: Market, order: Order) -> tuple[_Candidates,
         if not _unchanged(candidates):
             continue
         resting = [
-            RestingOrder(str(o.id), o.league_code, o.side.value, o.limit_price,
-                         o.remaining_quantity, candidates.seqs[o.id])  # fmt: skip
+            RestingOrder(
+                str(o.id),
+                o.league_code,
+                o.side.value,
+                o.limit_price,
+                o.remaining_quantity,
+                candidates.seqs[o.id],
+            )
             for o in candidates.makers.values()
         ]
         top = max(candidates.seqs.values(), default=0)
-        book = OrderBook.restore(BookRules(lot=market.lot, tick=market.tick), resting,
-                                 last_seq=top)  # fmt: skip
+        book = OrderBook.restore(BookRules(lot=market.lot, tick=market.tick), resting, last_seq=top)
         result = book.submit(
-            LimitOrder(str(order.id), order.league_code, order.side.value, order.quantity,
-                       order.limit_price, top + 1)  # fmt: skip
+            LimitOrder(
+                str(order.id),
+                order.league_code,
+                order.side.value,
+                order.quantity,
+                order.limit_price,
+                top + 1,
+            )
         )
         return candidates, result
     raise Conflict(
@@ -151,11 +162,15 @@ def _candidates(session: Session, market: Market, order: Order) -> _Candidates:
     """Resting orders of the other side at prices the order accepts, best first, as many
     as can fill it (time priority: recorded seq)."""
     buy = order.side is Side.BUY
-    price_ok = Order.limit_price <= order.limit_price if buy else Order.limit_price >= order.limit_price
+    price_ok = (
+        Order.limit_price <= order.limit_price if buy else Order.limit_price >= order.limit_price
+    )
     rows = session.execute(
         select(Order.id, Order.quantity - Order.filled_quantity, ContinuousEvent.seq)
-        .join(ContinuousEvent, and_(ContinuousEvent.order_id == Order.id,
-                                    ContinuousEvent.kind == "order"))  # fmt: skip
+        .join(
+            ContinuousEvent,
+            and_(ContinuousEvent.order_id == Order.id, ContinuousEvent.kind == "order"),
+        )
         .where(
             Order.market_id == market.id,
             Order.side == (Side.SELL if buy else Side.BUY),
@@ -163,8 +178,7 @@ def _candidates(session: Session, market: Market, order: Order) -> _Candidates:
             Order.id != order.id,
             price_ok,
         )
-        .order_by(Order.limit_price.asc() if buy else Order.limit_price.desc(),
-                  ContinuousEvent.seq)  # fmt: skip
+        .order_by(Order.limit_price.asc() if buy else Order.limit_price.desc(), ContinuousEvent.seq)
     ).all()
     chosen: dict[int, int] = {}
     total = 0

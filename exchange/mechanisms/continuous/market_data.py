@@ -68,8 +68,9 @@ def book(session: Session, market_id: int) -> dict[str, Any]:
 
 def day_figures(session: Session, market: Market, day: date) -> dict[str, Any]:
     """Open, high, low, close (so far), volume and turnover of the day's listed trades."""
-    summary = day_summary(day_trades(session, market.id, day),
-                          rules.previous_close(session, market, day), market.tick)  # fmt: skip
+    summary = day_summary(
+        day_trades(session, market.id, day), rules.previous_close(session, market, day), market.tick
+    )
     block = sum(t.quantity for t in day_trades(session, market.id, day, "block"))
     return {
         "day": day,
@@ -98,10 +99,17 @@ def trades(session: Session, market_id: int, *, limit: int = 50) -> dict[str, An
         "market_id": market.id,
         "today": day_figures(session, market, day),
         "trades": [
-            {"id": t.id, "kind": t.kind, "price": t.price, "quantity": t.quantity,
-             "aggressor": t.aggressor, "traded_at": t.traded_at, "day": t.day}
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "price": t.price,
+                "quantity": t.quantity,
+                "aggressor": t.aggressor,
+                "traded_at": t.traded_at,
+                "day": t.day,
+            }
             for t in rows
-        ],  # fmt: skip
+        ],
         "path": [
             {"t": t.traded_at, "price": t.price, "quantity": t.quantity}
             for t in day_trades(session, market.id, day)

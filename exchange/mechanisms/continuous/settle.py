@@ -47,14 +47,28 @@ def settle_trades(
     for number, trade in enumerate(result.trades, start=1):
         buy, sell = by_id[trade.buy_id], by_id[trade.sell_id]
         ref = f"listed:{seq}.{number}"
-        record_trade(session, market, buy, sell, trade.price, trade.quantity, kind="listed",
-                     seq=seq, number=number, day=day, aggressor=trade.aggressor.value,
-                     source=ref)  # fmt: skip
+        record_trade(
+            session,
+            market,
+            buy,
+            sell,
+            trade.price,
+            trade.quantity,
+            kind="listed",
+            seq=seq,
+            number=number,
+            day=day,
+            aggressor=trade.aggressor.value,
+            source=ref,
+        )
         for o in (buy, sell):
             o.filled_quantity += trade.quantity
             o.filled_amount += trade.quantity * trade.price
-            o.status = (OrderStatus.FILLED if o.filled_quantity == o.quantity
-                        else OrderStatus.PARTIALLY_FILLED)  # fmt: skip
+            o.status = (
+                OrderStatus.FILLED
+                if o.filled_quantity == o.quantity
+                else OrderStatus.PARTIALLY_FILLED
+            )
             o.updated_at = now
         fills += fills_of(buy, sell, trade.price, trade.quantity, ref)
     post(session, market.id, fills, reference=f"market:{market.id}/listed:{seq}", actor=actor)
@@ -70,8 +84,9 @@ def fills_of(buy: Order, sell: Order, price: int, quantity: int, ref: str) -> li
     ]
 
 
-def post(session: Session, market_id: int, fills: list[Fill], *, reference: str,
-         actor: str) -> None:  # fmt: skip
+def post(
+    session: Session, market_id: int, fills: list[Fill], *, reference: str, actor: str
+) -> None:
     """Build the journals of ``fills`` and let the ledger post them."""
     asset = ledger.market_asset(market_id)
     specs, _totals = settlement_specs(
@@ -101,16 +116,30 @@ def record_trade(
     buyer = buyer or (buy.league_code if buy is not None else "")
     seller = seller or (sell.league_code if sell is not None else "")
     row = ContinuousTrade(
-        market_id=market.id, kind=kind, seq=seq, number=number, day=day,
+        market_id=market.id,
+        kind=kind,
+        seq=seq,
+        number=number,
+        day=day,
         buy_order_id=None if buy is None else buy.id,
         sell_order_id=None if sell is None else sell.id,
-        buyer=buyer, seller=seller, aggressor=aggressor, price=price, quantity=quantity,
+        buyer=buyer,
+        seller=seller,
+        aggressor=aggressor,
+        price=price,
+        quantity=quantity,
         traded_at=utcnow(),
-    )  # fmt: skip
+    )
     session.add(row)
     amount = price * quantity
-    common = {"market_id": market.id, "mechanism": MECHANISM, "quantity": quantity,
-              "price": price, "amount": amount, "source": source[:64]}  # fmt: skip
+    common = {
+        "market_id": market.id,
+        "mechanism": MECHANISM,
+        "quantity": quantity,
+        "price": price,
+        "amount": amount,
+        "source": source[:64],
+    }
     session.add(Trade(buyer=buyer, seller=CLEARING_HOUSE, order=buy, **common))
     session.add(Trade(buyer=CLEARING_HOUSE, seller=seller, order=sell, **common))
     return row
