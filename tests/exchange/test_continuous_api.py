@@ -175,3 +175,34 @@ def test_self_trade_is_refused(
 def test_book_of_a_call_auction_is_not_found(demo_registry: Flask, client: FlaskClient) -> None:
     assert client.get("/api/v1/markets/1/book").status_code == 404
     assert client.get("/api/v1/markets/999999/trades").status_code == 404
+
+
+def test_a_batch_matches_each_order_at_entry(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, market: int
+) -> None:
+    assert order(client, auth, "ordos", market, "sell", 100, 10_000, "s").status_code == 201
+    response = client.post(
+        "/api/v1/orders/batch",
+        json={
+            "orders": [
+                {
+                    "market_id": market,
+                    "side": "buy",
+                    "quantity": 60,
+                    "limit_price": 10_000,
+                    "client_order_id": "b1",
+                },
+                {
+                    "market_id": market,
+                    "side": "buy",
+                    "quantity": 60,
+                    "limit_price": 10_000,
+                    "client_order_id": "b2",
+                },
+            ]
+        },
+        headers=auth("league", "baotou"),
+    )
+    assert response.status_code == 201, response.get_json()
+    filled = [o["filled_quantity"] for o in response.get_json()["orders"]]
+    assert filled == [60, 40]
