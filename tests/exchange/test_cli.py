@@ -37,7 +37,7 @@ def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
     try:
         with engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(League)) == 12
-            assert conn.scalar(select(func.count()).select_from(Market)) == 8
+            assert conn.scalar(select(func.count()).select_from(Market)) == 9
     finally:
         engine.dispose()
 
