@@ -23,6 +23,7 @@ def register_web(app: Flask) -> None:
     from exchange.web import statement  # noqa: F401  (its routes are on the desk blueprint)
     from exchange.web.audit import audit
     from exchange.web.console import console
+    from exchange.web.continuous_pages import continuous_pages
     from exchange.web.desk import desk
     from exchange.web.errors import html_error_for_browsers
     from exchange.web.formatting import init_formatting
@@ -37,7 +38,7 @@ def register_web(app: Flask) -> None:
     init_names(app)
     init_messages(app)
     app.extensions["exchange.html_error"] = html_error_for_browsers
-    for blueprint in (pages, desk, console, audit):
+    for blueprint in (pages, desk, console, audit, continuous_pages):
         app.register_blueprint(blueprint)
     _login_keeps_username()
 

@@ -356,5 +356,8 @@ RULES.update(
         ("GET", "/api/v1/markets/<int:market_id>/closes"): Rule(
             "/api/v1/markets/{market_id}/closes", everyone(), also_ok=NOT_CONTINUOUS
         ),
+        ("GET", "/markets/<code>/live"): Rule(
+            "/markets/{market_code}/live", everyone(), also_ok=NOT_CONTINUOUS
+        ),
     }
 )

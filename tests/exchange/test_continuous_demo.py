@@ -30,3 +30,6 @@ def test_demo_continuous_market_has_a_book_and_trades(app: Flask, client: FlaskC
     trades = client.get(f"/api/v1/markets/{mid}/trades").get_json()
     assert trades["today"]["volume"] > 0
     verify_ok(app)
+    assert client.get("/").status_code == 200
+    assert client.get("/markets/CEA-2026-L").status_code == 200
+    assert client.get("/markets/CEA-2026-L/live").status_code == 200
