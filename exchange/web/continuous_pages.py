@@ -41,8 +41,8 @@ def _live(market: Market) -> dict[str, Any]:
 
 def _hours(calendar: str | None) -> str:
     if (calendar or sessions.DEFAULT_CALENDAR) == sessions.ALWAYS:
-        return _("Open around the clock")
-    return _("Monday to Friday 9:30-11:30 and 13:00-15:00, Beijing time")
+        return str(_("Open around the clock"))
+    return str(_("Monday to Friday 9:30-11:30 and 13:00-15:00, Beijing time"))
 
 
 def market_page(market: Market) -> str:

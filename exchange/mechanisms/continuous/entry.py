@@ -31,6 +31,7 @@ from exchange.models import Market
 from exchange.models.base import utcnow
 from exchange.models.continuous import ContinuousEvent
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side, Validity
+from matching import Side as BookSide
 from matching.continuous import BookRules, LimitOrder, OrderBook, RestingOrder, SubmitResult
 
 MECHANISM = "continuous"
@@ -131,7 +132,7 @@ def _match(session: Session, market: Market, order: Order) -> tuple[_Candidates,
             RestingOrder(
                 str(o.id),
                 o.league_code,
-                o.side.value,
+                BookSide(o.side.value),
                 o.limit_price,
                 o.remaining_quantity,
                 candidates.seqs[o.id],
@@ -144,7 +145,7 @@ def _match(session: Session, market: Market, order: Order) -> tuple[_Candidates,
             LimitOrder(
                 str(order.id),
                 order.league_code,
-                order.side.value,
+                BookSide(order.side.value),
                 order.quantity,
                 order.limit_price,
                 top + 1,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from exchange.mechanisms.continuous.market_data import continuous_market
 from exchange.models.continuous import ContinuousEvent, ContinuousTrade
+from matching import Side as BookSide
 from matching.continuous import BookRules, Cancel, LimitOrder, replay
 
 TradeKey = tuple[int, int, int, int, int]
@@ -51,7 +52,7 @@ def replay_session(session: Session, market_id: int, day: date) -> SessionReplay
     commands: list[LimitOrder | Cancel] = [
         Cancel(str(e.order_id))
         if e.kind == "cancel"
-        else LimitOrder(str(e.order_id), e.league, e.side, e.quantity, e.price, e.seq)
+        else LimitOrder(str(e.order_id), e.league, BookSide(e.side), e.quantity, e.price, e.seq)
         for e in events
     ]
     seqs_of_day = {e.seq for e in events if e.day == day}
