@@ -22,6 +22,7 @@ from exchange.checkpointing import install_checkpoint_job
 from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
 from exchange.observability import metrics
+from exchange.services.demo_continuous import install_continuous_demo_flow
 from exchange.services.demo_trading import install_demo_order_flow
 from exchange.services.verification import install_verify_job
 from exchange.web import tasks
@@ -31,6 +32,7 @@ JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     install_verify_job,
     install_checkpoint_job,
     install_demo_order_flow,
+    install_continuous_demo_flow,
 )
 
 BACKGROUND_JOBS: Mapping[str, JobKind] = {

@@ -7,11 +7,16 @@ sees depth and last trades, and can trade at once (the market is open around the
 
 from __future__ import annotations
 
+import random
+
+from apscheduler.schedulers.base import BaseScheduler
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.errors import ExchangeError
-from exchange.models import Market
+from exchange.mechanisms.continuous import market_data
+from exchange.models import Market, MarketStatus
 from exchange.models.continuous import ContinuousEvent
 from exchange.models.trading import Side
 from exchange.services.commands import PlaceOrder
@@ -62,3 +67,57 @@ def seed_continuous_book(factory: sessionmaker[Session]) -> str | None:
         return f"continuous market {DEMO_MARKET}: {placed} orders entered"
     finally:
         session.close()
+
+
+def continuous_tick(app: Flask, rng: random.Random) -> int:
+    """One step of the demo's continuous flow: a few orders around the book's middle."""
+    factory = app.extensions["exchange.db"]["sessions"]
+    session = factory()
+    placed = 0
+    try:
+        market = session.scalar(select(Market).where(Market.code == DEMO_MARKET))
+        if market is None or market.status is not MarketStatus.OPEN:
+            return 0
+        middle = _middle(session, market)
+        leagues = [e.league_code for e in market.eligibility]
+        for n in range(rng.randint(1, 3)):
+            side = rng.choice([Side.BUY, Side.SELL])
+            skew = rng.randint(-6, 4) if side is Side.BUY else rng.randint(-4, 6)
+            price = max(market.tick, middle * (1000 + skew) // 1000)
+            command = PlaceOrder(market.id, side, rng.randint(1, 8) * market.lot, price,
+                                 f"demo-cont-live-{rng.getrandbits(48):012x}-{n}")  # fmt: skip
+            league = rng.choice(leagues)
+            try:
+                with unit_of_work(session):
+                    place_order(session, command, league=league, actor=f"{league}-desk")
+                placed += 1
+            except ExchangeError:  # self-trade, T+1, funds, band: the flow goes on
+                pass
+        return placed
+    finally:
+        session.close()
+
+
+def _middle(session: Session, market: Market) -> int:
+    book = market_data.book(session, market.id)
+    bid = book["bids"][0]["price"] if book["bids"] else None
+    ask = book["asks"][0]["price"] if book["asks"] else None
+    if bid is not None and ask is not None:
+        return int((bid + ask) // 2)
+    return int(bid or ask or book["previous_close"] or market.reference_price or market.price_floor)
+
+
+def install_continuous_demo_flow(app: Flask, scheduler: BaseScheduler) -> None:
+    """With ``DEMO_ORDER_FLOW`` on, leagues keep trading in the demo's continuous market."""
+    if not app.config.get("DEMO_ORDER_FLOW"):
+        return
+    rng = random.Random()
+
+    def tick() -> None:
+        try:
+            continuous_tick(app, rng)
+        except Exception:  # the demo flow must never stop the scheduler
+            app.logger.exception("demo continuous flow failed")
+
+    scheduler.add_job(tick, "interval", seconds=app.config.get("DEMO_ORDER_SECONDS", 15),
+                      id="demo-continuous-flow", replace_existing=True)  # fmt: skip

@@ -33,3 +33,18 @@ def test_demo_continuous_market_has_a_book_and_trades(app: Flask, client: FlaskC
     assert client.get("/").status_code == 200
     assert client.get("/markets/CEA-2026-L").status_code == 200
     assert client.get("/markets/CEA-2026-L/live").status_code == 200
+
+
+def test_demo_continuous_flow_keeps_trading(app: Flask) -> None:
+    import random
+
+    from exchange.services.demo_continuous import continuous_tick
+
+    with app.app_context():
+        with new_unit_of_work(db.session_factory) as s:
+            seed_demo(s)
+        seed_continuous_book(db.session_factory)
+        rng = random.Random(3)
+        placed = sum(continuous_tick(app, rng) for _ in range(10))
+    assert placed > 5
+    verify_ok(app)
