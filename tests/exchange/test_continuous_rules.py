@@ -90,3 +90,23 @@ def test_entry_at_the_service_level(demo_registry: Flask, client: FlaskClient, a
             place_order(s, PlaceOrder(mid, Side.BUY, 1, 8_999, "low"), league="baotou", actor="t")
         assert band.value.field == "limit_price"
         assert band.value.details["band"] == {"low": 9_000, "high": 11_000}
+
+
+def test_close_catch_up_at_scheduler_start(
+    demo_registry: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    from sqlalchemy import select
+
+    from exchange.mechanisms.continuous import close
+    from exchange.models.continuous import DailyClose
+
+    mid = funded_market(demo_registry, client, auth)
+    (spec,) = get("continuous").startup_jobs(demo_registry)
+    spec.func(**spec.kwargs)
+    spec.func(**spec.kwargs)  # once per (market, day)
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as s:
+        rows = s.scalars(select(DailyClose).where(DailyClose.market_id == mid)).all()
+        assert len(rows) == 1
+        assert rows[0].close == 10_000  # no trade: the reference price carries over
+        assert rows[0].volume == 0
+    assert close.catch_up is spec.func

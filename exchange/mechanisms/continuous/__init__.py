@@ -66,6 +66,18 @@ class Continuous(Mechanism):
             "reference_price": command.reference_price,
         }
 
+    def startup_jobs(self, app: Flask) -> Sequence[JobSpec]:
+        """At scheduler start, the close of each market's last finished day if missed."""
+        return [
+            JobSpec(
+                id="continuous:close-catch-up",
+                name="catch up missed closes of continuous markets",
+                trigger=None,
+                func=close.catch_up,
+                kwargs={"app": app},
+            )
+        ]
+
     def lock_for_entry(self, session: Session, market_ids: Iterable[int]) -> None:
         """Entries of one market serialise on its row, taken before any ledger lock."""
         ids = sorted(set(market_ids))

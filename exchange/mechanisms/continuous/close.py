@@ -76,3 +76,27 @@ def scheduled_close(app: Flask, market_id: int) -> None:
         market = rules.lock_market(session, market_id)
         day = sessions.last_finished_day(market.session_calendar, utcnow())
         compute_close(session, market_id, day)
+
+
+def catch_up(app: Flask) -> None:
+    """At scheduler start: the close of each open continuous market's last finished day,
+    if it was missed while no scheduler ran (each once; a failure leaves the others)."""
+    from exchange.models import Market, MarketStatus
+
+    factory = app.extensions["exchange.db"]["sessions"]
+    session = factory()
+    try:
+        ids = list(
+            session.scalars(
+                select(Market.id).where(
+                    Market.mechanism == "continuous", Market.status == MarketStatus.OPEN
+                )
+            )
+        )
+    finally:
+        session.close()
+    for market_id in ids:
+        try:
+            scheduled_close(app, market_id)
+        except Exception:  # one market's failure must not stop the others
+            app.logger.exception("close catch-up of market %s failed", market_id)
