@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 import ledger
 from exchange.errors import Conflict
 from exchange.mechanisms.continuous import rules, sessions
+from exchange.mechanisms.continuous.settle import settle_trades
 from exchange.models import Market
 from exchange.models.base import utcnow
 from exchange.models.continuous import ContinuousEvent
@@ -59,8 +61,6 @@ def enter(session: Session, order: Order, *, actor: str) -> SubmitResult:
     seq += 1
     session.add(_event(market.id, seq, day, "order", order, order.quantity))
     # The book numbered the order with a placeholder seq; trades carry the real one.
-    from exchange.mechanisms.continuous.settle import settle_trades
-
     settle_trades(session, market, order, candidates.makers, result, seq=seq, day=day, actor=actor)
     rest = result.resting if result.cancelled is None else 0
     if result.cancelled is not None or (rest and order.validity is Validity.SINGLE_RUN):
@@ -79,7 +79,7 @@ def last_seq(session: Session, market_id: int) -> int:
     return int(found or 0)
 
 
-def record_cancels(session: Session, market_id: int, day: object) -> int:
+def record_cancels(session: Session, market_id: int, day: date) -> int:
     """Record, in cancel time order, the orders that left the book by a cancel since the
     last entry; returns the last seq. Cancels between two entries commute, so recording
     them just before the next entry gives that entry the book it traded against."""
@@ -105,7 +105,7 @@ def record_cancels(session: Session, market_id: int, day: object) -> int:
 
 
 def _event(
-    market_id: int, seq: int, day: object, kind: str, order: Order, quantity: int
+    market_id: int, seq: int, day: date, kind: str, order: Order, quantity: int
 ) -> ContinuousEvent:
     return ContinuousEvent(
         market_id=market_id,
