@@ -15,12 +15,16 @@ block that must be all or nothing without ending the caller's transaction uses
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.db import close_quietly
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -43,6 +47,22 @@ def new_unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     finally:
         close_quietly(session)
+
+
+def idempotent_unit_of_work(session: Session, work: Callable[[Session], T]) -> T:
+    """``work(session)`` as one unit of work, run once more if it lost a race on a unique key.
+
+    For idempotent use cases (order entry by ``client_order_id``): a concurrent request
+    that made the same thing first makes this one fail on commit or flush with an
+    ``IntegrityError``; the second run, in a new unit of work, finds what the first made.
+    Costs nothing on the usual path (no savepoint).
+    """
+    try:
+        with unit_of_work(session):
+            return work(session)
+    except IntegrityError:
+        with unit_of_work(session):
+            return work(session)
 
 
 @contextmanager

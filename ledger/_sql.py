@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,20 @@ LOCK_HOLDS = (
     .order_by(Hold.id)
     .with_for_update()
 )
+LOCK_HOLD_ACCOUNTS = (
+    select(Account.id, Account.kind, Account.balance, Account.owner, Account.asset)
+    .join(Hold, or_(Account.id == Hold.main_account_id, Account.id == Hold.escrow_account_id))
+    .where(Hold.id == bindparam("hold_id"))
+    .order_by(Account.id)
+    .with_for_update(of=Account)
+)
+"""The two accounts of a hold (main, escrow), locked, with the owner and asset."""
+LOCK_HOLDS_WITH_REFERENCE = (
+    select(Hold.id, Hold.escrow_account_id, Hold.remaining, Hold.amount, Hold.reference)
+    .where(Hold.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Hold.id)
+    .with_for_update()
+)
 LOCK_CHAINS = (
     select(Chain.name, Chain.seq, Chain.head_hash)
     .where(Chain.name.in_(bindparam("names", expanding=True)))
@@ -88,13 +102,15 @@ def lock_balances(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, 
     return result
 
 
-def lock_holds(session: Session, hold_ids: set[int]) -> dict[int, tuple[int, int, int]]:
-    """hold id -> (escrow account id, remaining, amount), locked in id order."""
-    result: dict[int, tuple[int, int, int]] = {}
+def lock_holds(
+    session: Session, hold_ids: set[int], *, with_reference: bool = False
+) -> dict[int, tuple[Any, ...]]:
+    """hold id -> (escrow account id, remaining, amount[, reference]), locked in id order."""
+    result: dict[int, tuple[Any, ...]] = {}
+    statement = LOCK_HOLDS_WITH_REFERENCE if with_reference else LOCK_HOLDS
     for chunk in chunks(sorted(hold_ids)):
-        rows = session.execute(LOCK_HOLDS, {"ids": list(chunk)})
-        for hold_id, escrow, remaining, amount in rows:
-            result[hold_id] = (escrow, remaining, amount)
+        for hold_id, *rest in session.execute(statement, {"ids": list(chunk)}):
+            result[hold_id] = tuple(rest)
     return result
 
 
@@ -223,3 +239,90 @@ def insert_ignore(session: Session, table: Any, conflict: list[str]) -> Any:
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# PostgreSQL: a whole small write (journals, their postings, balances, holds and chain
+# heads) in one statement of data-modifying CTEs, one round trip; the arrays keep its text
+# fixed, so it is prepared once. Postings are inserted in the order given (their ids keep
+# the order the journal hashes were computed in).
+WRITE_AT_ONCE = text(
+    """
+WITH jv AS (
+    SELECT * FROM unnest(
+        CAST(:j_ord AS INT[]), CAST(:j_chain AS VARCHAR[]), CAST(:j_seq AS BIGINT[]),
+        CAST(:j_kind AS VARCHAR[]), CAST(:j_reference AS VARCHAR[]),
+        CAST(:j_actor AS VARCHAR[]), CAST(:j_created_at AS TIMESTAMPTZ[]),
+        CAST(:j_prev_hash AS VARCHAR[]), CAST(:j_hash AS VARCHAR[])
+    ) AS v(ord, chain, seq, kind, reference, actor, created_at, prev_hash, hash)
+), j AS (
+    INSERT INTO ledger_journals (chain, seq, kind, reference, actor, created_at, prev_hash, hash)
+    SELECT chain, seq, kind, reference, actor, created_at, prev_hash, hash FROM jv ORDER BY ord
+    RETURNING id, chain, seq
+), p AS (
+    INSERT INTO ledger_postings (journal_id, account_id, amount, hold_id)
+    SELECT j.id, pv.account_id, pv.amount, pv.hold_id
+    FROM unnest(
+        CAST(:p_ord AS INT[]), CAST(:p_journal AS INT[]), CAST(:p_account AS BIGINT[]),
+        CAST(:p_amount AS BIGINT[]), CAST(:p_hold AS BIGINT[])
+    ) AS pv(ord, journal, account_id, amount, hold_id)
+    JOIN jv ON jv.ord = pv.journal
+    JOIN j ON j.chain = jv.chain AND j.seq = jv.seq
+    ORDER BY pv.ord
+), b AS (
+    UPDATE ledger_accounts AS t SET balance = t.balance + v.delta
+    FROM unnest(CAST(:b_ids AS BIGINT[]), CAST(:b_deltas AS BIGINT[])) AS v(id, delta)
+    WHERE t.id = v.id
+), h AS (
+    UPDATE ledger_holds AS t SET remaining = t.remaining + v.delta
+    FROM unnest(CAST(:h_ids AS BIGINT[]), CAST(:h_deltas AS BIGINT[])) AS v(id, delta)
+    WHERE t.id = v.id
+), c AS (
+    UPDATE ledger_chains AS t SET seq = v.seq, head_hash = v.head
+    FROM unnest(
+        CAST(:c_names AS VARCHAR[]), CAST(:c_seqs AS BIGINT[]), CAST(:c_heads AS VARCHAR[])
+    ) AS v(name, seq, head)
+    WHERE t.name = v.name
+)
+SELECT jv.ord, j.id FROM j JOIN jv ON j.chain = jv.chain AND j.seq = jv.seq
+"""
+)
+JOURNAL_COLUMNS = ("chain", "seq", "kind", "reference", "actor", "created_at", "prev_hash", "hash")
+AT_ONCE_MAX_POSTINGS = 2000
+"""Above this many postings a write goes the bulk way (``COPY``), not in one statement."""
+
+
+def write_at_once(
+    session: Session,
+    journals: Sequence[Mapping[str, Any]],
+    postings: Sequence[tuple[int, int, int, int | None]],
+    balances: Mapping[int, int],
+    holds: Mapping[int, int],
+    heads: Mapping[str, tuple[int, str]],
+) -> list[int]:
+    """PostgreSQL only: write journals (rows as for ``INSERT_JOURNAL``), postings
+    ``(journal index, account id, amount, hold id)``, balance and hold deltas by id and
+    the new chain heads in one statement; returns the journal ids in the order given."""
+    chains = sorted(heads)
+    params = {
+        "j_ord": list(range(len(journals))),
+        **{f"j_{column}": [row[column] for row in journals] for column in JOURNAL_COLUMNS},
+        "p_ord": list(range(len(postings))),
+        "p_journal": [p[0] for p in postings],
+        "p_account": [p[1] for p in postings],
+        "p_amount": [p[2] for p in postings],
+        "p_hold": [p[3] for p in postings],
+        "b_ids": sorted(balances),
+        "b_deltas": [balances[i] for i in sorted(balances)],
+        "h_ids": sorted(holds),
+        "h_deltas": [holds[i] for i in sorted(holds)],
+        "c_names": chains,
+        "c_seqs": [heads[c][0] for c in chains],
+        "c_heads": [heads[c][1] for c in chains],
+    }
+    ids: dict[int, int] = {int(o): int(i) for o, i in session.execute(WRITE_AT_ONCE, params)}
+    return [ids[index] for index in range(len(journals))]
+
+
+def one_statement(session: Session, postings: int) -> bool:
+    """Whether a write of ``postings`` postings goes in one statement (PostgreSQL, small)."""
+    return session.get_bind().dialect.name == "postgresql" and postings <= AT_ONCE_MAX_POSTINGS

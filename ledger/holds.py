@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import _sql as sql
-from ledger.accounts import check_key, ensure_accounts, lock_accounts
+from ledger.accounts import check_key, ensure_accounts
 from ledger.errors import HoldExceeded, HoldNotFound, InsufficientFunds
-from ledger.journals import post_journal, post_locked, validate_spec
+from ledger.journals import post_locked, validate_spec
 from ledger.keys import (
     AccountKey,
     AccountKind,
@@ -230,11 +230,16 @@ def release_hold(
 
     Returns None when nothing remains to release.
     """
-    hold = get_hold(session, hold_id)
-    lock_accounts(
-        session, [escrow_account(hold.owner, hold.asset), league_account(hold.owner, hold.asset)]
-    )
-    remaining = sql.lock_holds(session, {hold_id})[hold_id][1]
+    # Lock order as everywhere: the hold's two accounts (ascending id), then the hold.
+    accounts = session.execute(sql.LOCK_HOLD_ACCOUNTS, {"hold_id": hold_id}).all()
+    if not accounts:
+        raise HoldNotFound(hold_id)
+    owner, asset = accounts[0][3], accounts[0][4]
+    main, escrow = league_account(owner, asset), escrow_account(owner, asset)
+    ids = {AccountKey(kind, owner, asset): i for i, kind, _b, _o, _a in accounts}
+    locked = {i: (kind, balance) for i, kind, balance, _o, _a in accounts}
+    held = sql.lock_holds(session, {hold_id}, with_reference=True)
+    escrow_id, remaining, total = held[hold_id][:3]
     if amount is None:
         amount = remaining
         if amount == 0:
@@ -242,19 +247,20 @@ def release_hold(
     positive(amount)
     if amount > remaining:
         raise HoldExceeded(hold_id, remaining, amount)
-    return post_journal(
-        session,
-        JournalSpec(
-            JournalKind.RELEASE,
-            reference or hold.reference,
-            actor,
-            (
-                PostingSpec(escrow_account(hold.owner, hold.asset), -amount, hold_id),
-                PostingSpec(league_account(hold.owner, hold.asset), amount),
-            ),
-            chain=order_chain(chain or hold.asset, hold.owner),
-        ),
+    spec = JournalSpec(
+        JournalKind.RELEASE,
+        reference or str(held[hold_id][3]),
+        actor,
+        (PostingSpec(escrow, -amount, hold_id), PostingSpec(main, amount)),
+        chain=order_chain(chain or asset, owner),
     )
+    return post_locked(
+        session,
+        [spec],
+        ids=ids,
+        locked=locked,
+        locked_holds={hold_id: (escrow_id, remaining, total)},
+    )[0]
 
 
 def hold_owners(session: Session, hold_ids: set[int]) -> dict[int, tuple[str, str, int]]:

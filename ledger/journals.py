@@ -59,11 +59,13 @@ def post_locked(
     ids: dict[AccountKey, int] | None = None,
     locked: Locked | None = None,
     new_holds: Mapping[int, tuple[int, int]] | None = None,
+    locked_holds: Mapping[int, tuple[int, int, int]] | None = None,
 ) -> list[int]:
     """:func:`post_journals`, optionally with the accounts already created and locked.
 
     ``new_holds`` (hold id -> (escrow account id, amount)) are holds this
-    transaction has just inserted: already ours, not locked again.
+    transaction has just inserted: already ours, not locked again; ``locked_holds``
+    (hold id -> (escrow account id, remaining, amount)) are holds the caller locked.
     """
     if not specs:
         return []
@@ -74,22 +76,32 @@ def post_locked(
         locked = sql.lock_balances(session, list(ids.values()))
     fresh = new_holds or {}
     hold_ids = {p.hold_id for s in specs for p in s.postings if p.hold_id is not None}
-    holds = sql.lock_holds(session, hold_ids - set(fresh))
+    mine = dict(locked_holds or {})
+    holds = sql.lock_holds(session, hold_ids - set(fresh) - set(mine))
+    holds.update(mine)
     holds.update({h: (escrow, 0, amount) for h, (escrow, amount) in fresh.items()})
     balances, hold_delta = _simulate(specs, ids, locked, holds)
-    journal_ids = _write_journals(session, specs, chains, timestamp)
-    _write_postings(session, specs, ids, journal_ids)
     start = {i: b for i, (_k, b) in locked.items()}
-    sql.add_amounts(
-        session,
-        ACCOUNTS,
-        "balance",
-        {i: balances[i] - start[i] for i in balances if balances[i] != start[i]},
-    )
+    balance_delta = {i: balances[i] - start[i] for i in balances if balances[i] != start[i]}
     # Fresh holds were inserted with remaining = amount: exactly what their hold journal adds.
-    sql.add_amounts(
-        session, HOLDS, "remaining", {h: d for h, d in hold_delta.items() if d and h not in fresh}
+    hold_change = {h: d for h, d in hold_delta.items() if d and h not in fresh}
+    heads = sql.lock_chains(session, set(chains))
+    rows = _chain_rows(specs, chains, timestamp, heads)
+    postings = [
+        (index, ids[p.account], p.amount, p.hold_id)
+        for index, spec in enumerate(specs)
+        for p in spec.postings
+    ]
+    if sql.one_statement(session, len(postings)):
+        return sql.write_at_once(session, rows, postings, balance_delta, hold_change, heads)
+    journal_ids = sql.insert_journals(session, rows)
+    session.execute(
+        sql.UPDATE_CHAIN,
+        [{"chain_name": c, "new_seq": s, "new_hash": h} for c, (s, h) in sorted(heads.items())],
     )
+    _write_postings(session, postings, journal_ids)
+    sql.add_amounts(session, ACCOUNTS, "balance", balance_delta)
+    sql.add_amounts(session, HOLDS, "remaining", hold_change)
     return journal_ids
 
 
@@ -150,12 +162,14 @@ def _draw_hold(
     hold_delta[hold_id] += amount
 
 
-def _write_journals(
-    session: Session, specs: Sequence[JournalSpec], chains: list[str], timestamp: str
-) -> list[int]:
-    """Hash each journal onto its chain, insert them and move the chain heads."""
+def _chain_rows(
+    specs: Sequence[JournalSpec],
+    chains: list[str],
+    timestamp: str,
+    heads: dict[str, tuple[int, str]],
+) -> list[dict[str, Any]]:
+    """Hash each journal onto its chain (moving ``heads`` along); the rows to insert."""
     created_at = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    heads = sql.lock_chains(session, set(chains))
     rows: list[dict[str, Any]] = []
     for spec, chain in zip(specs, chains, strict=True):
         seq, prev = heads[chain]
@@ -186,25 +200,15 @@ def _write_journals(
                 "hash": digest,
             }
         )
-    journal_ids = sql.insert_journals(session, rows)
-    session.execute(
-        sql.UPDATE_CHAIN,
-        [{"chain_name": c, "new_seq": s, "new_hash": h} for c, (s, h) in sorted(heads.items())],
-    )
-    return journal_ids
+    return rows
 
 
 def _write_postings(
     session: Session,
-    specs: Sequence[JournalSpec],
-    ids: dict[AccountKey, int],
+    postings: Sequence[tuple[int, int, int, int | None]],
     journal_ids: list[int],
 ) -> None:
-    rows = [
-        (jid, ids[p.account], p.amount, p.hold_id)
-        for jid, spec in zip(journal_ids, specs, strict=True)
-        for p in spec.postings
-    ]
+    rows = [(journal_ids[i], account, amount, hold) for i, account, amount, hold in postings]
     if len(rows) <= 8:
         session.execute(
             sql.INSERT_POSTINGS,

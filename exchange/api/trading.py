@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from exchange.api.access import Actor, Role, current_actor, require_roles
 from exchange.api.trading_schemas import (
@@ -23,6 +24,7 @@ from exchange.api.trading_schemas import (
 )
 from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
+from exchange.identity.action_log import log_in_unit_of_work
 from exchange.mechanisms.call_auction import run as clearing
 from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.models.base import utcnow
@@ -36,7 +38,7 @@ from exchange.services import (
     windows,
 )
 from exchange.services.commands import PlaceOrder
-from exchange.uow import unit_of_work
+from exchange.uow import idempotent_unit_of_work, unit_of_work
 
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
 
@@ -66,10 +68,15 @@ class Orders(MethodView):
         """Enter a limit order; its rights (sell) or cash (buy) are held at once."""
         actor = require_roles(Role.LEAGUE)
         league = _trading_league(actor, data.pop("league", None))
-        with unit_of_work(db.session) as session:
-            placed = orders.place_order(
-                session, PlaceOrder.from_data(data), league=league, actor=actor.username
-            )
+        command = PlaceOrder.from_data(data)
+
+        def enter(session: Session) -> orders.PlacedOrder:
+            placed = orders.place_order(session, command, league=league, actor=actor.username)
+            # one commit: the action log's entry with the order
+            log_in_unit_of_work(session, 201 if placed.created else 200)
+            return placed
+
+        placed = idempotent_unit_of_work(db.session, enter)
         return placed.order, 201 if placed.created else 200
 
     @blp.arguments(OrderQuerySchema, location="query")
@@ -138,9 +145,11 @@ class OrderById(MethodView):
         """Cancel an open order; its hold is released."""
         actor = require_roles(Role.LEAGUE)
         with unit_of_work(db.session) as session:
-            return orders.cancel_order(
+            order = orders.cancel_order(
                 session, order_id=order_id, league=actor.league_code, actor=actor.username
             )
+            log_in_unit_of_work(session, 200)  # one commit: the log entry with the cancel
+        return order
 
 
 @blp.route("/markets/<int:market_id>/clearing-runs")

@@ -33,10 +33,32 @@ def _actor() -> Actor:
     return actor or ANONYMOUS
 
 
+def log_in_unit_of_work(session: Session, status: int) -> None:
+    """Write this request's entry in the view's own unit of work, as answering ``status``.
+
+    The hot paths (order entry and cancel) call it inside their ``unit_of_work``, so
+    the request commits once, its entry with its work. If the response ends with
+    another status (it failed after the commit), the after-request hook logs that
+    too, in a transaction of its own; a refused request is rolled back and logged
+    there as always.
+    """
+    if request.method in READ_METHODS:
+        return
+    actor = _actor()
+    _record(session, actor, _auth_of(actor), status)
+    g.action_logged_status = status
+
+
+def _auth_of(actor: Actor) -> str | None:
+    return actor.auth or ("invalid-token" if g.get("auth_failure") else None)
+
+
 def _log_request(response: Response) -> Response:
     """``after_request``: append the request to the action log (unsafe methods only)."""
     if request.method in READ_METHODS:
         return response
+    if g.get("action_logged_status") == response.status_code:
+        return response  # written with the request's work (``log_in_unit_of_work``)
     # Whatever the request left uncommitted is discarded at teardown anyway; end it
     # now so that the log's own transaction never waits for the request's locks.
     pending: Session | None = g.get("db_session")
@@ -51,7 +73,7 @@ def _log_request(response: Response) -> Response:
     if refused_anonymous and not anonymous_log_allowed(request.remote_addr):
         metrics.anonymous_log_dropped()
         return response
-    auth = actor.auth or ("invalid-token" if g.get("auth_failure") else None)
+    auth = _auth_of(actor)
     factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["sessions"]
     try:
         with new_unit_of_work(factory) as session:

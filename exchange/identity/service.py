@@ -183,14 +183,18 @@ def resolve_token(session: Session, secret: str) -> tuple[User, ApiToken]:
     """The user and token behind a bearer token, or ``TokenRefused``."""
     if not well_formed(secret):
         raise TokenRefused("malformed API token")
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    if token is None:
+    found = session.execute(  # one round trip: the token and its user
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(secret))
+    ).first()
+    if found is None:
         raise TokenRefused("unknown API token")
+    token, user = found
     status = token.status
     if status != "active":
         raise TokenRefused(f"this API token is {status}; create a new one")
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
+    if not user.active:
         raise TokenRefused("the user of this API token is deactivated")
     return user, token
 

@@ -19,7 +19,7 @@ Mechanisms are registered in one place, :mod:`exchange.mechanisms`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -84,6 +84,9 @@ class Mechanism(abc.ABC):
     """Stored in ``markets.mechanism`` and shown in the API (``call_auction``)."""
     title: ClassVar[str]
     """One line for people."""
+    serial_entry: ClassVar[bool] = False
+    """Do a market's order entries run one at a time (under an entry lock taken in the
+    entry's first statement, before any hold)? Continuous trading: yes."""
 
     @abc.abstractmethod
     def jobs(self, app: Flask, market: Market) -> Sequence[JobSpec]:
@@ -109,10 +112,6 @@ class Mechanism(abc.ABC):
                 field="clearing_schedule",
             )
         return {"clearing_schedule": command.clearing_schedule}
-
-    def lock_for_entry(self, session: Session, market_ids: Iterable[int]) -> None:
-        """Locks order entry takes first, before any ledger lock (default: none)."""
-        return None
 
     def after_order_entered(self, session: Session, order: Order, *, actor: str) -> None:
         """What happens once an order is entered (its hold placed), in the caller's unit of

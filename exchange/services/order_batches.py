@@ -80,13 +80,13 @@ def _enter_all(
             session,
             league,
             [
-                self_trade.NewOrder(
-                    item.market_id, item.side, item.limit_price, f"orders[{index}]"
-                )
+                self_trade.NewOrder(item.market_id, item.side, item.limit_price, f"orders[{index}]")
                 for index, item in new
             ],
         )
 
+    if new:  # a continuous market's entries serialise on it, before any hold
+        mechanisms.lock_for_entry(session, [item.market_id for _i, item in new])
     created = _insert_new(session, league, new, terms, amounts, actor) if new else {}
     for index in sorted(created):  # a continuous market matches each at entry, in order
         mechanisms.after_order_entered(session, created[index], actor=actor)

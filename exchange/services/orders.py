@@ -7,20 +7,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 import ledger
 from exchange import mechanisms
 from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
-from exchange.models import Market, MarketLeague, MarketStatus
+from exchange.models import League, Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side
 from exchange.observability import metrics
 from exchange.paging import page_of
 from exchange.services import self_trade, visibility
 from exchange.services.commands import PlaceOrder
-from exchange.uow import savepoint
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
@@ -51,29 +50,141 @@ def hold_amount(side: Side, quantity: int, limit_price: int) -> int:
 def place_order(session: Session, command: PlaceOrder, *, league: str, actor: str) -> PlacedOrder:
     """Validate and enter an order, holding its rights or cash in the caller's unit of work.
 
-    The same ``client_order_id`` from the same league returns the first order.
+    The same ``client_order_id`` from the same league returns the first order. Two
+    concurrent requests with one ``client_order_id``: the second fails on the unique
+    key (``IntegrityError``) and its caller runs it again in a new unit of work
+    (:func:`exchange.uow.idempotent_unit_of_work`), where it finds the first.
+
+    The hot path is a handful of statements: one that reads everything entry
+    decides on (:func:`_entry_facts`), the hold (``ledger.place_hold``), the order.
     """
-    existing = _by_client_id(session, league, command.client_order_id)
-    if existing is not None:
-        return PlacedOrder(existing, created=False)
-    try:
-        with savepoint(session):
-            order = _enter(session, command, league=league, actor=actor)
-    except IntegrityError:
-        # A concurrent request with the same client_order_id won the race (the
-        # savepoint undid this attempt; the caller's transaction goes on).
-        existing = _by_client_id(session, league, command.client_order_id)
-        if existing is None:
-            raise
-        return PlacedOrder(existing, created=False)
+    facts = _entry_facts(session, league, command)
+    if facts.existing_id is not None:
+        return PlacedOrder(get_order(session, facts.existing_id, league=league), created=False)
+    market = None if facts.id is None else facts
+    amount = check_entry(market, league, command)
+    side, price = command.side, command.limit_price
+    if facts.crossing_id is not None:
+        new = self_trade.NewOrder(command.market_id, side, price)
+        raise self_trade.refusal(new, facts.crossing_id, facts.crossing_price)
+    order_id = int(facts.next_id)
+    hold_id = _hold(session, command, league=league, amount=amount, order_id=order_id, actor=actor)
+    now = utcnow()
+    order = Order(
+        id=order_id,
+        market_id=command.market_id,
+        league_code=league,
+        zone=facts.zone,
+        side=side,
+        quantity=command.quantity,
+        limit_price=price,
+        filled_quantity=0,
+        filled_amount=0,
+        status=OrderStatus.OPEN,
+        validity=command.validity,
+        client_order_id=command.client_order_id,
+        hold_id=hold_id,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        fills=[],
+    )
+    session.add(order)
+    session.flush()
+    mechanisms.after_order_entered(session, order, facts.mechanism, actor=actor)
     metrics.order_accepted(order.market_id)  # metrics
     return PlacedOrder(order, created=True)
 
 
-def _by_client_id(session: Session, league: str, client_order_id: str) -> Order | None:
-    return session.scalar(
-        select(Order).where(Order.league_code == league, Order.client_order_id == client_order_id)
+def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
+    """One statement: the market's terms, the league's zone in it, an earlier order with
+    this ``client_order_id``, the most aggressive own live order the new one would cross
+    (self-trade), and the new order's id. On PostgreSQL it locks the league's row, which
+    serialises the league's entries (self-trade); SQLite writers are serialised already.
+    """
+    side, price = command.side, command.limit_price
+    crossed = self_trade.crossing(league, command.market_id, side, price)
+    first_crossed = (
+        select(Order.id)
+        .where(crossed)
+        .order_by(*self_trade.most_aggressive_first(side))
+        .limit(1)
+        .scalar_subquery()
     )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    query = (
+        select(
+            Market.id,
+            Market.code,
+            Market.status,
+            Market.unit,
+            Market.lot,
+            Market.tick,
+            Market.price_floor,
+            Market.price_ceiling,
+            MarketLeague.zone,
+            select(Order.id)
+            .where(Order.league_code == league, Order.client_order_id == command.client_order_id)
+            .scalar_subquery()
+            .label("existing_id"),
+            first_crossed.label("crossing_id"),
+            select(Order.limit_price)
+            .where(Order.id == first_crossed)
+            .scalar_subquery()
+            .label("crossing_price"),
+            _next_order_id(postgres).label("next_id"),
+            Market.mechanism,
+            *mechanisms.entry_locks(Market.id, Market.mechanism, postgres),
+        )
+        .select_from(League)
+        .outerjoin(Market, Market.id == command.market_id)
+        .outerjoin(
+            MarketLeague,
+            and_(MarketLeague.market_id == Market.id, MarketLeague.league_code == League.code),
+        )
+        .where(League.code == league)
+    )
+    if postgres:
+        query = query.with_for_update(of=League)
+    facts = session.execute(query).first()
+    if facts is None:
+        raise NotFound(f"no league with code {league!r}", field="league")
+    return facts
+
+
+def _next_order_id(postgres: bool) -> Any:
+    """The id the new order will have: drawn from the sequence (PostgreSQL), or the next
+    after the largest (SQLite, whose writer holds the database's write lock until commit).
+    The hold refers to its order (``order:<id>``) and the order to its hold, so knowing
+    the id first saves writing the order twice."""
+    if postgres:
+        return func.nextval(func.pg_get_serial_sequence("orders", "id"))
+    return select(func.coalesce(func.max(Order.id), 0) + 1).scalar_subquery()
+
+
+def _hold(
+    session: Session, command: PlaceOrder, *, league: str, amount: int, order_id: int, actor: str
+) -> int:
+    """Hold what the order may spend (rights or cash); 409 with what is available if short."""
+    side = command.side
+    try:
+        return ledger.place_hold(
+            session,
+            league=league,
+            asset=order_asset(command.market_id, side),
+            amount=amount,
+            reference=f"order:{order_id}",
+            actor=actor,
+            chain=ledger.market_asset(command.market_id),
+        )
+    except ledger.InsufficientFunds as exc:
+        what = "rights" if side is Side.SELL else "cash (fen)"
+        raise insufficient_funds(
+            exc,
+            f"not enough available {what}: the order needs {exc.requested}, "
+            f"{exc.available} available",
+            field="quantity" if side is Side.SELL else "limit_price",
+        ) from exc
 
 
 def market_terms(session: Session, league: str, market_ids: Iterable[int]) -> dict[int, Any]:
@@ -130,54 +241,6 @@ def check_entry(market: Any, league: str, command: PlaceOrder) -> int:
     return amount
 
 
-def _enter(session: Session, command: PlaceOrder, *, league: str, actor: str) -> Order:
-    market = market_terms(session, league, [command.market_id]).get(command.market_id)
-    amount = check_entry(market, league, command)
-    side, quantity, price = command.side, command.quantity, command.limit_price
-    self_trade.check(session, league, [self_trade.NewOrder(market.id, side, price)])
-    now = utcnow()
-    order = Order(
-        market_id=market.id,
-        league_code=league,
-        zone=market.zone,
-        side=side,
-        quantity=quantity,
-        limit_price=price,
-        filled_quantity=0,
-        filled_amount=0,
-        status=OrderStatus.OPEN,
-        validity=command.validity,
-        client_order_id=command.client_order_id,
-        created_by=actor,
-        created_at=now,
-        updated_at=now,
-        fills=[],
-    )
-    session.add(order)
-    session.flush()
-    try:
-        order.hold_id = ledger.place_hold(
-            session,
-            league=league,
-            asset=order_asset(market.id, side),
-            amount=amount,
-            reference=f"order:{order.id}",
-            actor=actor,
-            chain=ledger.market_asset(market.id),
-        )
-    except ledger.InsufficientFunds as exc:
-        what = "rights" if side is Side.SELL else "cash (fen)"
-        raise insufficient_funds(
-            exc,
-            f"not enough available {what}: the order needs {exc.requested}, "
-            f"{exc.available} available",
-            field="quantity" if side is Side.SELL else "limit_price",
-        ) from exc
-    session.flush()
-    mechanisms.after_order_entered(session, order, actor=actor)
-    return order
-
-
 class MarketTerms(Protocol):
     """What order entry checks of a market (a ``Market`` or a row of its columns)."""
 
@@ -218,7 +281,13 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
     ``league`` limits the search to that league's orders (another league's order
     is reported as not found).
     """
-    order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    order = session.get(
+        Order,
+        order_id,
+        with_for_update=True,
+        populate_existing=True,
+        options=[lazyload(Order.fills)],  # read below only if the order traded
+    )
     if order is None or (league is not None and order.league_code != league):
         raise NotFound(f"no order with id {order_id}", field="order_id")
     if order.status not in LIVE_STATUSES:
@@ -237,6 +306,8 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
         )
     order.status = OrderStatus.CANCELLED
     order.updated_at = utcnow()
+    if order.filled_quantity == 0:  # no trades to read: the answer lists none
+        set_committed_value(order, "fills", [])
     return order
 
 

@@ -8,20 +8,20 @@ In a batch, an order crossing another order of the same batch is refused too
 (the whole batch, as batches are all or nothing). A buy crosses a sell of the
 same market when its limit is at or above the sell's.
 
-Entry takes a row lock on the league (``FOR UPDATE``) before looking, so two
-concurrent entries of one league cannot both pass; clearing never locks
-leagues, so this adds no lock cycle.
+Entry takes a row lock on the league (``FOR UPDATE``, PostgreSQL) in the same
+statement that looks for crossing orders, so two concurrent entries of one league
+cannot both pass; clearing never locks leagues, so this adds no lock cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from exchange import mechanisms
 from exchange.errors import Conflict
 from exchange.models import League
 from exchange.models.trading import LIVE_STATUSES, Order, Side
@@ -37,9 +37,64 @@ class NewOrder:
     label: str = "the order"
 
 
-def lock_league(session: Session, league: str) -> None:
-    """Serialise order entry of ``league`` (a row lock on the league until commit)."""
-    session.execute(select(League.code).where(League.code == league).with_for_update())
+def crossing(league: str, market_id: int, side: Side, price: int) -> ColumnElement[bool]:
+    """SQL: a live order of ``league`` in ``market_id`` that a new ``side`` order at
+    ``price`` would cross (the rule, stated once for single orders and batches)."""
+    if side is Side.BUY:
+        crossed = and_(Order.side == Side.SELL, Order.limit_price <= price)
+    else:
+        crossed = and_(Order.side == Side.BUY, Order.limit_price >= price)
+    return and_(
+        Order.league_code == league,
+        Order.market_id == market_id,
+        Order.status.in_(LIVE_STATUSES),
+        crossed,
+    )
+
+
+def most_aggressive_first(side: Side) -> tuple[Any, ...]:
+    """Order of the crossed orders, the one named in a refusal first (lowest sell, highest buy)."""
+    price = Order.limit_price.asc() if side is Side.BUY else Order.limit_price.desc()
+    return (price, Order.id)
+
+
+def refusal(new: NewOrder, order_id: int, price: int) -> Conflict:
+    """The 409 for ``new`` crossing the league's live order ``order_id`` at ``price``."""
+    opposite = Side.SELL if new.side is Side.BUY else Side.BUY
+    return Conflict(
+        f"{new.label} would cross your own live {opposite.value} order {order_id} at "
+        f"{price} fen in this market (self-trade); cancel order {order_id} first",
+        field="limit_price",
+        code="self_trade",
+        details={"conflicting_order_id": order_id},
+    )
+
+
+def _crossing_live_orders(
+    session: Session, league: str, orders: Sequence[NewOrder]
+) -> list[tuple[int, int, Side, int]]:
+    """The live orders of ``league`` that some new order crosses (usually none).
+
+    One statement that also takes the league's row lock on PostgreSQL (``FOR UPDATE
+    OF leagues``), so two concurrent entries of one league cannot both pass. On
+    SQLite every writer already holds the database's write lock from ``BEGIN
+    IMMEDIATE``, so the lock clause is left out there. Only crossing orders are
+    read (not the league's whole book), so entry stays cheap however many live
+    orders the league has.
+    """
+    # The most aggressive new order per (market, side) crosses whatever any other would.
+    boldest = _extremes([(0, o.market_id, o.side, o.limit_price, "") for o in orders])
+    crossing_any = or_(*(crossing(league, m, side, p) for (m, side), (p, *_) in boldest.items()))
+    query = (
+        select(Order.id, Order.market_id, Order.side, Order.limit_price)
+        .select_from(League)
+        .outerjoin(Order, crossing_any)
+        .where(League.code == league)
+        .order_by(Order.id)
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update(of=League)
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(query) if r[0] is not None]
 
 
 def _extremes(
@@ -58,18 +113,8 @@ def _extremes(
 
 def check(session: Session, league: str, orders: Sequence[NewOrder]) -> None:
     """``Conflict`` (409) if one of ``orders`` crosses a live order of ``league`` or another."""
-    lock_league(session, league)
     markets = sorted({o.market_id for o in orders})
-    mechanisms.lock_for_entry(session, markets)  # then the markets' locks (continuous)
-    rows = session.execute(
-        select(Order.id, Order.market_id, Order.side, Order.limit_price)
-        .where(
-            Order.league_code == league,
-            Order.market_id.in_(markets),
-            Order.status.in_(LIVE_STATUSES),
-        )
-        .order_by(Order.id)
-    ).all()
+    rows = _crossing_live_orders(session, league, orders)
     live = _extremes([(r[0], r[1], r[2], r[3], f"order {r[0]}") for r in rows])
     for new in orders:
         opposite = Side.SELL if new.side is Side.BUY else Side.BUY
@@ -79,13 +124,7 @@ def check(session: Session, league: str, orders: Sequence[NewOrder]) -> None:
         price, order_id, _label = found
         crosses = new.limit_price >= price if new.side is Side.BUY else new.limit_price <= price
         if crosses:
-            raise Conflict(
-                f"{new.label} would cross your own live {opposite.value} order {order_id} at "
-                f"{price} fen in this market (self-trade); cancel order {order_id} first",
-                field="limit_price",
-                code="self_trade",
-                details={"conflicting_order_id": order_id},
-            )
+            raise refusal(new, order_id, price)
     batch = _extremes([(i, o.market_id, o.side, o.limit_price, o.label)
                        for i, o in enumerate(orders)])  # fmt: skip
     for market_id in markets:

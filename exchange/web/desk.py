@@ -16,17 +16,19 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from exchange.api.access import Actor, Role
 from exchange.api.trading_schemas import OrderCreateSchema
 from exchange.errors import ExchangeError
 from exchange.extensions import db
+from exchange.identity.action_log import log_in_unit_of_work
 from exchange.models import Market, MarketLeague, OrderStatus, utcnow
 from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops, orders
 from exchange.services.commands import PlaceOrder, Retire
-from exchange.uow import unit_of_work
+from exchange.uow import idempotent_unit_of_work, unit_of_work
 from exchange.web import queries
 from exchange.web.access import page_actor, pages_for
 from exchange.web.errors import html_errors, on_stale_form
@@ -173,14 +175,17 @@ def place(actor: Actor) -> BaseResponse | str:
                 messages = exc.messages if isinstance(exc.messages, dict) else {"": exc.messages}
                 _attach(form, {name: schema_problem(name) for name in messages})
             else:
+                command = PlaceOrder.from_data(loaded)
+
+                def enter(session: Session) -> orders.PlacedOrder:
+                    placed = orders.place_order(
+                        session, command, league=league, actor=actor.username
+                    )
+                    log_in_unit_of_work(session, 302)  # one commit: the log entry with it
+                    return placed
+
                 try:
-                    with unit_of_work(db.session) as session:
-                        placed = orders.place_order(
-                            session,
-                            PlaceOrder.from_data(loaded),
-                            league=league,
-                            actor=actor.username,
-                        )
+                    placed = idempotent_unit_of_work(db.session, enter)
                 except ExchangeError as exc:  # rolled back by the unit of work
                     _attach(form, {exc.field or "": refusal(exc, market)})
                 else:
@@ -374,7 +379,8 @@ def cancel(order_id: int, actor: Actor) -> BaseResponse:
         order = orders.cancel_order(
             session, order_id=order_id, league=actor.league_code, actor=actor.username
         )
-    market = db.session.get(Market, order.market_id)
+        market = session.get(Market, order.market_id)
+        log_in_unit_of_work(session, 302)  # one commit: the log entry with the cancel
     flash(
         _(
             "Order %(id)s cancelled (%(side)s %(quantity)s at %(price)s yuan); its hold was "

@@ -163,3 +163,36 @@ def test_replay_session_cli_and_close(
         result = runner.invoke(replay_session_command, ["CEA-C-TEST", day.isoformat()])
     assert result.exit_code == 0, result.output
     assert "matches 2 trades" in result.output
+
+
+def test_entry_takes_the_market_entry_lock_first_on_postgresql(
+    demo_registry: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    """The advisory lock is taken by the entry's first statement for a continuous market
+    only (a call auction's entries stay parallel)."""
+    from sqlalchemy import text
+
+    from exchange import mechanisms
+    from tests.exchange.trading_helpers import market_id
+
+    app = demo_registry
+    if app.extensions["exchange.db"]["engine"].dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's; SQLite serialises writers")
+    mid = funded_market(app, client, auth)
+    auction = market_id(app, "CEA-2026")
+    fund(app, rights={("ordos", auction): 1_000})
+    held = text(
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = :k "
+        "AND pid = pg_backend_pid()"
+    )
+    with app.app_context():
+        for market, expected in ((mid, [mid]), (auction, [])):
+            s = db.session_factory()
+            try:
+                place_order(s, PlaceOrder(market, Side.SELL, 100, 10_000, f"lock-{market}"),
+                            league="ordos", actor="t")  # fmt: skip
+                locks = list(s.scalars(held, {"k": mechanisms.ENTRY_LOCK_CLASS}))
+                assert locks == expected
+            finally:
+                s.rollback()
+                s.close()

@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -40,6 +40,7 @@ class Continuous(Mechanism):
 
     name = MECHANISM
     title = "continuous trading: orders match at entry by price-time priority, within a band"
+    serial_entry = True
 
     def jobs(self, app: Flask, market: Market) -> Sequence[JobSpec]:
         """The close at each session end."""
@@ -77,12 +78,6 @@ class Continuous(Mechanism):
                 kwargs={"app": app},
             )
         ]
-
-    def lock_for_entry(self, session: Session, market_ids: Iterable[int]) -> None:
-        """Entries of one market serialise on its row, taken before any ledger lock."""
-        ids = sorted(set(market_ids))
-        if ids:
-            session.execute(select(Market.id).where(Market.id.in_(ids)).with_for_update())
 
     def after_order_entered(self, session: Session, order: Order, *, actor: str) -> None:
         """Check session, band and T+1, record the order and match it at once."""

@@ -26,7 +26,12 @@ BLOCK_MINIMUM = 100_000
 
 
 def lock_market(session: Session, market_id: int) -> Market:
-    """The market row, locked until commit: entries of one market serialise on it."""
+    """The market row, locked until commit, after the market's entry lock (PostgreSQL:
+    an advisory lock that order entry takes in its first statement, before any hold):
+    entries, block confirmations and the close of one market serialise."""
+    from exchange import mechanisms
+
+    mechanisms.lock_market_entries(session, market_id)
     return session.scalars(
         select(Market)
         .where(Market.id == market_id)

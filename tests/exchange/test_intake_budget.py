@@ -1,0 +1,131 @@
+"""The order hot path's budget: SQL statements and commits per request (issue 18).
+
+Counted with SQLAlchemy's engine events on the app's engine, authentication and the action
+log included. A change that adds a round trip or a second commit to order entry, cancel or
+the desk's order form fails here, so the budget stays true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from tests.conftest import AuthHeaders
+from tests.exchange.trading_helpers import fund, market_id
+
+MAX_STATEMENTS = {"postgresql": 8, "sqlite": 12}
+"""At most this many SQL statements per order request (BEGIN and COMMIT not counted).
+
+PostgreSQL, where each statement is a round trip to the server, writes a journal with
+its postings, balances, hold and chain head in one statement (data-modifying CTEs).
+SQLite has no such statements, so the same write is five there; they are calls into the
+library in this process, not round trips.
+"""
+
+
+def budget(app: Flask) -> int:
+    return MAX_STATEMENTS[app.extensions["exchange.db"]["engine"].dialect.name]
+
+
+@dataclass
+class Tally:
+    statements: list[str] = field(default_factory=list)
+    commits: int = 0
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[Tally]:
+    """Count the statements and commits of every connection of ``app``'s engine."""
+    engine = app.extensions["exchange.db"]["engine"]
+    tally = Tally()
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        text = statement.strip().split(None, 1)[0].upper()
+        if text in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            if text == "COMMIT":
+                tally.commits += 1
+            return
+        tally.statements.append(statement)
+
+    def on_commit(_conn: Any) -> None:
+        tally.commits += 1
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield tally
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+
+
+@pytest.fixture
+def market(demo_registry: Flask) -> int:
+    mid = market_id(demo_registry, "CEA-2026")
+    fund(demo_registry, rights={("ordos", mid): 10_000}, cash={"baotou": 10**12})
+    return mid
+
+
+def _order(mid: int, n: int, side: str = "sell", price: int = 5_000) -> dict[str, Any]:
+    return {
+        "market_id": mid,
+        "side": side,
+        "quantity": 100,
+        "limit_price": price,
+        "client_order_id": f"budget-{side}-{n}",
+    }
+
+
+def _explain(tally: Tally) -> str:
+    return f"{len(tally.statements)} statements, {tally.commits} commits:\n" + "\n".join(
+        s.split("\n")[0][:160] for s in tally.statements
+    )
+
+
+def test_an_order_is_one_commit_and_a_handful_of_statements(
+    client: FlaskClient, auth: AuthHeaders, market: int, demo_registry: Flask
+) -> None:
+    headers = auth("league", "ordos")
+    # warm up: the first request of a token and of a market may load what later ones cache
+    assert client.post("/api/v1/orders", headers=headers, json=_order(market, 0)).status_code == 201
+    with counting(demo_registry) as tally:
+        response = client.post("/api/v1/orders", headers=headers, json=_order(market, 1))
+    assert response.status_code == 201, response.get_json()
+    assert tally.commits == 1, _explain(tally)
+    assert len(tally.statements) <= budget(demo_registry), _explain(tally)
+
+
+def test_a_cancel_is_one_commit_and_a_handful_of_statements(
+    client: FlaskClient, auth: AuthHeaders, market: int, demo_registry: Flask
+) -> None:
+    headers = auth("league", "ordos")
+    ids = [
+        client.post("/api/v1/orders", headers=headers, json=_order(market, n)).get_json()["id"]
+        for n in range(2)
+    ]
+    assert client.delete(f"/api/v1/orders/{ids[0]}", headers=headers).status_code == 200
+    with counting(demo_registry) as tally:
+        response = client.delete(f"/api/v1/orders/{ids[1]}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "cancelled"
+    assert tally.commits == 1, _explain(tally)
+    assert len(tally.statements) <= budget(demo_registry), _explain(tally)
+
+
+def test_an_idempotent_repeat_commits_nothing_new(
+    client: FlaskClient, auth: AuthHeaders, market: int, demo_registry: Flask
+) -> None:
+    headers = auth("league", "ordos")
+    first = client.post("/api/v1/orders", headers=headers, json=_order(market, 7))
+    with counting(demo_registry) as tally:
+        again = client.post("/api/v1/orders", headers=headers, json=_order(market, 7))
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    assert tally.commits <= 1, _explain(tally)
+    assert len(tally.statements) <= budget(demo_registry), _explain(tally)
