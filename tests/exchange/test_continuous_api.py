@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -206,3 +207,24 @@ def test_a_batch_matches_each_order_at_entry(
     assert response.status_code == 201, response.get_json()
     filled = [o["filled_quantity"] for o in response.get_json()["orders"]]
     assert filled == [60, 40]
+
+
+def test_an_order_sweeps_more_makers_than_one_page(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, market: int, monkeypatch: Any
+) -> None:
+    from exchange.mechanisms.continuous import entry
+
+    monkeypatch.setattr(entry, "PAGE", 2)
+    for n in range(5):
+        seller = "ordos" if n % 2 else "wuhai"
+        assert (
+            order(client, auth, seller, market, "sell", 10, 10_000 + n, f"s{n}").status_code == 201
+        )
+    buy = order(client, auth, "baotou", market, "buy", 45, 10_004, "sweep").get_json()
+    assert [(f["price"], f["quantity"]) for f in buy["fills"]] == [
+        (10_000, 10),
+        (10_001, 10),
+        (10_002, 10),
+        (10_003, 10),
+        (10_004, 5),
+    ]

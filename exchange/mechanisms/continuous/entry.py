@@ -38,6 +38,8 @@ from matching.continuous import BookRules, LimitOrder, OrderBook, RestingOrder, 
 
 MECHANISM = "continuous"
 ATTEMPTS = 5
+PAGE = 64
+"""Candidate makers read per statement."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def _candidates(session: Session, market: Market, order: Order) -> _Candidates:
     price_ok = (
         Order.limit_price <= order.limit_price if buy else Order.limit_price >= order.limit_price
     )
-    rows = session.execute(
+    query = (
         select(Order.id, Order.quantity - Order.filled_quantity, ContinuousEvent.seq)
         .join(
             ContinuousEvent,
@@ -180,14 +182,19 @@ def _candidates(session: Session, market: Market, order: Order) -> _Candidates:
             price_ok,
         )
         .order_by(Order.limit_price.asc() if buy else Order.limit_price.desc(), ContinuousEvent.seq)
-    ).all()
+    )
     chosen: dict[int, int] = {}
-    total = 0
-    for ident, remaining, seq in rows:
-        if total >= order.quantity:
+    total = offset = 0
+    while total < order.quantity:  # in pages: a deep book is not read past what can fill
+        rows = session.execute(query.offset(offset).limit(PAGE)).all()
+        for ident, remaining, seq in rows:
+            if total >= order.quantity:
+                break
+            chosen[ident] = seq
+            total += remaining
+        if len(rows) < PAGE:
             break
-        chosen[ident] = seq
-        total += remaining
+        offset += PAGE
     makers = _load(session, sorted(chosen))
     return _Candidates({i: makers[i] for i in chosen if i in makers}, chosen)
 
