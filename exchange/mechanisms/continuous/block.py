@@ -30,6 +30,8 @@ from exchange.models.continuous import BlockTrade
 from exchange.uow import savepoint
 
 PROPOSED, CONFIRMED, CANCELLED = "proposed", "confirmed", "cancelled"
+MAX_VALUE = 2**62
+"""The largest cash amount of one block trade (fen), as for one order's hold."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def _check_terms(
     if price <= 0 or price % market.tick:
         raise InvalidInput(f"price {price} is not a positive multiple of the tick "
                            f"{market.tick} fen", field="price")  # fmt: skip
+    if quantity * price > MAX_VALUE:
+        raise InvalidInput(f"price x quantity = {quantity * price} fen is more than one trade "
+                           "may move", field="quantity")  # fmt: skip
     day = sessions.trading_day(utcnow())
     band = rules.band_of(market, rules.previous_close(session, market, day),
                          rules.BLOCK_BAND_PERCENT)  # fmt: skip
