@@ -110,3 +110,19 @@ def test_close_catch_up_at_scheduler_start(
         assert rows[0].close == 10_000  # no trade: the reference price carries over
         assert rows[0].volume == 0
     assert close.catch_up is spec.func
+
+
+def test_scheduler_installs_the_close_job(
+    demo_registry: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from exchange import scheduler as exchange_scheduler
+
+    mid = funded_market(demo_registry, client, auth)
+    sched = BackgroundScheduler(timezone=UTC)
+    exchange_scheduler.sync_jobs(demo_registry, sched)
+    job = sched.get_job(f"market:{mid}:close")
+    assert job is not None
+    assert "close" in job.name
+    assert sched.get_job(f"market:{mid}:clear") is None  # no clearing runs for it
