@@ -34,7 +34,9 @@ def test_market_page_updates_without_reload(open_session: Any) -> None:  # noqa:
     page.evaluate("window.__stayed = true")  # gone if the page reloads
     place(open_session("ordos"), 1, "300", "97.60", "e2e-cont-sell")
     page.wait_for_selector("#depth td.ask:has-text('97.60')", timeout=15_000)
-    place(open_session("baotou"), 0, "200", "97.60", "e2e-cont-buy")
+    buyer = open_session("baotou")
+    place(buyer, 0, "200", "97.60", "e2e-cont-buy")
+    assert "200 tCO₂e traded at entry" in buyer.page.inner_text(".flash.success")
     page.wait_for_selector("#last-trades tr:has-text('97.60')", timeout=15_000)
     assert "100" in page.inner_text("#depth")  # 100 t left at 97.60
     assert page.evaluate("window.__stayed") is True
