@@ -36,9 +36,9 @@ def seed(url: str, credentials: Path) -> None:
         f"app = create_app({{'DATABASE_URL': {url!r}}})\n"
         "with app.app_context():\n"
         "    upgrade_engine(db.engine)\n"
-        "    s = db.session_factory()\n"
-        f"    seed_demo(s, {str(credentials)!r})\n"
-        "    s.close()\n"
+        "    from exchange.uow import new_unit_of_work\n"
+        "    with new_unit_of_work(db.session_factory) as s:\n"
+        f"        seed_demo(s, {str(credentials)!r})\n"
     )
     env = {**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)

@@ -139,6 +139,10 @@ def _seed(app: Flask) -> None:
         history = seed_history(db.session_factory)
         if history:
             done.append(history)
+        from exchange.services.demo_continuous import seed_continuous_book
+
+        if book := seed_continuous_book(db.session_factory):
+            done.append(book)
     for line in done:
         click.echo(f"demo data seeded: {line}")
     if not done:

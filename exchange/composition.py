@@ -26,6 +26,7 @@ from exchange.compliance.closing import install_compliance_job
 from exchange.jobs.registry import JobKind, register_kinds
 from exchange.mechanisms import MECHANISMS
 from exchange.observability import metrics
+from exchange.services.demo_continuous import install_continuous_demo_flow
 from exchange.services.demo_trading import install_demo_order_flow
 from exchange.services.transfer_jobs import install_transfer_roll_job
 from exchange.services.verification import install_verify_job
@@ -39,6 +40,7 @@ JOB_INSTALLERS: tuple[scheduler.JobInstaller, ...] = (
     install_demo_order_flow,
     install_compensation_job,
     install_compliance_job,  # compliance: deadline snapshots and penalties
+    install_continuous_demo_flow,
 )
 
 BACKGROUND_JOBS: Mapping[str, JobKind] = {

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from exchange import mechanisms
+from exchange.mechanisms.continuous.sessions import CALENDARS
 from exchange.models import UNITS, MarketStatus, Pollutant, Region, RightType
 from exchange.models.registry import DEFAULT_MECHANISM
 from exchange.schedule import parse_schedule
@@ -92,9 +93,12 @@ class MarketCreateSchema(Schema):
     price_ceiling = strict_int(0, MAX_PRICE, allow_none=True, load_default=None)
     cap = strict_int(1, MAX_QUANTITY, required=True)
     clearing_schedule = fields.String(
-        required=True,
+        load_default="",
         validate=validate.Length(1, 120),
-        metadata={"description": "Crontab (5 fields) in Beijing time.", "example": "0 10 * * 1"},
+        metadata={
+            "description": "Crontab (5 fields) in Beijing time; required for a call auction.",
+            "example": "0 10 * * 1",
+        },
     )
     mechanism = fields.String(
         load_default=DEFAULT_MECHANISM,
@@ -102,6 +106,28 @@ class MarketCreateSchema(Schema):
         metadata={"description": "How the market trades (see docs/architecture.md)."},
     )
     status = fields.Enum(MarketStatus, by_value=True, load_default=MarketStatus.OPEN)
+    band_percent = strict_int(
+        1,
+        100,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Continuous: limit prices within +-N % of the previous "
+                  "close (default 10)."},
+    )  # fmt: skip
+    session_calendar = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(CALENDARS),
+        metadata={"description": "Continuous: cn_workdays (default: Mon-Fri 9:30-11:30, "
+                  "13:00-15:00 Beijing) or always."},
+    )  # fmt: skip
+    reference_price = strict_int(
+        1,
+        MAX_PRICE,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Continuous: the band's reference until a first close (fen)."},
+    )
     description = fields.String(load_default="", validate=validate.Length(0, 2000))
     description_zh = fields.String(
         load_default="",
@@ -121,6 +147,8 @@ class MarketCreateSchema(Schema):
 
     @validates("clearing_schedule")
     def _check_schedule(self, value: str, **_kwargs: Any) -> None:
+        if not value:
+            return
         try:
             parse_schedule(value)
         except ValueError as exc:
@@ -175,8 +203,11 @@ class MarketSchema(Schema):
     price_floor = fields.Integer(metadata={"description": "Fen per unit."})
     price_ceiling = fields.Integer(allow_none=True, metadata={"description": "Fen per unit."})
     cap = fields.Integer()
-    clearing_schedule = fields.String()
+    clearing_schedule = fields.String(metadata={"description": "Empty for continuous markets."})
     mechanism = fields.String(metadata={"example": DEFAULT_MECHANISM})
+    band_percent = fields.Integer(allow_none=True)
+    session_calendar = fields.String(allow_none=True)
+    reference_price = fields.Integer(allow_none=True)
     status = fields.Enum(MarketStatus, by_value=True)
     description = fields.String()
     description_zh = fields.String()

@@ -104,7 +104,42 @@ def replay_command(run_id: int) -> None:
     raise SystemExit(1)
 
 
+@click.command("replay-session")
+@click.argument("market")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def replay_session_command(market: str, day: datetime) -> None:
+    """Re-run MARKET's recorded order flow up to DAY (YYYY-MM-DD, Beijing) through the
+    book and compare the day's trades with the record (exit 1 on a difference)."""
+    from exchange import create_app
+    from exchange.errors import NotFound
+    from exchange.extensions import db
+    from exchange.mechanisms.continuous.replay import replay_session
+
+    app = create_app()
+    mid = _market_id(app, market)
+    with app.app_context():
+        session = db.session_factory()
+        try:
+            report = replay_session(session, mid, day.date())
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from exc
+        finally:
+            session.close()
+    label = f"market {market} on {day.date().isoformat()}"
+    if report.ok:
+        click.echo(
+            f"{label}: replay of {report.events} events matches "
+            f"{len(report.recorded)} trades (result {report.result_hash})"
+        )
+        return
+    click.echo(f"{label}: AUDIT FAILURE, {len(report.differences)} differences", err=True)
+    for line in report.differences:
+        click.echo(f"  {line}", err=True)
+    raise SystemExit(1)
+
+
 def register(group: click.Group) -> None:
     """Add the trading commands to the ``exchange`` script."""
     group.add_command(clear_command)
     group.add_command(replay_command)
+    group.add_command(replay_session_command)

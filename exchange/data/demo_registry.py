@@ -279,6 +279,27 @@ MARKETS: list[dict[str, Any]] = [
         "description_zh": "盟市级碳市场的配额，单一年度。",
     },
     {
+        "code": "CEA-2026-L",
+        "name_zh": "碳排放配额 2026年度（挂牌连续交易）",
+        "name_en": "Carbon emission allowances, vintage 2026 (continuous, listed)",
+        "right_type": "carbon",
+        "pollutant": None,
+        "basin": None,
+        "vintage": "2026",
+        "unit": "tCO2e",
+        "lot": 100,
+        "tick": 1,  # tick 0.01 yuan as on the national market
+        "price_floor": 2_000,
+        "price_ceiling": 30_000,
+        "cap": 60_000_000,  # synthetic
+        "mechanism": "continuous",
+        "band_percent": 10,  # +-10 % of the previous close, as listed trades nationally
+        "session_calendar": "always",  # the demo trades around the clock
+        "reference_price": 9_749,  # 97.49 yuan
+        "description": "Allowances traded continuously: orders match at entry within the band.",
+        "description_zh": "配额挂牌连续交易：订单在涨跌幅限制内即时撮合。",
+    },
+    {
         "code": "ENERGY-2027",
         "name_zh": "用能权 2027年度",
         "name_en": "Energy-use rights, 2027",

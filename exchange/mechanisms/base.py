@@ -84,6 +84,9 @@ class Mechanism(abc.ABC):
     """Stored in ``markets.mechanism`` and shown in the API (``call_auction``)."""
     title: ClassVar[str]
     """One line for people."""
+    serial_entry: ClassVar[bool] = False
+    """Do a market's order entries run one at a time (under an entry lock taken in the
+    entry's first statement, before any hold)? Continuous trading: yes."""
 
     @abc.abstractmethod
     def jobs(self, app: Flask, market: Market) -> Sequence[JobSpec]:
@@ -96,6 +99,24 @@ class Mechanism(abc.ABC):
     def due_window(self, schedule: str | None, now: datetime) -> datetime | None:
         """The latest window at or before ``now`` that should have formed trades, if the
         mechanism forms them in scheduled windows (monitoring: a missed window)."""
+        return None
+
+    def market_terms(self, command: Any) -> dict[str, Any]:
+        """The market columns this mechanism sets from a ``CreateMarket`` command (its
+        schedule, band, calendar); ``InvalidInput`` names a missing or useless one."""
+        from exchange.errors import InvalidInput
+
+        if not command.clearing_schedule:
+            raise InvalidInput(
+                f"clearing_schedule: a {self.name} market needs a clearing schedule (cron)",
+                field="clearing_schedule",
+            )
+        return {"clearing_schedule": command.clearing_schedule}
+
+    def after_order_entered(self, session: Session, order: Order, *, actor: str) -> None:
+        """What happens once an order is entered (its hold placed), in the caller's unit of
+        work: nothing for a call auction (it rests until the run); a continuous market
+        checks its session and band and matches at entry. Raising refuses the order."""
         return None
 
     @abc.abstractmethod

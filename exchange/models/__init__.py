@@ -19,6 +19,12 @@ from exchange.models.compliance import (
     Surrender,
     VerifiedFigure,
 )
+from exchange.models.continuous import (
+    BlockTrade,
+    ContinuousEvent,
+    ContinuousTrade,
+    DailyClose,
+)
 from exchange.models.identity import ActionLog, ApiToken, Role, User
 from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
 from exchange.models.paid_use import PaidUseBill, PaidUsePayment
@@ -66,6 +72,7 @@ __all__ = [
     "BackgroundJob",
     "Base",
     "Basin",
+    "BlockTrade",
     "ClearingRun",
     "ClearingSnapshot",
     "CompensationAgreement",
@@ -74,6 +81,9 @@ __all__ = [
     "CompensationSettlement",
     "CompliancePeriod",
     "ComplianceStatus",
+    "ContinuousEvent",
+    "ContinuousTrade",
+    "DailyClose",
     "Deduction",
     "DeliveryStatus",
     "JobEffect",

@@ -176,6 +176,12 @@ class Market(Base):
     )
     description: Mapped[str] = mapped_column(String(2000), default="")
     description_zh: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    band_percent: Mapped[int | None] = mapped_column(Integer)
+    """Continuous trading: limit prices within this % of the previous close (None: no band)."""
+    session_calendar: Mapped[str | None] = mapped_column(String(32))
+    """Continuous trading: when the book is open (``cn_workdays`` or ``always``)."""
+    reference_price: Mapped[int | None] = mapped_column(BigInteger)
+    """Continuous trading: the band's reference until the market has a close (fen)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     eligibility: Mapped[list[MarketLeague]] = relationship(

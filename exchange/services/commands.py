@@ -48,7 +48,7 @@ class CreateMarket:
     lot: int
     tick: int
     cap: int
-    clearing_schedule: str
+    clearing_schedule: str = ""
     pollutant: Pollutant | None = None
     basin: str | None = None
     price_floor: int = 0
@@ -57,6 +57,9 @@ class CreateMarket:
     status: MarketStatus = MarketStatus.OPEN
     description: str = ""
     description_zh: str = ""
+    band_percent: int | None = None
+    session_calendar: str | None = None
+    reference_price: int | None = None
     eligible_leagues: tuple[EligibleLeague, ...] | None = None
     transfer_limits: tuple[TransferLimitSpec, ...] = field(default_factory=tuple)
 

@@ -45,7 +45,10 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
     """
     done = []
     if seed_registry(session):
-        done.append("registry: 5 basins, 12 leagues, 8 markets")
+        done.append(
+            f"registry: {len(demo_registry.BASINS)} basins, {len(demo_registry.LEAGUES)} "
+            f"leagues, {len(demo_registry.MARKETS)} markets"
+        )
     from exchange.services.demo_ledger import seed_demo_ledger
 
     if allocations := seed_demo_ledger(session):

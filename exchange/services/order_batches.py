@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import ledger
+from exchange import mechanisms
 from exchange.errors import Conflict, ExchangeError, InvalidInput, insufficient_funds
 from exchange.models.base import utcnow
 from exchange.models.trading import Order, OrderStatus
@@ -84,7 +85,11 @@ def _enter_all(
             ],
         )
 
+    if new:  # a continuous market's entries serialise on it, before any hold
+        mechanisms.lock_for_entry(session, [item.market_id for _i, item in new])
     created = _insert_new(session, league, new, terms, amounts, actor) if new else {}
+    for index in sorted(created):  # a continuous market matches each at entry, in order
+        mechanisms.after_order_entered(session, created[index], actor=actor)
     for order in created.values():
         metrics.order_accepted(order.market_id)  # metrics
     return [

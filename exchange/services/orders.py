@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 import ledger
+from exchange import mechanisms
 from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
 from exchange.models import League, Market, MarketLeague, MarketStatus
 from exchange.models.base import utcnow
@@ -90,6 +91,7 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
     )
     session.add(order)
     session.flush()
+    mechanisms.after_order_entered(session, order, facts.mechanism, actor=actor)
     metrics.order_accepted(order.market_id)  # metrics
     return PlacedOrder(order, created=True)
 
@@ -140,6 +142,8 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
             .scalar_subquery()
             .label("crossing_price"),
             _next_order_id(postgres).label("next_id"),
+            Market.mechanism,
+            *mechanisms.entry_locks(Market.id, Market.mechanism, postgres),
         )
         .select_from(League)
         .outerjoin(market, market.c.id == command.market_id)

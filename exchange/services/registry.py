@@ -83,6 +83,7 @@ def create_market(session: Session, command: CreateMarket) -> Market:
     """
     if command.mechanism not in mechanisms.names():
         raise InvalidInput(f"unknown mechanism {command.mechanism!r}", field="mechanism")
+    terms = mechanisms.get(command.mechanism).market_terms(command)
     if session.scalar(select(Market.id).where(Market.code == command.code)) is not None:
         raise Conflict(f"a market with code {command.code!r} exists", field="code")
     basin = command.basin
@@ -103,13 +104,13 @@ def create_market(session: Session, command: CreateMarket) -> Market:
         price_floor=command.price_floor,
         price_ceiling=command.price_ceiling,
         cap=command.cap,
-        clearing_schedule=command.clearing_schedule,
         mechanism=command.mechanism,
         status=command.status,
         description=command.description,
         description_zh=command.description_zh,
         eligibility=[MarketLeague(league_code=c, zone=z) for c, z in eligibility],
         links=_links(command.transfer_limits, {zone for _, zone in eligibility}),
+        **terms,
     )
     session.add(market)
     session.flush()

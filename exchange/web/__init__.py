@@ -33,6 +33,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.compensation_pages import compensation
     from exchange.web.compliance_pages import compliance_pages
     from exchange.web.console import console
+    from exchange.web.continuous_pages import continuous_pages
     from exchange.web.desk import desk
     from exchange.web.errors import html_error_for_browsers
     from exchange.web.formatting import init_formatting
@@ -61,6 +62,7 @@ def register_web(app: Flask) -> None:
         transfer_pages,
         compliance_pages,
         paid_use_pages,
+        continuous_pages,
     ):
         app.register_blueprint(blueprint)
     _login_keeps_username()

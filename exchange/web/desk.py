@@ -202,6 +202,18 @@ def _placed_message(order: Any, created: bool, market: Market | None) -> str:
     if not created:
         return _("Order %(id)s had this reference already; nothing new was placed.", id=order.id)
     unit = label("unit", market.unit) if market else ""
+    if market is not None and market.mechanism == "continuous":  # matched at entry
+        return _(
+            "%(side)s order %(id)s placed: %(quantity)s %(unit)s at %(price)s yuan, "
+            "%(market)s; %(filled)s %(unit)s traded at entry.",
+            side=label("side", order.side),
+            id=order.id,
+            quantity=qty(order.quantity),
+            unit=unit,
+            price=yuan(order.limit_price),
+            market=market_name(market.code),
+            filled=qty(order.filled_quantity),
+        )
     upcoming = queries.market_summaries(db.session, [market])[0].next_run if market else None
     return _(
         "%(side)s order %(id)s placed: %(quantity)s %(unit)s at %(price)s yuan, "

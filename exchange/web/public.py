@@ -48,6 +48,10 @@ def market(code: str) -> str:
     """
     session = db.session
     found = registry.get_market_by_code(session, code)
+    if found.mechanism == "continuous":  # its own page: depth, trades, the day
+        from exchange.web.continuous_pages import market_page
+
+        return market_page(found)
     history = queries.price_history(session, found.id)
     page = page_arg()
     total, runs = clearing.list_runs(session, found.id, page=page, per_page=RUNS_PAGE)

@@ -589,3 +589,52 @@ RULES.update(
         ),
     }
 )
+
+# continuous: public market data of continuous markets (the matrix's market is a call
+# auction, so these views answer 404 "no continuous market" to everyone: allowed here;
+# tests/exchange/test_continuous_api.py checks them on a continuous market).
+NOT_CONTINUOUS = frozenset({404})
+RULES.update(
+    {
+        ("GET", "/api/v1/markets/<int:market_id>/book"): Rule(
+            "/api/v1/markets/{market_id}/book", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+        ("GET", "/api/v1/markets/<int:market_id>/trades"): Rule(
+            "/api/v1/markets/{market_id}/trades", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+        ("GET", "/api/v1/markets/<int:market_id>/closes"): Rule(
+            "/api/v1/markets/{market_id}/closes", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+        ("POST", "/api/v1/block-trades"): Rule(
+            "/api/v1/block-trades",
+            only("league_own", "league_other"),
+            json={
+                "market_id": "{market_id}",
+                "side": "sell",
+                "counterparty": "baotou",
+                "quantity": 100_000,
+                "price": "{price}",
+                "client_id": "authz-block",
+            },
+            also_ok=NOT_CONTINUOUS,
+        ),
+        ("GET", "/api/v1/block-trades"): Rule(
+            "/api/v1/block-trades", only("league_own", "league_other", "regulator", "auditor")
+        ),
+        ("POST", "/api/v1/block-trades/<int:block_id>/confirm"): Rule(
+            "/api/v1/block-trades/999999/confirm",
+            only("league_own", "league_other"),
+            json={},
+            also_ok=NOT_CONTINUOUS,
+        ),
+        ("POST", "/api/v1/block-trades/<int:block_id>/cancel"): Rule(
+            "/api/v1/block-trades/999999/cancel",
+            only("league_own", "league_other"),
+            json={},
+            also_ok=NOT_CONTINUOUS,
+        ),
+        ("GET", "/markets/<code>/live"): Rule(
+            "/markets/{market_code}/live", everyone(), also_ok=NOT_CONTINUOUS
+        ),
+    }
+)

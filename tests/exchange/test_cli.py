@@ -38,8 +38,9 @@ def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
         with engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(League)) == 12
             # the registry's 8, the 引绰济辽 diversion market (demo transfers, issue 13) and
-            # the compliance demo's CEA-2025
-            assert conn.scalar(select(func.count()).select_from(Market)) == 10
+            # the compliance demo's CEA-2025, the
+            # continuous demo market CEA-2026-L (issue 16)
+            assert conn.scalar(select(func.count()).select_from(Market)) == 11
     finally:
         engine.dispose()
 
