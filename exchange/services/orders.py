@@ -121,6 +121,7 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
         Market.tick,
         Market.price_floor,
         Market.price_ceiling,
+        Market.mechanism,
     ).where(Market.id == command.market_id)
     if postgres:
         # The key-share lock the order's foreign key takes anyway, taken first: entry
@@ -142,8 +143,7 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
             .scalar_subquery()
             .label("crossing_price"),
             _next_order_id(postgres).label("next_id"),
-            Market.mechanism,
-            *mechanisms.entry_locks(Market.id, Market.mechanism, postgres),
+            *mechanisms.entry_locks(market.c.id, market.c.mechanism, postgres),
         )
         .select_from(League)
         .outerjoin(market, market.c.id == command.market_id)

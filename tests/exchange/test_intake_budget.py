@@ -17,7 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from exchange.models import Role
 from tests.conftest import AuthHeaders
+from tests.exchange.page_helpers import csrf_token, login, make_user
 from tests.exchange.trading_helpers import fund, market_id
 
 MAX_STATEMENTS = {"postgresql": 8, "sqlite": 12}
@@ -129,3 +131,25 @@ def test_an_idempotent_repeat_commits_nothing_new(
     assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
     assert tally.commits <= 1, _explain(tally)
     assert len(tally.statements) <= budget(demo_registry), _explain(tally)
+
+
+def test_the_desk_order_form_commits_once(
+    client: FlaskClient, market: int, demo_registry: Flask
+) -> None:
+    """The page path adds no commit: the order, its hold and the log entry are one."""
+    make_user(demo_registry, "budget-desk", Role.LEAGUE, "ordos")
+    login(client, "budget-desk")
+    token = csrf_token(client, "/desk")
+    form = {
+        "csrf_token": token,
+        "market_id": str(market),
+        "side": "sell",
+        "quantity": "100",
+        "limit_price": "50.00",
+        "validity": "gtc",
+        "client_order_id": "budget-desk-1",
+    }
+    with counting(demo_registry) as tally:
+        response = client.post("/desk/orders", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert tally.commits == 1, _explain(tally)
