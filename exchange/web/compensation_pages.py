@@ -26,7 +26,7 @@ from exchange.uow import unit_of_work
 from exchange.web.access import pages_for
 from exchange.web.compensation_charts import ROMAN, class_chart, cumulative_chart
 from exchange.web.errors import html_errors
-from exchange.web.formatting import page_language, parse_yuan, yuan
+from exchange.web.formatting import page_language, paren, parse_yuan, yuan
 from exchange.web.forms import UploadForm, choices
 from exchange.web.messages import refusal
 from exchange.web.names import league_name
@@ -214,7 +214,7 @@ def report_csv(agreement_id: int) -> Response:
 def _choices(forms: dict[str, Any]) -> dict[str, Any]:
     session = db.session
     leagues = choices(
-        [(lg.code, f"{league_name(lg.code)} ({lg.code})") for lg in registry.list_leagues(session)]
+        [(lg.code, paren(league_name(lg.code), lg.code)) for lg in registry.list_leagues(session)]
     )
     items = agreements.list_agreements(session)
     agreement_choices = choices(

@@ -55,6 +55,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "compensation_deposit": _l("compensation deposit"),
         "compensation": _l("ecological compensation"),
         "compensation_refund": _l("compensation deposit refund"),
+        "surrender": _l("surrender"),
+        "penalty": _l("penalty"),
+        "deduction": _l("allocation deduction"),
+        "fee_bill": _l("paid-use fee bill"),
+        "fee_payment": _l("paid-use fee payment"),
     },
     "unit": {
         "m3": _l("m³"),
@@ -74,6 +79,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "congestion": _l("congestion rent"),
         "counterpart": _l("counterpart"),
         "comp_deposit": _l("compensation deposit"),
+        "conveyance_loss": _l("conveyance loss"),
+        "surrender": _l("surrendered"),
+        "penalty": _l("penalties owed"),
+        "fee": _l("paid-use fees owed"),
+        "fee_income": _l("paid-use fee income"),
     },
     "check": {
         "journal_hash": _l("Journal hashes"),
