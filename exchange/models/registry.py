@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.models.base import Base, UTCDateTime, utcnow
+from exchange.models.base import Base, UTCDateTime, string_enum, utcnow
 
 
 class Region(enum.StrEnum):
@@ -63,15 +63,7 @@ UNITS: dict[RightType, tuple[str, ...]] = {
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+    return string_enum(cls, name, 16)
 
 
 class Basin(Base):

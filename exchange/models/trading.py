@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.models.base import Base, UTCDateTime, utcnow
+from exchange.models.base import Base, UTCDateTime, string_enum, utcnow
 
 
 class Side(enum.StrEnum):
@@ -66,15 +66,7 @@ class RunTrigger(enum.StrEnum):
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+    return string_enum(cls, name, 20)
 
 
 class Order(Base):

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.models.base import Base, UTCDateTime, utcnow
+from exchange.models.base import Base, UTCDateTime, string_enum, utcnow
 
 
 class TransferStatus(enum.StrEnum):
@@ -59,15 +59,7 @@ class ApprovalStep(enum.StrEnum):
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+    return string_enum(cls, name, 16)
 
 
 class Transfer(Base):
