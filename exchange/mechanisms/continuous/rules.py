@@ -32,10 +32,13 @@ def lock_market(session: Session, market_id: int) -> Market:
     from exchange import mechanisms
 
     mechanisms.lock_market_entries(session, market_id)
+    # FOR NO KEY UPDATE: entries waiting for the entry lock already hold the market's
+    # key-share lock (their first statement takes it, before any account); FOR UPDATE
+    # would wait for them while they wait for us.
     return session.scalars(
         select(Market)
         .where(Market.id == market_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
 
