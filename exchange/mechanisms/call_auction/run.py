@@ -81,7 +81,10 @@ def market_rules(session: Session, market: Market) -> matching.Rules:
         .order_by(ClearingRun.window.desc())
         .limit(1)
     )
-    links = tuple(matching.Link(lk.from_zone, lk.to_zone, lk.capacity) for lk in market.links)
+    links = tuple(
+        matching.Link(lk.from_zone, lk.to_zone, lk.capacity, loss=lk.loss_permille)
+        for lk in market.links
+    )
     zones = tuple(sorted({e.zone for e in market.eligibility})) if links else None
     if reference is not None and reference % market.tick:
         reference = None
@@ -215,6 +218,7 @@ def clear_in_session(
         fills=[_ledger_fill(by_id[oid], f) for oid, f in sorted(fills.items())],
         reference=f"run:{run.id}",
         actor=actor,
+        lost=sum(f.quantity - f.received for f in result.flows if f.received is not None),
     )
     _expire_single_run_orders(session, rows, fills, run.id, actor, market_id)
     _update_orders(session, rows, fills, run.id)

@@ -72,6 +72,7 @@ def settle_fills(
     actor: str,
     cash_asset: str = ledger.CASH,
     now: datetime | None = None,
+    lost: int = 0,
 ) -> Settlement:
     """Settle a clearing run of market ``asset``: one journal per fill, then the rent.
 
@@ -82,7 +83,13 @@ def settle_fills(
     if not fills:
         return Settlement([], 0, 0, 0, 0)
     specs, totals = settlement_specs(
-        session, asset=asset, fills=fills, reference=reference, actor=actor, cash_asset=cash_asset
+        session,
+        asset=asset,
+        fills=fills,
+        reference=reference,
+        actor=actor,
+        cash_asset=cash_asset,
+        lost=lost,
     )
     ids = ledger.post_journals(session, specs, now=now)
     rent = totals.paid - totals.received
@@ -97,8 +104,10 @@ def settlement_specs(
     reference: str,
     actor: str,
     cash_asset: str = ledger.CASH,
+    lost: int = 0,
 ) -> tuple[list[JournalSpec], _Totals]:
-    """Lock what the run touches and build its journals (not yet posted)."""
+    """Lock what the run touches and build its journals (not yet posted); ``lost``: the
+    units sent on links with a conveyance loss that did not arrive (the matching's flows)."""
     holds = ledger.hold_owners(session, {f.hold_id for f in fills})
     clearing_rights = ledger.clearing_account(asset)
     clearing_cash = ledger.clearing_account(cash_asset)
@@ -106,7 +115,12 @@ def settlement_specs(
     owners = {owner for owner, _a, _r in holds.values()}
     ledger.lock_accounts(
         session,
-        [clearing_rights, clearing_cash, ledger.congestion_account(asset, cash_asset)]
+        [
+            clearing_rights,
+            clearing_cash,
+            ledger.congestion_account(asset, cash_asset),
+            ledger.conveyance_loss_account(asset),
+        ]
         + [
             make(owner, a)
             for owner in owners
@@ -141,7 +155,7 @@ def settlement_specs(
                 chain=asset,
             )
         )
-    specs += _congestion_rent(totals, asset, cash_asset, reference, actor)
+    specs += _congestion_rent(totals, lost, asset, cash_asset, reference, actor)
     return specs, totals
 
 
@@ -187,25 +201,42 @@ def _fill_legs(
 
 
 def _congestion_rent(
-    totals: _Totals, asset: str, cash_asset: str, reference: str, actor: str
+    totals: _Totals, lost: int, asset: str, cash_asset: str, reference: str, actor: str
 ) -> list[JournalSpec]:
-    """Check the run balances; book the cash left on the clearing account as congestion rent."""
-    if totals.volume_in != totals.volume_out:
-        raise InvalidPosting(f"run sells {totals.volume_in} but buys {totals.volume_out}")
+    """Check the run balances and leave the clearing accounts flat: the cash left on them
+    is congestion rent; the rights lost on links with a conveyance loss (sold but not
+    arrived) go to the market's conveyance-loss account.
+
+    On a lossy link the exchange's take can be short by up to one lot's value (arrivals are
+    rounded down to whole lots; docs/matching.md): that shortfall is paid from the market's
+    congestion rent account, and a run whose rent account cannot pay it fails.
+    """
+    if totals.volume_in - totals.volume_out != lost:
+        raise InvalidPosting(
+            f"run sells {totals.volume_in} but buys {totals.volume_out}"
+            + (f" with {lost} lost on the way" if lost else "")
+        )
     rent = totals.paid - totals.received
-    if rent < 0:
+    if rent < 0 and not lost:
         raise InvalidPosting(f"sellers get {totals.received} but buyers pay only {totals.paid}")
-    if not rent:
+    clearing_cash = ledger.clearing_account(cash_asset)
+    congestion = ledger.congestion_account(asset, cash_asset)
+    legs: list[PostingSpec] = []
+    if lost:
+        legs += [
+            PostingSpec(ledger.clearing_account(asset), -lost),
+            PostingSpec(ledger.conveyance_loss_account(asset), lost),
+        ]
+    if rent:
+        legs += [PostingSpec(clearing_cash, -rent), PostingSpec(congestion, rent)]
+    if not legs:
         return []
     return [
         JournalSpec(
             ledger.JournalKind.TRADE_SETTLEMENT,
             _join_reference(reference, "congestion"),
             actor,
-            (
-                PostingSpec(ledger.clearing_account(cash_asset), -rent),
-                PostingSpec(ledger.congestion_account(asset, cash_asset), rent),
-            ),
+            tuple(legs),
             chain=asset,
         )
     ]
