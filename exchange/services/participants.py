@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ import ledger
 from exchange.errors import Conflict, InvalidInput
 from exchange.identity.actor import Actor
 from exchange.models import Basin, League, Market, MarketLeague, ParticipantKind, Region, Role
+from exchange.models.trading import Trade
 from exchange.services import families
 
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -128,3 +130,35 @@ def check_region_total(
             code="region_total_exceeded",
             details={"region_total": held, "limit": limit, "requested": quantity},
         )
+
+
+def cross_border(session: Session) -> list[dict[str, Any]]:
+    """Per market of a family with a regional total (the Yellow River's water): what the
+    region holds against that total, and the volumes delivered into it from other
+    provinces (imports) and out of it (exports), for the public report."""
+    externals = set(
+        session.scalars(select(League.code).where(League.kind == ParticipantKind.EXTERNAL.value))
+    )
+    report = []
+    for family, total in sorted(REGION_TOTALS.items()):
+        for market in families.family_markets(session, family):
+            trades = session.execute(
+                select(Trade.seller, Trade.buyer, Trade.quantity).where(
+                    Trade.market_id == market.id
+                )
+            ).all()
+            report.append(
+                {
+                    "market": market.code,
+                    "vintage": market.vintage,
+                    "limit": min(market.cap, total),
+                    "held": region_total(session, market),
+                    "imported": sum(
+                        q for s, b, q in trades if s in externals and b not in externals
+                    ),
+                    "exported": sum(
+                        q for s, b, q in trades if b in externals and s not in externals
+                    ),
+                }
+            )
+    return report

@@ -16,7 +16,7 @@ from exchange.api.access import ANONYMOUS, Actor, Role
 from exchange.errors import ExchangeError
 from exchange.extensions import db
 from exchange.models import Basin
-from exchange.services import transfer_views, transfers
+from exchange.services import participants, transfer_views, transfers
 from exchange.uow import unit_of_work
 from exchange.web.access import pages_for
 from exchange.web.errors import html_errors
@@ -103,7 +103,11 @@ def public_list() -> str:
     _total, items = transfer_views.list_transfers(
         db.session, transfer_views.TransferQuery(per_page=200), ANONYMOUS
     )
-    return _render("transfers/public.html", transfers=_dicts(items))
+    return _render(
+        "transfers/public.html",
+        transfers=_dicts(items),
+        cross_border=participants.cross_border(db.session),
+    )
 
 
 def desk_page(actor: Actor, form: Any) -> str:

@@ -11,6 +11,7 @@ from exchange.models import ParticipantKind, Region
 from exchange.services.ledger_ops import verify
 from exchange.services.participants import (
     RegisterParticipant,
+    cross_border,
     region_total,
     register_participant,
 )
@@ -100,3 +101,33 @@ def test_imports_from_another_province_never_take_the_region_above_its_total(
                   last=2029, ref="out", by="ordos")  # fmt: skip
     assert act(session, "accept", out, league("ningdong")) == "accepted"
     assert verify(session).ok
+
+
+def test_the_public_report_shows_imports_and_exports(
+    demo_registry: Flask, session: Session
+) -> None:
+    """Delivered volumes between the region and another province, against the total."""
+    market = year_market(session, 2029)
+    _participant(session, "ningdong", ParticipantKind.EXTERNAL, "Ningxia")
+    allocate_water(session, "ordos", 2029, 1_000_000)
+    allocate_water(session, "ningdong", 2029, 1_000_000)
+    fund_cash(session, "ordos", 10**9)
+    fund_cash(session, "ningdong", 10**9)
+    moves = (
+        ("ningdong", "ordos", 50_000, "in", "ningdong"),
+        ("ordos", "ningdong", 20_000, "out", "ordos"),
+    )
+    for seller, buyer, quantity, ref, by in moves:
+        made = propose(session, seller=seller, buyer=buyer, quantity=quantity, first=2029,
+                       last=2029, ref=ref, by=by)  # fmt: skip
+        counterparty = buyer if by == seller else seller
+        act(session, "accept", made, league(counterparty))
+        act(session, "review", made, REG_A)
+        act(session, "approve", made, REG_B)
+    roll(session, "2029-01-01")
+    rows = {r["market"]: r for r in cross_border(session)}
+    row = rows[market.code]
+    assert (row["imported"], row["exported"]) == (50_000, 20_000)
+    assert row["held"] == region_total(session, market) and row["limit"] == 5_860_000_000
+    page = demo_registry.test_client().get("/transfers").get_data(as_text=True)
+    assert 'id="cross-border"' in page and "50,000" in page and "20,000" in page
