@@ -18,7 +18,9 @@ from exchange.api.schemas import MAX_PRICE, MAX_QUANTITY, strict_int
 from exchange.api.trading_schemas import CLIENT_ORDER_ID
 from exchange.errors import InvalidInput
 from exchange.extensions import db
-from exchange.mechanisms.continuous import block, market_data
+from exchange.mechanisms.continuous import Continuous, block, market_data
+from exchange.models.trading import OrderStatus
+from exchange.services import visibility
 from exchange.uow import unit_of_work
 
 blp = Blueprint(
@@ -178,10 +180,18 @@ class BlockTrades(MethodView):
     @blp.arguments(BlockQuerySchema, location="query")
     @blp.response(200, BlockSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
-        """Block trades: a league's own; every one for the regulator and auditors."""
+        """Block trades: a league's own; every one for the regulator; auditors see them
+        once confirmed or cancelled (a proposal is live, like an order)."""
         actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
         league = actor.league_code if actor.role is Role.LEAGUE else None
-        return block.list_blocks(db.session, league=league, market_id=query.get("market_id"))
+        return block.list_blocks(
+            db.session,
+            league=league,
+            market_id=query.get("market_id"),
+            # the mechanism's rule for another league's live order (regulator only)
+            with_proposals=league is not None
+            or visibility.may_see_order(actor, "", OrderStatus.OPEN, Continuous.name),
+        )
 
 
 @blp.route("/block-trades/<int:block_id>/confirm")

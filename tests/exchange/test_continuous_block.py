@@ -90,3 +90,27 @@ def test_either_party_withdraws_and_a_short_seller_cannot_confirm(
     assert gone.status_code == 200 and gone.get_json()["status"] == "cancelled"
     listed = client.get("/api/v1/block-trades", headers=auth("regulator")).get_json()
     assert [b["status"] for b in listed] == ["cancelled"]
+
+
+def test_a_proposal_is_live_auditors_see_it_once_settled(
+    demo_registry: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    """A proposed block trade is a live quote: its parties and the regulator see it; an
+    auditor and other leagues only once it is confirmed (the sealed rule of live orders)."""
+    mid = funded_market(demo_registry, client, auth)
+    block = propose(client, auth, "wuhai", market_id=mid, side="sell", counterparty="chifeng",
+                    quantity=100_000, price=12_900, client_id="blk-live").get_json()  # fmt: skip
+
+    def seen(headers: dict[str, str]) -> list[int]:
+        return [b["id"] for b in client.get("/api/v1/block-trades", headers=headers).get_json()]
+
+    assert block["id"] in seen(auth("league", "wuhai"))
+    assert block["id"] in seen(auth("league", "chifeng"))
+    assert block["id"] in seen(auth("regulator"))
+    assert block["id"] not in seen(auth("auditor"))
+    assert block["id"] not in seen(auth("league", "ordos"))
+    done = client.post(
+        f"/api/v1/block-trades/{block['id']}/confirm", headers=auth("league", "chifeng")
+    )
+    assert done.status_code == 200, done.get_json()
+    assert block["id"] in seen(auth("auditor"))

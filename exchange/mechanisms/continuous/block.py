@@ -190,10 +190,16 @@ def cancel(session: Session, block_id: int, *, league: str, actor: str) -> Block
     return row
 
 
-def list_blocks(session: Session, *, league: str | None, market_id: int | None = None
-                ) -> list[BlockTrade]:  # fmt: skip
-    """Block trades (newest first): a league's own, or every one (regulator, auditor)."""
+def list_blocks(session: Session, *, league: str | None, market_id: int | None = None,
+                with_proposals: bool = True) -> list[BlockTrade]:  # fmt: skip
+    """Block trades (newest first): a league's own, or every one (regulator, auditor).
+
+    ``with_proposals=False`` leaves out proposals not yet confirmed: a proposal is a live
+    quote (price and size), seen like a live order only by its parties and the regulator.
+    """
     query = select(BlockTrade).order_by(BlockTrade.id.desc()).limit(200)
+    if not with_proposals:
+        query = query.where(BlockTrade.status != PROPOSED)
     if league is not None:
         query = query.where((BlockTrade.buyer == league) | (BlockTrade.seller == league))
     if market_id is not None:
