@@ -87,9 +87,26 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield str(path)
 
 
+@pytest.fixture(scope="session")
+def registry_template(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """SQLite only: the migrated template with the demo registry seeded, copied by tests
+    that ask for ``demo_registry`` (whose seeding then finds it there and does nothing)."""
+    from exchange.services.demo import seed_registry
+    from exchange.uow import new_unit_of_work
+
+    path = tmp_path_factory.mktemp("registry") / "registry.sqlite3"
+    shutil.copyfile(migrated_template, path)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t"})
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        seed_registry(s)
+    app.extensions["exchange.db"]["engine"].dispose()
+    return str(path)
+
+
 @pytest.fixture
-def database_url(migrated_template: str, tmp_path: Path) -> str:
-    """A clean, migrated database for one test."""
+def database_url(request: pytest.FixtureRequest, migrated_template: str, tmp_path: Path) -> str:
+    """A clean, migrated database for one test (SQLite: with the demo registry already in
+    it when the test asks for ``demo_registry``)."""
     if PG_URL:
         engine = make_engine(migrated_template)
         with engine.begin() as conn:
@@ -97,8 +114,11 @@ def database_url(migrated_template: str, tmp_path: Path) -> str:
             conn.execute(text(f"TRUNCATE {', '.join(table_names())} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return migrated_template
+    source = migrated_template
+    if "demo_registry" in request.fixturenames:
+        source = request.getfixturevalue("registry_template")
     target = tmp_path / "test.sqlite3"
-    shutil.copyfile(migrated_template, target)
+    shutil.copyfile(source, target)
     return f"sqlite:///{target}"
 
 

@@ -11,6 +11,7 @@ else the browser's ``Accept-Language``, else English.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -58,17 +59,32 @@ def compile_catalogs(source: Path, target: Path) -> list[Path]:
     written = []
     for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po_path.parent.parent.name
-        with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale=lang, domain=DOMAIN)
         out_dir = target / lang / "LC_MESSAGES"
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".mo.tmp")
         with os.fdopen(fd, "wb") as handle:
-            write_mo(handle, catalog, use_fuzzy=False)
+            handle.write(_compiled(po_path, lang))
         mo_path = out_dir / f"{DOMAIN}.mo"
         os.replace(tmp, mo_path)
         written.append(mo_path)
     return written
+
+
+_COMPILED: dict[tuple[str, int, int], bytes] = {}
+"""Compiled catalogs of this process, by ``.po`` path, modification time and size: an app
+created again (each test creates one) reuses them; an edited ``.po`` is compiled anew."""
+
+
+def _compiled(po_path: Path, lang: str) -> bytes:
+    stat = po_path.stat()
+    key = (str(po_path), stat.st_mtime_ns, stat.st_size)
+    if key not in _COMPILED:
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang, domain=DOMAIN)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        _COMPILED[key] = buffer.getvalue()
+    return _COMPILED[key]
 
 
 def _compiled_folder(app: Flask) -> Path:

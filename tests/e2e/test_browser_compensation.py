@@ -11,6 +11,8 @@ import pytest
 
 from tests.e2e.conftest import VIEWPORT, LiveServer
 
+pytestmark = pytest.mark.slow  # a real browser against a live server
+
 SIZES = {"desktop": VIEWPORT, "phone": {"width": 390, "height": 844}}
 WORDS = {
     "en": {"locale": "en-GB", "upstream": "Bayannur", "title": "Cumulative payments"},

@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.conftest import GUIDE_IMAGES, REFRESH_GUIDE, VIEWPORT, LiveServer
 
+pytestmark = pytest.mark.slow  # a real browser against a live server
+
 MARKET = "COD-2027"  # tick 1.00 yuan, lot 1 t, every league eligible
 SIZES = {"desktop": VIEWPORT, "phone": {"width": 390, "height": 844}}
 LEAGUE = {("en", "desktop"): "hohhot", ("en", "phone"): "chifeng",

@@ -207,6 +207,7 @@ def test_json_api_rejects_hostile_input_cleanly(
     assert sorted(inspect(engine).get_table_names()) == schema_before
 
 
+@pytest.mark.slow  # every route with many hostile query strings and paths
 def test_query_strings_and_paths_are_inert(
     fuzz_world: dict[str, Any], demo_registry: Flask, client: FlaskClient
 ) -> None:

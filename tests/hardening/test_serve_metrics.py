@@ -20,6 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from exchange.db import make_engine
 from exchange.migrate import upgrade_engine
 
+pytestmark = pytest.mark.slow  # starts gunicorn with two workers
+
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT = "observability.healthz"
 
