@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,20 +50,38 @@ def new_unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         close_quietly(session)
 
 
-def idempotent_unit_of_work(session: Session, work: Callable[[Session], T]) -> T:
-    """``work(session)`` as one unit of work, run once more if it lost a race on a unique key.
+def idempotent_unit_of_work(
+    session: Session, work: Callable[[Session], T], *, key: UniqueConstraint
+) -> T:
+    """``work(session)`` as one unit of work, run once more if it lost a race on ``key``.
 
     For idempotent use cases (order entry by ``client_order_id``): a concurrent request
-    that made the same thing first makes this one fail on commit or flush with an
-    ``IntegrityError``; the second run, in a new unit of work, finds what the first made.
-    Costs nothing on the usual path (no savepoint).
+    that made the same thing first makes this one fail on commit or flush on the unique
+    ``key``; the second run, in a new unit of work, finds what the first made. Any other
+    integrity error is raised as it is. Costs nothing on the usual path (no savepoint).
     """
     try:
         with unit_of_work(session):
             return work(session)
-    except IntegrityError:
+    except IntegrityError as error:
+        if not violates(error, key):
+            raise
         with unit_of_work(session):
             return work(session)
+
+
+def violates(error: IntegrityError, key: UniqueConstraint) -> bool:
+    """Is ``error`` a violation of the unique constraint ``key``?
+
+    PostgreSQL names the constraint; SQLite names its columns
+    (``UNIQUE constraint failed: orders.league_code, orders.client_order_id``).
+    """
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint is not None:
+        return bool(constraint == key.name)
+    table = key.table.name
+    columns = ", ".join(f"{table}.{column.name}" for column in key.columns)
+    return f"UNIQUE constraint failed: {columns}" in str(error.orig)
 
 
 @contextmanager

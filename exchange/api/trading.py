@@ -28,7 +28,7 @@ from exchange.identity.action_log import log_in_unit_of_work
 from exchange.mechanisms.call_auction import run as clearing
 from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.models.base import utcnow
-from exchange.models.trading import Order, RunTrigger
+from exchange.models.trading import CLIENT_ORDER_KEY, Order, RunTrigger
 from exchange.services import (
     order_batches,
     orders,
@@ -76,7 +76,7 @@ class Orders(MethodView):
             log_in_unit_of_work(session, 201 if placed.created else 200)
             return placed
 
-        placed = idempotent_unit_of_work(db.session, enter)
+        placed = idempotent_unit_of_work(db.session, enter, key=CLIENT_ORDER_KEY)
         return placed.order, 201 if placed.created else 200
 
     @blp.arguments(OrderQuerySchema, location="query")

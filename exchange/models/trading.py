@@ -81,6 +81,7 @@ class Order(Base):
         Index("ix_orders_book", "market_id", "status", "id"),
     )
 
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
     league_code: Mapped[str] = mapped_column(ForeignKey("leagues.code"))
@@ -118,6 +119,14 @@ class Order(Base):
         if not self.filled_quantity:
             return None
         return self.filled_amount // self.filled_quantity
+
+
+CLIENT_ORDER_KEY: UniqueConstraint = next(
+    c
+    for c in Order.__table__.constraints
+    if isinstance(c, UniqueConstraint) and c.name == "uq_orders_client_order_id"
+)
+"""A league's ``client_order_id`` is unique: the key idempotent order entry retries on."""
 
 
 class ClearingRun(Base):

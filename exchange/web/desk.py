@@ -25,6 +25,7 @@ from exchange.errors import ExchangeError
 from exchange.extensions import db
 from exchange.identity.action_log import log_in_unit_of_work
 from exchange.models import Market, MarketLeague, OrderStatus, utcnow
+from exchange.models.trading import CLIENT_ORDER_KEY
 from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops, orders
 from exchange.services.commands import PlaceOrder, Retire
@@ -188,7 +189,7 @@ def place(actor: Actor) -> BaseResponse | str:
                     return placed
 
                 try:
-                    placed = idempotent_unit_of_work(db.session, enter)
+                    placed = idempotent_unit_of_work(db.session, enter, key=CLIENT_ORDER_KEY)
                 except ExchangeError as exc:  # rolled back by the unit of work
                     _attach(form, {exc.field or "": refusal(exc, market)})
                 else:
