@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from exchange.api.access import Actor, Role
@@ -46,6 +47,15 @@ html_errors(compliance_pages)
 class SurrenderForm(FlaskForm):  # type: ignore[misc]
     quantity = StringField("quantity", validators=[DataRequired(), Length(1, 24)])
     offsets = StringField("offsets", validators=[Optional(), Length(1, 24)])
+    # drawn when the form is shown: a form sent twice (a double click, a resend) is one
+    # surrender, found again by this reference
+    client_ref = HiddenField("client_ref", validators=[Optional(), Length(1, 64)])
+
+
+def _surrender_form(period_id: int) -> SurrenderForm:
+    form = SurrenderForm(formdata=None, prefix=f"p{period_id}")
+    form.client_ref.data = f"desk-{secrets.token_hex(12)}"
+    return form
 
 
 class MonthlyForm(FlaskForm):  # type: ignore[misc]
@@ -136,7 +146,7 @@ def _desk_periods(league: str) -> list[dict[str, Any]]:
                 "period": periods.period_json(session, period),
                 "forecast": row,
                 "chart": forecast_chart(row),
-                "form": SurrenderForm(formdata=None, prefix=f"p{period.id}"),
+                "form": _surrender_form(period.id),
                 "monthly_form": MonthlyForm(formdata=None, prefix=f"m{period.id}"),
                 "objection_form": ObjectionForm(formdata=None, prefix=f"o{period.id}"),
                 "objections": objections,
@@ -174,7 +184,7 @@ def surrender(period_id: int, actor: Actor) -> BaseResponse | str:
         except ValueError as exc:
             flash(str(exc), "error")
             return redirect(url_for("compliance_pages.desk"))
-        ref = request.form.get("client_ref") or f"desk-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+        ref = form.client_ref.data or f"desk-{secrets.token_hex(12)}"
         command = SurrenderUnits(
             period_id, actor.league_code or "", units, offsets, ref[:64], actor.username,
             _today(),

@@ -199,3 +199,21 @@ def test_league_pays_its_paid_use_bill_from_the_desk(site: tuple[Flask, int]) ->
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "已支付 5,000.00 元。" in paid and f'name="{field}"' not in paid
+
+
+def test_a_surrender_form_sent_twice_surrenders_once(site: tuple[Flask, int]) -> None:
+    app, period = site
+    client = app.test_client()
+    login(client, "ordos-desk")
+    page = client.get("/desk/compliance").get_data(as_text=True)
+    token = re.search(r'name="p\d+-csrf_token" type="hidden" value="([^"]+)"', page)
+    ref = re.search(rf'name="p{period}-client_ref" type="hidden" value="(desk-[0-9a-f]+)"', page)
+    assert token and ref, page[:500]
+    form = {f"p{period}-csrf_token": token.group(1), f"p{period}-quantity": "1,000",
+            f"p{period}-client_ref": ref.group(1)}  # fmt: skip
+    for _ in range(2):  # a double click
+        assert client.post(f"/desk/compliance/{period}/surrender", data=form).status_code == 302
+    report = app.test_client().get(f"/api/v1/compliance/periods/{period}/status").get_json()
+    assert next(r for r in report["leagues"] if r["league"] == "ordos")["surrendered"] == 1_000
+    again = client.get("/desk/compliance").get_data(as_text=True)
+    assert ref.group(1) not in again  # the next form draws a new reference
