@@ -180,6 +180,11 @@ def clear_in_session(
     session: Session, market_id: int, window: datetime, trigger: RunTrigger, actor: str
 ) -> RunOutcome:
     """Clear one window in the caller's transaction (never commits); see the module doc."""
+    from exchange.mechanisms.call_auction import joint  # imports this module
+
+    joint_run = joint.clear_with_bundles(session, market_id, window, trigger, actor)
+    if joint_run is not None:  # open bundles name this window: its markets clear together
+        return joint_run
     started = time.perf_counter()
     market = session.get(Market, market_id, with_for_update=True, populate_existing=True)
     if market is None:
