@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,8 +23,11 @@ from exchange.models.trading import ClearingRun, Side, Trade
 from matching._joint_io import parse_joint
 from matching.cli import parse_book
 
-if TYPE_CHECKING:
-    from exchange.services.replay import ReplayReport
+
+class ReplayReport(Protocol):
+    """What this module records differences in (``exchange.services.replay.ReplayReport``)."""
+
+    def differ(self, message: str) -> None: ...
 
 
 def market_result(

@@ -152,6 +152,9 @@ def clear_with_bundles(
     return single.RunOutcome(parts[market_id].run.id, created=True)
 
 
+single.GROUP_CLEARINGS.append(clear_with_bundles)
+
+
 def _open_bundles(session: Session, window: datetime, markets: set[int]) -> list[Bundle]:
     """The open bundles of ``window`` with a leg in ``markets``, locked, by id."""
     ids = select(BundleLeg.bundle_id).where(BundleLeg.market_id.in_(sorted(markets)))
@@ -328,8 +331,11 @@ def rejection_reason(
     value = 0
     for leg in b.legs:
         price = prices[leg.market_id]
-        if price is None:
-            return "no_counterpart", f"market {parts[leg.market_id].market.code} has no price"
+        if price is None:  # nothing traded there: the best opposite limit is the least cost
+            p = parts[leg.market_id]
+            limits = [r[3] for r in p.rows if r[1] is not b.side]
+            best = min(limits) if b.side is Side.BUY else max(limits)
+            price = max(best, p.market.price_floor)
         value += price * leg.quantity
     if (b.side is Side.BUY and value > b.limit_total) or (
         b.side is Side.SELL and value < b.limit_total
