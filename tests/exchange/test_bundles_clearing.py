@@ -236,3 +236,66 @@ def test_competing_bundles_the_best_set_that_pays_its_way_wins(
             accepted.add(name)
     assert accepted == set(best)
     verify_ok(app)
+
+
+def test_a_bundle_with_a_minimum_ratio_executes_every_leg_by_the_same_fraction(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, book: tuple[int, int]
+) -> None:
+    """200 t + 80 tce wanted, 50 tce for sale: half of every leg (min_ratio 500) trades."""
+    app = demo_registry
+    carbon, energy = book
+    cash_before = balance(app, "baotou", ledger.CASH)
+    bid = _bundle(
+        client,
+        auth,
+        carbon,
+        energy,
+        legs=[leg(carbon, "buy", 200), leg(energy, "buy", 80)],
+        max_total=4_000_000,
+        min_ratio=500,
+    )
+    clear(app, carbon, JOINT_WINDOW)
+    got = client.get(f"/api/v1/bundles/{bid}", headers=auth("league", "baotou")).get_json()
+    assert got["status"] == "accepted" and (got["steps"], got["of"]) == (1, 2), got
+    assert {x["market_id"]: x["filled_quantity"] for x in got["legs"]} == {carbon: 100, energy: 40}
+    cost = 100 * 9_000 + 40 * 20_000
+    assert got["amount"] == cost
+    after = balance(app, "baotou", ledger.CASH)
+    assert after["posted"] == cash_before["posted"] - cost and after["held"] == 0
+    for rid in _runs(app).values():
+        replay = client.post(f"/api/v1/clearing-runs/{rid}/replay", headers=auth("auditor"))
+        assert replay.get_json()["ok"] is True, replay.get_json()
+    verify_ok(app)
+
+
+def test_replay_finds_a_tampered_joint_book(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, book: tuple[int, int]
+) -> None:
+    from sqlalchemy import update
+
+    from exchange.models.bundles import JointClearing
+
+    app = demo_registry
+    carbon, energy = book
+    _bundle(client, auth, carbon, energy)
+    run_id = clear(app, carbon, JOINT_WINDOW).run_id
+    with app.app_context(), new_unit_of_work(db.session_factory) as s, s.begin():
+        joint = s.scalars(select(JointClearing)).one()
+        s.execute(update(JointClearing).values(book=joint.book.replace("2500000", "1000000")))
+    replay = client.post(f"/api/v1/clearing-runs/{run_id}/replay", headers=auth("auditor"))
+    assert replay.status_code == 409
+    assert any("joint book hash" in d for d in replay.get_json()["differences"])
+
+
+def test_a_bundle_whose_window_was_missed_is_rejected_at_the_next_run(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, book: tuple[int, int]
+) -> None:
+    """Its markets did not clear its window (here: nobody ran it); the next run releases it."""
+    app = demo_registry
+    carbon, energy = book
+    bid = _bundle(client, auth, carbon, energy)
+    clear(app, carbon, JOINT_WINDOW + timedelta(minutes=5))
+    got = client.get(f"/api/v1/bundles/{bid}", headers=auth("league", "baotou")).get_json()
+    assert got["status"] == "rejected" and got["reason"] == "window_missed", got
+    assert balance(app, "baotou", ledger.CASH)["held"] == 0
+    verify_ok(app)

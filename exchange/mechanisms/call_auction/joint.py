@@ -87,6 +87,7 @@ def clear_with_bundles(
     """Clear ``market_id``'s group jointly if open bundles name ``window``; None otherwise."""
     group = group_markets(session, market_id, window)
     if not group:
+        expire_missed(session, market_id, window, actor)
         return None
     started = time.perf_counter()
     locked = {
@@ -100,6 +101,8 @@ def clear_with_bundles(
     existing = single._existing_run(session, market_id, window)
     if existing is not None:
         return single.RunOutcome(existing, created=False)
+    for mid in sorted(locked):
+        expire_missed(session, mid, window, actor)
     bundles = _open_bundles(session, window, set(locked))
     done = {mid for mid in locked if single._existing_run(session, mid, window) is not None}
     for b in [b for b in bundles if any(leg.market_id in done for leg in b.legs)]:
@@ -153,6 +156,31 @@ def clear_with_bundles(
 
 
 single.GROUP_CLEARINGS.append(clear_with_bundles)
+
+
+def expire_missed(session: Session, market_id: int, window: datetime, actor: str) -> None:
+    """Open bundles of an earlier window with a leg in ``market_id`` missed their run (a
+    market was closed, or the joint run failed): rejected, their holds released."""
+    stale = (
+        select(BundleLeg.bundle_id)
+        .join(Bundle)
+        .where(
+            Bundle.window < window,
+            Bundle.status == BundleStatus.OPEN,
+            BundleLeg.market_id == market_id,
+        )
+    )
+    for b in session.scalars(
+        select(Bundle).where(Bundle.id.in_(stale)).order_by(Bundle.id).with_for_update(of=Bundle)
+    ):
+        _reject(
+            session,
+            b,
+            "window_missed",
+            f"its window {b.window.isoformat()} was not "
+            f"cleared; market {market_id} cleared {window.isoformat()}",
+            actor,
+        )
 
 
 def _open_bundles(session: Session, window: datetime, markets: set[int]) -> list[Bundle]:
