@@ -185,6 +185,9 @@ def _markets(
             and_(MarketLeague.market_id == Market.id, MarketLeague.league_code == league),
         )
         .where(Market.id.in_(sorted(set(ids))))
+        # The key-share lock the legs' foreign keys take anyway, taken before any account (as
+        # order entry does): a joint run holds the markets, then the accounts.
+        .with_for_update(read=True, key_share=True, of=Market)
     ).all()
     return {market.id: (market, zone) for market, zone in rows}
 
