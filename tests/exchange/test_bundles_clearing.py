@@ -299,3 +299,42 @@ def test_a_bundle_whose_window_was_missed_is_rejected_at_the_next_run(
     assert got["status"] == "rejected" and got["reason"] == "window_missed", got
     assert balance(app, "baotou", ledger.CASH)["held"] == 0
     verify_ok(app)
+
+
+def test_the_group_clears_once_when_every_markets_job_fires_together(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, book: tuple[int, int]
+) -> None:
+    import threading
+
+    from exchange.mechanisms.call_auction.run import run_clearing
+    from exchange.models.trading import RunTrigger
+
+    app = demo_registry
+    carbon, energy = book
+    bid = _bundle(client, auth, carbon, energy)
+    created: list[bool] = []
+
+    def job(mid: int) -> None:
+        with app.app_context():
+            out = run_clearing(
+                db.session_factory,
+                mid,
+                JOINT_WINDOW,
+                trigger=RunTrigger.SCHEDULE,
+                actor="scheduler",
+            )
+            created.append(out.created)
+
+    threads = [threading.Thread(target=job, args=(m,)) for m in (carbon, energy, energy, carbon)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(created) == [False, False, False, True]
+    assert set(_runs(app)) == {carbon, energy}
+    got = client.get(f"/api/v1/bundles/{bid}", headers=auth("regulator")).get_json()
+    assert got["status"] == "accepted" and got["amount"] == 200 * 9_000 + 20 * 20_000
+    with app.app_context(), new_unit_of_work(db.session_factory) as s:
+        failed = s.scalars(select(ClearingRun).where(ClearingRun.failure_reason.is_not(None)))
+        assert list(failed) == []
+    verify_ok(app)
