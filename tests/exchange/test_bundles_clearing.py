@@ -338,3 +338,50 @@ def test_the_group_clears_once_when_every_markets_job_fires_together(
         failed = s.scalars(select(ClearingRun).where(ClearingRun.failure_reason.is_not(None)))
         assert list(failed) == []
     verify_ok(app)
+
+
+def test_an_accepted_sell_bundle_delivers_every_leg_and_is_paid(
+    demo_registry: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    app = demo_registry
+    carbon, energy = markets(app)
+    for mid, q, p, ref in ((carbon, 300, 9_500, "b-c"), (energy, 30, 21_000, "b-e")):
+        resp = post_order(
+            client,
+            auth,
+            "baotou",
+            market_id=mid,
+            side="buy",
+            quantity=q,
+            limit_price=p,
+            client_order_id=ref,
+        )
+        assert resp.status_code == 201, resp.get_json()
+    cash_before = balance(app, "ordos", ledger.CASH)["posted"]
+    resp = post_bundle(
+        client,
+        auth,
+        "ordos",
+        legs=[leg(carbon, "sell", 200), leg(energy, "sell", 20)],
+        min_total=1_000_000,
+        client_order_id="sell-1",
+    )
+    assert resp.status_code == 201, resp.get_json()
+    bid = resp.get_json()["id"]
+    clear(app, energy, JOINT_WINDOW)
+    got = client.get(f"/api/v1/bundles/{bid}", headers=auth("league", "ordos")).get_json()
+    assert got["status"] == "accepted", got
+    prices = {x["market_id"]: x["price"] for x in got["legs"]}
+    received = 200 * prices[carbon] + 20 * prices[energy]
+    assert got["amount"] == received >= 1_000_000
+    assert balance(app, "ordos", ledger.CASH)["posted"] == cash_before + received
+    assert balance(app, "ordos", ledger.market_asset(carbon)) == {
+        "posted": 10_000 - 200,
+        "held": 0,
+        "available": 10_000 - 200,
+    }
+    assert balance(app, "baotou", ledger.market_asset(energy))["posted"] == 20
+    for rid in _runs(app).values():
+        replay = client.post(f"/api/v1/clearing-runs/{rid}/replay", headers=auth("auditor"))
+        assert replay.get_json()["ok"] is True, replay.get_json()
+    verify_ok(app)
