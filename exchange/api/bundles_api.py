@@ -88,6 +88,7 @@ class BundleCreateSchema(Schema):
 
 class LegSchema(Schema):
     market_id = fields.Integer()
+    side = fields.Enum(Side, by_value=True, attribute="bundle.side")
     quantity = fields.Integer()
     limit_price = fields.Integer(allow_none=True)
     filled_quantity = fields.Integer()

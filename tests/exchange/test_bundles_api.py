@@ -42,8 +42,8 @@ def test_buy_bundle_holds_its_worst_case_and_cancel_releases_it(
     assert resp.status_code == 201, resp.get_json()
     b = resp.get_json()
     assert b["status"] == "open" and b["side"] == "buy" and b["limit_total"] == 2_000_000
-    assert [(x["market_id"], x["quantity"]) for x in b["legs"]] == sorted(
-        [(carbon, 200), (energy, 20)]
+    assert [(x["market_id"], x["side"], x["quantity"]) for x in b["legs"]] == sorted(
+        [(carbon, "buy", 200), (energy, "buy", 20)]
     )
     assert b["holds"] == [
         {
