@@ -385,3 +385,25 @@ def test_an_accepted_sell_bundle_delivers_every_leg_and_is_paid(
         replay = client.post(f"/api/v1/clearing-runs/{rid}/replay", headers=auth("auditor"))
         assert replay.get_json()["ok"] is True, replay.get_json()
     verify_ok(app)
+
+
+def test_a_bundle_that_would_move_a_price_against_itself_is_not_selected(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, book: tuple[int, int]
+) -> None:
+    """All 500 t for sale: accepted, its leg would set carbon's price above the offer (the
+    single-market rule with a price-taking bid and no elastic demand), beyond its limit."""
+    app = demo_registry
+    carbon, energy = book
+    limit = 500 * 9_000 + 20 * 20_000 + 1_000
+    bid = _bundle(
+        client,
+        auth,
+        carbon,
+        energy,
+        legs=[leg(carbon, "buy", 500), leg(energy, "buy", 20)],
+        max_total=limit,
+    )
+    clear(app, carbon, JOINT_WINDOW)
+    got = client.get(f"/api/v1/bundles/{bid}", headers=auth("league", "baotou")).get_json()
+    assert got["status"] == "rejected" and got["reason"] == "not_selected", got
+    assert balance(app, "baotou", ledger.CASH)["held"] == 0
