@@ -1,6 +1,6 @@
 """The system's reference namespaces: ledger references users may not choose.
 
-Clearing settles under ``run:<id>/order:<id>``, holds are ``order:<id>``,
+Clearing settles under ``run:<id>/order:<id>``, holds are ``order:<id>`` (bundles: ``bundle:<id>``),
 default references are ``allocation:``, ``deposit:`` and ``retirement:``,
 compensation journals ``compensation:<agreement>/...``, and
 ledger assets are ``market:<id>``. A reference a user supplies (retirement,
@@ -13,6 +13,7 @@ from __future__ import annotations
 RESERVED_NAMESPACES: tuple[str, ...] = (
     "run:",
     "order:",
+    "bundle:",
     "allocation:",
     "deposit:",
     "retirement:",

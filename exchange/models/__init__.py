@@ -1,6 +1,7 @@
 """SQLAlchemy models of the exchange (the ledger's tables live in ``ledger``)."""
 
 from exchange.models.base import Base, utcnow
+from exchange.models.bundles import Bundle, BundleLeg, BundleStatus, JointClearing, JointClearingRun
 from exchange.models.compensation import (
     CompensationAgreement,
     CompensationClaim,
@@ -73,6 +74,9 @@ __all__ = [
     "Base",
     "Basin",
     "BlockTrade",
+    "Bundle",
+    "BundleLeg",
+    "BundleStatus",
     "ClearingRun",
     "ClearingSnapshot",
     "CompensationAgreement",
@@ -89,6 +93,8 @@ __all__ = [
     "JobEffect",
     "JobRunner",
     "JobStatus",
+    "JointClearing",
+    "JointClearingRun",
     "League",
     "LeagueBasin",
     "Market",

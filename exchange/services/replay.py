@@ -12,6 +12,7 @@ import ledger
 import matching
 from exchange.mechanisms.call_auction.run import get_run, snapshot_book
 from exchange.models.trading import Order, RunStatus, Side, Trade
+from exchange.services import replay_joint
 from matching.cli import parse_book
 
 MAX_REPORTED = 50
@@ -53,7 +54,8 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
     report.book_hash = matching.book_hash(orders, rules)
     if report.book_hash != run.book_hash:
         report.differ(f"snapshot hash {report.book_hash} differs from the recorded {run.book_hash}")
-    result = matching.clear(orders, rules)
+    joint = replay_joint.market_result(session, run, report)  # a run cleared with bundles
+    result = joint if joint is not None else matching.clear(orders, rules)
     report.result_hash = matching.result_hash(result)
     if report.result_hash != run.result_hash:
         report.differ(
@@ -68,9 +70,11 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
     if replay_zone_prices != run.zone_prices:
         report.differ(f"zone prices: replay {replay_zone_prices}, recorded {run.zone_prices}")
 
-    expected = {int(f.id): (f.quantity, f.price) for f in result.fills}
+    expected = replay_joint.order_fills(result)
     _compare_fills(session, report, run_id, expected)
-    _compare_journals(session, report, run_id, expected, journals)
+    bundles = replay_joint.bundle_fills(result)
+    net = replay_joint.compare_bundles(session, report, run, bundles, journals)
+    _compare_journals(session, report, run_id, expected, journals, net)
     return report
 
 
@@ -96,7 +100,9 @@ def _compare_fills(
     recorded = {
         order_id: (quantity, price)
         for order_id, quantity, price in session.execute(
-            select(Trade.order_id, Trade.quantity, Trade.price).where(Trade.run_id == run_id)
+            select(Trade.order_id, Trade.quantity, Trade.price).where(
+                Trade.run_id == run_id, Trade.order_id.is_not(None)
+            )
         )
     }
     for order_id in sorted(set(expected) | set(recorded)):
@@ -111,6 +117,7 @@ def _compare_journals(
     run_id: int,
     expected: dict[int, tuple[int, int]],
     journals: list[ledger.JournalView],
+    bundle_net: int = 0,
 ) -> None:
     """Each fill's journal moves exactly its quantity and its cash, for its league.
 
@@ -126,7 +133,7 @@ def _compare_journals(
         )
     }
     by_order: dict[int, list[ledger.JournalView]] = defaultdict(list)
-    paid = received = 0
+    paid, received = max(bundle_net, 0), max(-bundle_net, 0)
     rent_recorded = 0
     for journal in journals:
         tail = journal.reference.split("/", 1)[1] if "/" in journal.reference else ""
@@ -138,7 +145,7 @@ def _compare_journals(
                 for p in journal.postings
                 if p.account_kind == ledger.AccountKind.CONGESTION
             )
-        elif not tail.startswith("expire/"):
+        elif not tail.startswith(("expire/", "bundle:")):  # bundles: replay_joint
             report.differ(f"journal {journal.id}: unexpected reference {journal.reference!r}")
     for order_id in sorted(set(expected) | set(by_order)):
         found = by_order.get(order_id, [])

@@ -30,6 +30,7 @@ def register_web(app: Flask) -> None:
         transfer_propose,  # noqa: F401  (on the transfer_pages blueprint)
     )
     from exchange.web.audit import audit
+    from exchange.web.bundle_pages import bundle_pages
     from exchange.web.compensation_pages import compensation
     from exchange.web.compliance_pages import compliance_pages
     from exchange.web.console import console
@@ -63,6 +64,7 @@ def register_web(app: Flask) -> None:
         compliance_pages,
         paid_use_pages,
         continuous_pages,
+        bundle_pages,
     ):
         app.register_blueprint(blueprint)
     _login_keeps_username()

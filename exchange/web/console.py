@@ -19,7 +19,7 @@ from exchange.models import OrderStatus, RunTrigger, utcnow
 from exchange.services import ledger_ops, registry, visibility
 from exchange.services.commands import Deposit
 from exchange.uow import unit_of_work
-from exchange.web import jobs, queries
+from exchange.web import bundle_pages, jobs, queries
 from exchange.web.access import page_actor, pages_for
 from exchange.web.errors import html_errors, on_stale_form
 from exchange.web.formatting import (
@@ -484,4 +484,5 @@ def run(run_id: int, actor: Actor) -> str:
         fills=queries.fills(session, run_id=run_id, limit=1000),
         journals=journals,
         asset_names=queries.market_of_asset(session),
+        bundles=bundle_pages.run_bundles(session, run_id),
     )

@@ -30,7 +30,7 @@ from exchange.schedule import EXCHANGE_TZ
 from exchange.services import ledger_ops, orders
 from exchange.services.commands import PlaceOrder, Retire
 from exchange.uow import idempotent_unit_of_work, unit_of_work
-from exchange.web import queries
+from exchange.web import bundle_pages, queries
 from exchange.web.access import page_actor, pages_for
 from exchange.web.errors import html_errors, on_stale_form
 from exchange.web.formatting import local_time, paren, parse_quantity, parse_yuan, with_unit, yuan
@@ -134,6 +134,7 @@ def _render(
         fills=queries.fills(session, league=league, limit=30),
         cancel_form=CsrfOnlyForm(),
         retire_form=retire_form or _retire_form(markets),
+        **bundle_pages.desk_context(session, league),
     )
 
 

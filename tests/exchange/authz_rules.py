@@ -638,3 +638,46 @@ RULES.update(
         ),
     }
 )
+
+# Bundle orders (issue 21): a league enters and cancels its own; an open bundle is sealed like a
+# live order (tests/exchange/test_bundles_api.py::test_a_live_bundle_is_sealed). Here the
+# allowed roles reach the view: bundle 999999 does not exist (404), and the matrix market's
+# schedule decides whether the new bundle's window is one of its times (else 422; unfunded 409).
+_NO_SUCH_BUNDLE = frozenset({404})
+RULES.update(
+    {
+        ("POST", "/api/v1/bundles"): Rule(
+            "/api/v1/bundles",
+            only("league_own", "league_other"),
+            json={
+                "window": "2099-01-01T00:00:00+00:00",
+                "legs": [{"market_id": "{market_id}", "side": "buy", "quantity": "{lot}"}],
+                "max_total": 1_000,
+                "client_order_id": "matrix-bundle",
+            },
+            also_ok=frozenset({409, 422}),
+        ),
+        ("GET", "/api/v1/bundles"): Rule(
+            "/api/v1/bundles", only("league_own", "league_other", "regulator", "auditor")
+        ),
+        ("GET", "/api/v1/bundles/<int:bundle_id>"): Rule(
+            "/api/v1/bundles/999999",
+            only("league_own", "league_other", "regulator", "auditor"),
+            also_ok=_NO_SUCH_BUNDLE,
+        ),
+        ("DELETE", "/api/v1/bundles/<int:bundle_id>"): Rule(
+            "/api/v1/bundles/999999",
+            only("league_own", "league_other", "regulator"),
+            also_ok=_NO_SUCH_BUNDLE,
+        ),
+    }
+)
+
+RULES.update(
+    {
+        # the desk's cancel of a bundle: a form posted without its CSRF token is refused
+        ("POST", "/desk/bundles/<int:bundle_id>/cancel"): Rule(
+            "/desk/bundles/999999/cancel", everyone(BAD)
+        ),
+    }
+)

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.mechanisms.base import FormTrades, JobSpec, Mechanism, OrderView, TradeOutcome
-from exchange.mechanisms.call_auction import jobs, settlement, visibility
+from exchange.mechanisms.call_auction import jobs, joint, settlement, visibility
 from exchange.mechanisms.call_auction.run import MECHANISM, clear_in_session
 from exchange.models.trading import RunTrigger
 from exchange.schedule import latest_window, parse_schedule
+
+__all__ = ["CallAuction", "joint"]  # joint: registers the clearing of bundle orders
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor

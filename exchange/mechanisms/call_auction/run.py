@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +51,12 @@ CLEARING_HOUSE = ledger.EXCHANGE
 """The other side of every call-auction trade: the exchange's clearing house."""
 
 MAX_CURVE_POINTS = 400
+
+
+GroupClearing = Callable[[Session, int, datetime, RunTrigger, str], "RunOutcome | None"]
+GROUP_CLEARINGS: list[GroupClearing] = []
+"""Clearings that take a window of several markets at once (``joint.py`` registers the
+clearing with bundle orders); None from each: the market clears alone, as below."""
 
 
 def engine_versions() -> dict[str, str]:
@@ -180,6 +186,10 @@ def clear_in_session(
     session: Session, market_id: int, window: datetime, trigger: RunTrigger, actor: str
 ) -> RunOutcome:
     """Clear one window in the caller's transaction (never commits); see the module doc."""
+    for group_clearing in GROUP_CLEARINGS:  # bundles: the window's markets clear together
+        joint_run = group_clearing(session, market_id, window, trigger, actor)
+        if joint_run is not None:
+            return joint_run
     started = time.perf_counter()
     market = session.get(Market, market_id, with_for_update=True, populate_existing=True)
     if market is None:
