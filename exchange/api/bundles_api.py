@@ -20,7 +20,7 @@ from exchange.api.trading_schemas import CLIENT_ORDER_ID
 from exchange.errors import InvalidInput
 from exchange.extensions import db
 from exchange.identity.action_log import log_in_unit_of_work
-from exchange.models.bundles import Bundle, BundleStatus
+from exchange.models.bundles import CLIENT_BUNDLE_KEY, Bundle, BundleStatus
 from exchange.models.trading import Side
 from exchange.services import bundles
 from exchange.uow import idempotent_unit_of_work, unit_of_work
@@ -166,7 +166,7 @@ class Bundles(MethodView):
             log_in_unit_of_work(session, 201 if placed.created else 200)
             return _view(session, placed.bundle), placed.created
 
-        body, created = idempotent_unit_of_work(db.session, enter)
+        body, created = idempotent_unit_of_work(db.session, enter, key=CLIENT_BUNDLE_KEY)
         return body, 201 if created else 200
 
     @blp.arguments(BundleQuerySchema, location="query")

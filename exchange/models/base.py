@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -65,4 +65,13 @@ def string_enum(cls: type[enum.Enum], name: str, length: int) -> Enum:
         length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
+    )
+
+
+def unique_key(model: type[Base], name: str) -> UniqueConstraint:
+    """The unique constraint ``name`` of ``model``'s table (an idempotency key, say)."""
+    return next(
+        c
+        for c in model.__table__.constraints  # type: ignore[attr-defined]
+        if isinstance(c, UniqueConstraint) and c.name == name
     )

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.models.base import Base, UTCDateTime, string_enum, utcnow
+from exchange.models.base import Base, UTCDateTime, string_enum, unique_key, utcnow
 from exchange.models.trading import Side
 
 
@@ -77,6 +77,10 @@ class Bundle(Base):
     legs: Mapped[list[BundleLeg]] = relationship(
         back_populates="bundle", order_by="BundleLeg.market_id", lazy="selectin"
     )
+
+
+CLIENT_BUNDLE_KEY = unique_key(Bundle, "uq_bundles_client_order_id")
+"""A league's ``client_order_id`` of a bundle is unique: idempotent entry retries on it."""
 
 
 class BundleLeg(Base):

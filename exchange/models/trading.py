@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.models.base import Base, UTCDateTime, string_enum, utcnow
+from exchange.models.base import Base, UTCDateTime, string_enum, unique_key, utcnow
 
 
 class Side(enum.StrEnum):
@@ -121,11 +121,7 @@ class Order(Base):
         return self.filled_amount // self.filled_quantity
 
 
-CLIENT_ORDER_KEY: UniqueConstraint = next(
-    c
-    for c in Order.__table__.constraints
-    if isinstance(c, UniqueConstraint) and c.name == "uq_orders_client_order_id"
-)
+CLIENT_ORDER_KEY = unique_key(Order, "uq_orders_client_order_id")
 """A league's ``client_order_id`` is unique: the key idempotent order entry retries on."""
 
 
