@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import ledger
 import matching
 from exchange.mechanisms.call_auction.run import get_run, snapshot_book
-from exchange.models.trading import Order, RunStatus, Side, Trade
+from exchange.models.trading import ClearingRun, Order, RunStatus, Side, Trade
 from matching.cli import parse_book
 
 MAX_REPORTED = 50
@@ -50,11 +50,14 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
         return report
     doc = snapshot_book(session, run_id)
     orders, rules = parse_book(doc)
-    report.book_hash = matching.book_hash(orders, rules)
+    settings = matching.stability_from_json(doc["stability"]) if "stability" in doc else None
+    report.book_hash = matching.stable_book_hash(orders, rules, settings)
     if report.book_hash != run.book_hash:
         report.differ(f"snapshot hash {report.book_hash} differs from the recorded {run.book_hash}")
-    result = matching.clear(orders, rules)
-    report.result_hash = matching.result_hash(result)
+    stable = matching.clear_stable(orders, rules, settings)
+    result = stable.result or matching.ClearingResult(None, None, 0, ())
+    report.result_hash = matching.stable_result_hash(stable)
+    _compare_stability(report, run, stable)
     if report.result_hash != run.result_hash:
         report.differ(
             f"re-cleared result hash {report.result_hash} differs from the recorded "
@@ -68,10 +71,36 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
     if replay_zone_prices != run.zone_prices:
         report.differ(f"zone prices: replay {replay_zone_prices}, recorded {run.zone_prices}")
 
-    expected = {int(f.id): (f.quantity, f.price) for f in result.fills}
+    expected = {int(f.id): (f.quantity, f.price) for f in result.fills if f.id not in RESERVES}
     _compare_fills(session, report, run_id, expected)
-    _compare_journals(session, report, run_id, expected, journals)
+    reserve = {f.id: f.quantity * f.price for f in result.fills if f.id in RESERVES}
+    _compare_journals(session, report, run_id, expected, journals, reserve)
     return report
+
+
+RESERVES = (matching.CCR_ID, matching.ECR_ID)
+
+
+def _compare_stability(
+    report: ReplayReport, run: ClearingRun, stable: matching.StableResult
+) -> None:
+    """A cancelled run was cancelled for the same reason; the reserves did the same."""
+    want = RunStatus.CANCELLED if stable.cancelled else RunStatus.COMPLETED
+    if run.status is not want:
+        report.differ(f"status: replay {want.value}, recorded {run.status.value}")
+    if stable.cancellation is not None:
+        from exchange.mechanisms.call_auction.stability import cancellation_json
+
+        if cancellation_json(stable.cancellation) != run.cancellation:
+            report.differ(f"cancellation: replay {cancellation_json(stable.cancellation)}, "
+                          f"recorded {run.cancellation}")  # fmt: skip
+    recorded = run.reserves or {}
+    for key, value in (
+        ("ccr_released", stable.ccr_released),
+        ("ecr_withheld", stable.ecr_withheld),
+    ):
+        if recorded.get(key, 0) != value:
+            report.differ(f"{key}: replay {value}, recorded {recorded.get(key, 0)}")
 
 
 def _settlement_journals(session: Session, run_id: int) -> list[ledger.JournalView]:
@@ -111,6 +140,7 @@ def _compare_journals(
     run_id: int,
     expected: dict[int, tuple[int, int]],
     journals: list[ledger.JournalView],
+    reserve: dict[str, int] | None = None,
 ) -> None:
     """Each fill's journal moves exactly its quantity and its cash, for its league.
 
@@ -128,6 +158,8 @@ def _compare_journals(
     by_order: dict[int, list[ledger.JournalView]] = defaultdict(list)
     paid = received = 0
     rent_recorded = 0
+    reserve = reserve or {}
+    reserve_journals: dict[str, int] = {}
     for journal in journals:
         tail = journal.reference.split("/", 1)[1] if "/" in journal.reference else ""
         if tail.startswith("order:"):
@@ -138,6 +170,8 @@ def _compare_journals(
                 for p in journal.postings
                 if p.account_kind == ledger.AccountKind.CONGESTION
             )
+        elif tail in RESERVES:
+            reserve_journals[tail] = reserve_journals.get(tail, 0) + 1
         elif not tail.startswith("expire/"):
             report.differ(f"journal {journal.id}: unexpected reference {journal.reference!r}")
     for order_id in sorted(set(expected) | set(by_order)):
@@ -172,5 +206,9 @@ def _compare_journals(
             paid += quantity * price
         else:
             received += quantity * price
+    if reserve_journals != {k: 1 for k in reserve}:
+        report.differ(f"reserve settlements: replay {sorted(reserve)}, journals {reserve_journals}")
+    paid += reserve.get(matching.ECR_ID, 0)
+    received += reserve.get(matching.CCR_ID, 0)
     if paid - received != rent_recorded:
         report.differ(f"congestion rent: replay {paid - received}, recorded {rent_recorded}")
