@@ -90,8 +90,11 @@ def settings_of(market: Market) -> dict[str, Any]:
 
 
 def set_settings(session: Session, market: Market, values: dict[str, Any]) -> Market:
-    """Replace a market's stability settings (absent keys: off). Never commits."""
-    values = {**{k: None for k in (*SETTINGS, "reserve_code")}, **values}
+    """Replace a market's stability settings and reference price (absent keys: off).
+    Never commits."""
+    if market.mechanism != DEFAULT_MECHANISM:
+        raise InvalidInput("stability rules apply to call-auction markets only", field="market_id")
+    values = {**dict.fromkeys((*SETTINGS, "reserve_code", "reference_price")), **values}
     check_settings(
         session,
         mechanism=market.mechanism,
@@ -100,7 +103,11 @@ def set_settings(session: Session, market: Market, values: dict[str, Any]) -> Ma
         zonal=bool(market.links),
         values=values,
     )
-    for k in (*SETTINGS, "reserve_code"):
+    reference = values["reference_price"]
+    if reference is not None and reference % market.tick:
+        raise InvalidInput(f"{reference} is not a multiple of the tick {market.tick}",
+                           field="reference_price")  # fmt: skip
+    for k in (*SETTINGS, "reserve_code", "reference_price"):
         setattr(market, k, values[k])
     session.flush()
     return market
