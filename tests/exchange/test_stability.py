@@ -29,18 +29,36 @@ def carbon(demo_registry: Flask) -> int:
     with demo_registry.app_context(), new_unit_of_work(db.session_factory) as s, s.begin():
         register_participant(
             s,
-            RegisterParticipant(RESERVE, "储备", "Reserve", ParticipantKind.RESERVE, Region.WEST,
-                                None, (), ()),
-        )  # fmt: skip
-    fund(demo_registry, rights={("ordos", mid): 10_000, (RESERVE, mid): 1_000},
-         cash={"baotou": 100_000_000, RESERVE: 10_000_000})  # fmt: skip
+            RegisterParticipant(
+                RESERVE, "储备", "Reserve", ParticipantKind.RESERVE, Region.WEST, None, (), ()
+            ),
+        )
+    fund(
+        demo_registry,
+        rights={("ordos", mid): 10_000, (RESERVE, mid): 1_000},
+        cash={"baotou": 100_000_000, RESERVE: 10_000_000},
+    )
     return mid
 
 
-def _order(client: FlaskClient, auth: Auth, league: str, mid: int, side: str, qty: int,
-           price: int, cid: str, validity: str | None = None) -> int:  # fmt: skip
-    body: dict[str, Any] = {"market_id": mid, "side": side, "quantity": qty,
-                            "limit_price": price, "client_order_id": cid}  # fmt: skip
+def _order(
+    client: FlaskClient,
+    auth: Auth,
+    league: str,
+    mid: int,
+    side: str,
+    qty: int,
+    price: int,
+    cid: str,
+    validity: str | None = None,
+) -> int:
+    body: dict[str, Any] = {
+        "market_id": mid,
+        "side": side,
+        "quantity": qty,
+        "limit_price": price,
+        "client_order_id": cid,
+    }
     if validity:
         body["validity"] = validity
     r = client.post("/api/v1/orders", json=body, headers=auth("league", league))
@@ -119,8 +137,11 @@ def test_price_at_the_share_passes_one_tick_below_cancels(
     assert run["status"] == "cancelled"
     c = run["cancellation"]
     assert (c["reason"], c["price"], c["reference_price"], c["min_price_percent"]) == (
-        "price_below_reference", 5_999, 10_000, 60,
-    )  # fmt: skip
+        "price_below_reference",
+        5_999,
+        10_000,
+        60,
+    )
     for oid, league in ((sell, "ordos"), (buy, "baotou")):  # still live after the cancel
         r = client.delete(f"/api/v1/orders/{oid}", headers=auth("league", league))
         assert r.status_code == 200, r.get_json()
@@ -197,8 +218,16 @@ def test_settings_validated_and_shown(
         ({"ccr_trigger_price": 9_000, "ccr_quantity": 150, "reserve": RESERVE}, "ccr_quantity"),
         ({"ccr_trigger_price": 9_000, "ccr_quantity": 100}, "reserve"),
         ({"ccr_trigger_price": 9_000, "ccr_quantity": 100, "reserve": "ordos"}, "reserve"),
-        ({"ecr_trigger_price": 9_000, "ecr_quantity": 100, "ccr_trigger_price": 9_000,
-          "ccr_quantity": 100, "reserve": RESERVE}, "ecr_trigger_price"),  # fmt: skip
+        (
+            {
+                "ecr_trigger_price": 9_000,
+                "ecr_quantity": 100,
+                "ccr_trigger_price": 9_000,
+                "ccr_quantity": 100,
+                "reserve": RESERVE,
+            },
+            "ecr_trigger_price",
+        ),
         ({"min_cover_percent": "100"}, "min_cover_percent"),
         ({"surprise": 1}, "surprise"),
     ]
@@ -207,11 +236,20 @@ def test_settings_validated_and_shown(
         assert r.status_code == 422, (body, r.get_json())
         assert field in str(r.get_json()), (body, r.get_json())
     assert client.get(f"/api/v1/markets/{carbon}").get_json()["min_cover_percent"] is None
-    r = client.put(f"/api/v1/markets/{carbon}/stability", json={"min_cover_percent": 100},
-                   headers=auth("league", "ordos"))  # fmt: skip
+    r = client.put(
+        f"/api/v1/markets/{carbon}/stability",
+        json={"min_cover_percent": 100},
+        headers=auth("league", "ordos"),
+    )
     assert r.status_code == 403
-    good = {"min_cover_percent": 100, "ccr_trigger_price": 15_000, "ccr_quantity": 500,
-            "ecr_trigger_price": 5_000, "ecr_quantity": 300, "reserve": RESERVE}  # fmt: skip
+    good = {
+        "min_cover_percent": 100,
+        "ccr_trigger_price": 15_000,
+        "ccr_quantity": 500,
+        "ecr_trigger_price": 5_000,
+        "ecr_quantity": 300,
+        "reserve": RESERVE,
+    }
     assert _rules(client, auth, carbon, **good).status_code == 200
     shown = client.get(f"/api/v1/markets/{carbon}").get_json()
     assert {k: shown[k] for k in good} == good
@@ -220,9 +258,20 @@ def test_settings_validated_and_shown(
     continuous = market_id(demo_registry, "CEA-2026-L")
     r = _rules(client, auth, continuous, min_cover_percent=100)
     assert r.status_code == 422 and "market_id" in str(r.get_json())
-    new = {"code": "CEA-2030", "name_zh": "配额", "name_en": "CEA", "right_type": "carbon",
-           "vintage": "2030", "unit": "tCO2e", "lot": 100, "tick": 1, "cap": 1_000_000,
-           "clearing_schedule": "0 10 * * 1", "ecr_trigger_price": 100, "ecr_quantity": 50,
-           "reserve": RESERVE}  # fmt: skip
+    new = {
+        "code": "CEA-2030",
+        "name_zh": "配额",
+        "name_en": "CEA",
+        "right_type": "carbon",
+        "vintage": "2030",
+        "unit": "tCO2e",
+        "lot": 100,
+        "tick": 1,
+        "cap": 1_000_000,
+        "clearing_schedule": "0 10 * * 1",
+        "ecr_trigger_price": 100,
+        "ecr_quantity": 50,
+        "reserve": RESERVE,
+    }
     r = client.post("/api/v1/markets", json=new, headers=auth("regulator"))
     assert r.status_code == 422 and "ecr_quantity" in str(r.get_json())

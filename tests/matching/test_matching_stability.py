@@ -30,8 +30,11 @@ def test_cover_exactly_at_the_share_passes_one_lot_less_cancels() -> None:
     c = out.cancellation
     assert c is not None
     assert (c.reason, c.bid_volume, c.offered_volume, c.cover_percent) == (
-        matching.INSUFFICIENT_COVER, 900, 1000, 90,
-    )  # fmt: skip
+        matching.INSUFFICIENT_COVER,
+        900,
+        1000,
+        90,
+    )
 
 
 def test_cover_share_below_100_percent() -> None:
@@ -43,11 +46,13 @@ def test_cover_share_below_100_percent() -> None:
 def test_price_at_the_share_passes_one_tick_below_cancels() -> None:
     st = Stability(min_price_percent=60, reference_price=10_000)
     # buyer's limit sets the price: sell 1000 @ 5000, buy 1000 @ p -> price p (buy surplus 0)
-    ok = clear_stable([Order("1", "sell", 1000, 6000, 1), Order("2", "buy", 1000, 6000, 2)],
-                      RULES, st)  # fmt: skip
+    ok = clear_stable(
+        [Order("1", "sell", 1000, 6000, 1), Order("2", "buy", 1000, 6000, 2)], RULES, st
+    )
     assert not ok.cancelled and ok.result is not None and ok.result.price == 6000
-    out = clear_stable([Order("1", "sell", 1000, 5999, 1), Order("2", "buy", 1000, 5999, 2)],
-                       RULES, st)  # fmt: skip
+    out = clear_stable(
+        [Order("1", "sell", 1000, 5999, 1), Order("2", "buy", 1000, 5999, 2)], RULES, st
+    )
     assert out.cancellation is not None
     assert out.cancellation.reason == matching.PRICE_BELOW_REFERENCE
     assert (out.cancellation.price, out.cancellation.reference_price) == (5999, 10_000)
@@ -110,8 +115,9 @@ def test_ecr_only_below_the_trigger() -> None:
 
 def test_ecr_and_price_rule_price_checked_after_the_reserve() -> None:
     # the ECR holds the price at its trigger, which passes the price rule
-    st = Stability(ecr_trigger_price=300, ecr_quantity=2000, min_price_percent=50,
-                   reference_price=600)  # fmt: skip
+    st = Stability(
+        ecr_trigger_price=300, ecr_quantity=2000, min_price_percent=50, reference_price=600
+    )
     out = clear_stable(_ecr_book(100), RULES, st)
     assert not out.cancelled and out.result is not None and out.result.price == 300
 
@@ -153,18 +159,34 @@ def test_cli_accepts_stability(tmp_path) -> None:
     doc = matching.stable_book_to_json(_book(900), RULES, st)
     path = tmp_path / "book.json"
     path.write_text(json.dumps(doc))
-    out = subprocess.run([sys.executable, "-m", "matching", "clear", str(path)],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "matching", "clear", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     res = json.loads(out.stdout)
     assert res["cancelled"]["reason"] == "insufficient_cover"
     assert res["cancelled"]["cover_percent"] == 90
     doc["stability"] = {"ccr_trigger_price": 200, "ccr_quantity": 300}
-    path.write_text(json.dumps(matching.stable_book_to_json(
-        _ccr_book(201), RULES, Stability(ccr_trigger_price=200, ccr_quantity=300))))  # fmt: skip
-    res = json.loads(subprocess.run([sys.executable, "-m", "matching", "clear", str(path)],
-                     capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    path.write_text(
+        json.dumps(
+            matching.stable_book_to_json(
+                _ccr_book(201), RULES, Stability(ccr_trigger_price=200, ccr_quantity=300)
+            )
+        )
+    )
+    res = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "matching", "clear", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert res["ccr_released"] == 300 and res["volume"] == 800
     path.write_text(json.dumps({"orders": [], "stability": {"min_cover_percent": 0}}))
-    bad = subprocess.run([sys.executable, "-m", "matching", "clear", str(path)],
-                         capture_output=True, text=True)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "matching", "clear", str(path)], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "min_cover_percent" in bad.stderr
