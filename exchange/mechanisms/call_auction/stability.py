@@ -146,16 +146,12 @@ def stability_for(session: Session, market: Market) -> matching.Stability | None
     ccr, ecr = market.ccr_quantity, market.ecr_quantity
     reserve = market.reserve_code
     if reserve is not None and (ccr or ecr):
-        asset = ledger.market_asset(market.id)
-        ledger.lock_accounts(
-            session, [ledger.league_account(reserve, a) for a in (asset, ledger.CASH)]
-        )
-        if ccr:
-            units = ledger.balance_of(session, ledger.league_account(reserve, asset))
-            ccr = _capped(ccr, units, market.lot)
+        units_key = ledger.league_account(reserve, ledger.market_asset(market.id))
+        cash_key = ledger.league_account(reserve, ledger.CASH)
+        held = ledger.lock_accounts(session, [units_key, cash_key])  # available balances
+        ccr = _capped(ccr, held[units_key], market.lot)
         if ecr and market.ecr_trigger_price:
-            cash = ledger.balance_of(session, ledger.league_account(reserve, ledger.CASH))
-            ecr = _capped(ecr, cash // market.ecr_trigger_price, market.lot)
+            ecr = _capped(ecr, held[cash_key] // market.ecr_trigger_price, market.lot)
     elif reserve is None:
         ccr = 0 if ccr is not None else None
         ecr = 0 if ecr is not None else None

@@ -6,9 +6,8 @@ Create Date: 2026-11-30
 
 Markets get seven nullable columns (a rule is off while its column is null, so every
 existing market keeps clearing as before). Clearing runs get the status ``cancelled``
-(the ``run_status`` CHECK is rewritten) and two JSON columns: the cancellation's reason
-and numbers, and what the reserves did. SQLite cannot alter a CHECK, so there the table
-is rebuilt, with the foreign keys that point at it deferred to the commit.
+(the ``run_status`` CHECK is rewritten, see ``_status_check``) and two JSON columns: the
+cancellation's reason and numbers, and what the reserves did.
 """
 
 from __future__ import annotations
@@ -32,37 +31,58 @@ MARKET_COLUMNS = (
 STATUSES = ("completed", "failed", "cancelled")
 
 
-def _status_check(batch: object, statuses: tuple[str, ...]) -> None:
-    values = ", ".join(f"'{s}'" for s in statuses)
-    batch.drop_constraint("run_status", type_="check")  # type: ignore[attr-defined]
-    batch.create_check_constraint("run_status", sa.text(f"status IN ({values})"))  # type: ignore[attr-defined]
+def _check(statuses: tuple[str, ...]) -> str:
+    return "status IN ({})".format(", ".join(f"'{s}'" for s in statuses))
 
 
-def _runs_batch() -> object:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")  # trades and snapshots point at the runs
-        return op.batch_alter_table("clearing_runs", recreate="always")
-    return op.batch_alter_table("clearing_runs")
+def _status_check(old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    """Rewrite the ``run_status`` CHECK of ``clearing_runs``.
+
+    PostgreSQL: drop and add it. SQLite cannot alter a CHECK, and a rebuild of the table
+    (batch mode) fails its commit under the foreign keys of trades and snapshots when runs
+    exist (``PRAGMA foreign_keys`` cannot be turned off inside the migration's transaction).
+    So there the stored definition is edited in place, the procedure SQLite documents for
+    loosening a CHECK ("Making Other Kinds Of Table Schema Changes", lang_altertable): the
+    existing rows satisfy both the old and the new list, since the upgrade only adds a value
+    and the downgrade first moves the rows off the value it removes.
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.drop_constraint("run_status", "clearing_runs", type_="check")
+        op.create_check_constraint("run_status", "clearing_runs", sa.text(_check(new)))
+        return
+    before, after = f"CHECK ({_check(old)})", f"CHECK ({_check(new)})"
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        changed = bind.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
+            "WHERE type = 'table' AND name = 'clearing_runs' AND instr(sql, ?) > 0",
+            (before, after, before),
+        ).rowcount
+        if changed != 1:
+            raise RuntimeError(f"clearing_runs: CHECK {before!r} not found")
+        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def upgrade() -> None:
     for name, type_ in MARKET_COLUMNS:
         op.add_column("markets", sa.Column(name, type_, nullable=True))
     op.add_column("markets", sa.Column("reserve_code", sa.String(length=32), nullable=True))
-    with _runs_batch() as batch:  # type: ignore[attr-defined]
-        batch.add_column(sa.Column("cancellation", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("reserves", sa.JSON(), nullable=True))
-        _status_check(batch, STATUSES)
+    op.add_column("clearing_runs", sa.Column("cancellation", sa.JSON(), nullable=True))
+    op.add_column("clearing_runs", sa.Column("reserves", sa.JSON(), nullable=True))
+    _status_check(STATUSES[:2], STATUSES)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM clearing_snapshots WHERE run_id IN "
                "(SELECT id FROM clearing_runs WHERE status = 'cancelled')")  # fmt: skip
     op.execute("UPDATE clearing_runs SET status = 'failed' WHERE status = 'cancelled'")
-    with _runs_batch() as batch:  # type: ignore[attr-defined]
-        _status_check(batch, STATUSES[:2])
-        batch.drop_column("reserves")
-        batch.drop_column("cancellation")
-    op.drop_column("markets", "reserve_code")
-    for name, _type in reversed(MARKET_COLUMNS):
-        op.drop_column("markets", name)
+    _status_check(STATUSES, STATUSES[:2])
+    # SQLite >= 3.35 drops a column in place (a batch rebuild would trip the foreign keys)
+    for name in ("reserves", "cancellation"):
+        op.execute(f"ALTER TABLE clearing_runs DROP COLUMN {name}")
+    for name in ("reserve_code", *reversed([n for n, _t in MARKET_COLUMNS])):
+        op.execute(f"ALTER TABLE markets DROP COLUMN {name}")
