@@ -275,3 +275,18 @@ def test_settings_validated_and_shown(
     }
     r = client.post("/api/v1/markets", json=new, headers=auth("regulator"))
     assert r.status_code == 422 and "ecr_quantity" in str(r.get_json())
+
+
+def test_ccr_capped_by_what_the_reserve_holds(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, carbon: int
+) -> None:
+    app, rights = demo_registry, ledger.market_asset(carbon)
+    r = _rules(client, auth, carbon, ccr_trigger_price=9_000, ccr_quantity=5_000, reserve=RESERVE)
+    assert r.status_code == 200, r.get_json()
+    _order(client, auth, "ordos", carbon, "sell", 500, 8_000, "s-1")
+    _order(client, auth, "baotou", carbon, "buy", 3_000, 9_500, "b-1")
+    run = _run(app, client, auth, carbon, 0)  # the reserve holds 1,000 of its 5,000
+    assert run["reserves"]["settings"]["ccr_quantity"] == 1_000
+    assert run["reserves"]["ccr_released"] == 1_000 and run["volume"] == 1_500
+    assert balance(app, RESERVE, rights)["posted"] == 0
+    verify_ok(app)
