@@ -17,6 +17,22 @@ from ._canon import (
 from ._clear import ArrayResult, Book, clear, clear_book, curves, validate, validate_book
 from ._joint import clear_joint, joint_surplus
 from ._joint_io import joint_book_hash, joint_book_to_json, joint_result_hash, joint_result_to_json
+from ._stability import (
+    CCR_ID,
+    ECR_ID,
+    INSUFFICIENT_COVER,
+    PRICE_BELOW_REFERENCE,
+    Cancellation,
+    Stability,
+    StableResult,
+    clear_stable,
+    stability_from_json,
+    stability_to_json,
+    stable_book_hash,
+    stable_book_to_json,
+    stable_result_hash,
+    stable_result_to_json,
+)
 from ._types import (
     MAX_LOSS,
     MAX_PRICE,
@@ -33,14 +49,19 @@ from ._types import (
 )
 
 __all__ = [
+    "CCR_ID",
+    "ECR_ID",
+    "INSUFFICIENT_COVER",
     "MAX_LOSS",
     "MAX_PRICE",
     "MAX_QUANTITY",
+    "PRICE_BELOW_REFERENCE",
     "ArrayResult",
     "Book",
     "Bundle",
     "BundleLeg",
     "BundleResult",
+    "Cancellation",
     "ClearingResult",
     "Curves",
     "Fill",
@@ -51,12 +72,15 @@ __all__ = [
     "Order",
     "Rules",
     "Side",
+    "Stability",
+    "StableResult",
     "book_hash",
     "book_to_json",
     "canonical_bytes",
     "clear",
     "clear_book",
     "clear_joint",
+    "clear_stable",
     "curves",
     "joint_book_hash",
     "joint_book_to_json",
@@ -66,6 +90,12 @@ __all__ = [
     "result_hash",
     "result_to_json",
     "rules_to_json",
+    "stability_from_json",
+    "stability_to_json",
+    "stable_book_hash",
+    "stable_book_to_json",
+    "stable_result_hash",
+    "stable_result_to_json",
     "validate",
     "validate_book",
 ]

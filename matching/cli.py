@@ -18,6 +18,7 @@ from ._canon import result_to_json
 from ._clear import clear
 from ._joint import clear_joint
 from ._joint_io import joint_result_to_json, parse_joint
+from ._stability import clear_stable, stability_from_json, stable_result_to_json
 from ._types import InvalidBook, Link, Order, Rules
 
 EXIT_INVALID = 2
@@ -137,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "clear-joint":
             markets, bundles = parse_joint(doc, parse_book)
             out = joint_result_to_json(clear_joint(markets, bundles))
+        elif isinstance(doc, dict) and doc.get("stability") is not None:
+            orders, rules = parse_book(doc)
+            stability = stability_from_json(doc["stability"])
+            out = stable_result_to_json(clear_stable(orders, rules, stability))
         else:
             orders, rules = parse_book(doc)
             out = result_to_json(clear(orders, rules))

@@ -65,6 +65,7 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(users_api.blp)
     api.register_blueprint(trading.blp)
     api.register_blueprint(import_module("exchange.api.continuous_api").blp)
+    api.register_blueprint(import_module("exchange.api.stability_api").blp)
     api.register_blueprint(import_module("exchange.api.ledger_api").blp)
     api.register_blueprint(import_module("exchange.api.checkpoints_api").blp)
     api.register_blueprint(import_module("exchange.api.compensation_api").blp)

@@ -126,8 +126,40 @@ class MarketCreateSchema(Schema):
         MAX_PRICE,
         allow_none=True,
         load_default=None,
-        metadata={"description": "Continuous: the band's reference until a first close (fen)."},
+        metadata={
+            "description": "Continuous: the band's reference until a first close (fen); "
+            "call auction: the reference of min_price_percent (default: the last "
+            "run's price)."
+        },
     )
+    min_cover_percent = strict_int(
+        1, 1000, allow_none=True, load_default=None,
+        metadata={"description": "Call auction: cancel a run whose bids cover less than this "
+                  "% of the offered volume (EU ETS: 100). Null: off."},
+    )  # fmt: skip
+    min_price_percent = strict_int(
+        1, 100, allow_none=True, load_default=None,
+        metadata={"description": "Call auction: cancel a run clearing below this % of the "
+                  "reference price (reference_price, else the last run's price). Null: off."},
+    )  # fmt: skip
+    ccr_trigger_price = strict_int(
+        0, MAX_PRICE, allow_none=True, load_default=None,
+        metadata={"description": "Cost containment reserve: the reserve sells up to "
+                  "ccr_quantity at this price (fen) when the price would exceed it."},
+    )  # fmt: skip
+    ccr_quantity = strict_int(0, MAX_QUANTITY, allow_none=True, load_default=None)
+    ecr_trigger_price = strict_int(
+        0, MAX_PRICE, allow_none=True, load_default=None,
+        metadata={"description": "Emissions containment reserve: the reserve buys up to "
+                  "ecr_quantity at this price (fen) when the price would fall below it, "
+                  "and retires them."},
+    )  # fmt: skip
+    ecr_quantity = strict_int(0, MAX_QUANTITY, allow_none=True, load_default=None)
+    reserve = fields.String(
+        allow_none=True, load_default=None, attribute="reserve_code",
+        validate=validate.Length(1, 32),
+        metadata={"description": "The participant (kind reserve) the reserves trade for."},
+    )  # fmt: skip
     description = fields.String(load_default="", validate=validate.Length(0, 2000))
     description_zh = fields.String(
         load_default="",
@@ -208,6 +240,13 @@ class MarketSchema(Schema):
     band_percent = fields.Integer(allow_none=True)
     session_calendar = fields.String(allow_none=True)
     reference_price = fields.Integer(allow_none=True)
+    min_cover_percent = fields.Integer(allow_none=True)
+    min_price_percent = fields.Integer(allow_none=True)
+    ccr_trigger_price = fields.Integer(allow_none=True)
+    ccr_quantity = fields.Integer(allow_none=True)
+    ecr_trigger_price = fields.Integer(allow_none=True)
+    ecr_quantity = fields.Integer(allow_none=True)
+    reserve = fields.String(attribute="reserve_code", allow_none=True)
     status = fields.Enum(MarketStatus, by_value=True)
     description = fields.String()
     description_zh = fields.String()

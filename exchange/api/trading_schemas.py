@@ -153,6 +153,18 @@ class ClearingRunSchema(Schema):
     result_hash = fields.String(allow_none=True)
     engine = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     failure_reason = fields.String(allow_none=True)
+    cancellation = fields.Dict(
+        allow_none=True,
+        metadata={"description": "A cancelled run: reason (insufficient_cover, "
+                  "price_below_reference) and its numbers (bid_volume, offered_volume, "
+                  "cover_percent, min_cover_percent, price, reference_price, min_price_percent)."},
+    )  # fmt: skip
+    reserves = fields.Dict(
+        allow_none=True,
+        metadata={"description": "Stability settings in force (settings), the reserve "
+                  "participant (reserve), units the cost containment reserve released "
+                  "(ccr_released) and the emissions containment reserve withheld (ecr_withheld)."},
+    )  # fmt: skip
     checkpoint = fields.Dict(
         allow_none=True,
         metadata={"type": "object", "description": "Signed ledger checkpoint covering the run"},

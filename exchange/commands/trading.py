@@ -69,6 +69,8 @@ def clear_command(market: str, window: datetime | None) -> None:
                 f"orders {run.order_count}, volume {run.volume}, price {run.price}"
                 + (f", zone prices {run.zone_prices}" if run.zone_prices else "")
                 + (f"\nfailure: {run.failure_reason}" if run.failure_reason else "")
+                + (f"\ncancelled: {run.cancellation}" if run.cancellation else "")
+                + (f"\nreserves: {run.reserves}" if run.reserves else "")
             )
             failed = run.failure_reason is not None
         finally:

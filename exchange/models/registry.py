@@ -173,7 +173,23 @@ class Market(Base):
     session_calendar: Mapped[str | None] = mapped_column(String(32))
     """Continuous trading: when the book is open (``cn_workdays`` or ``always``)."""
     reference_price: Mapped[int | None] = mapped_column(BigInteger)
-    """Continuous trading: the band's reference until the market has a close (fen)."""
+    """Continuous trading: the band's reference until the market has a close (fen); call
+    auctions: the reference of ``min_price_percent`` (else the last run's price)."""
+    min_cover_percent: Mapped[int | None] = mapped_column(Integer)
+    """Call auction: cancel a run whose bids cover less than this % of the offered volume."""
+    min_price_percent: Mapped[int | None] = mapped_column(Integer)
+    """Call auction: cancel a run clearing below this % of the reference price."""
+    ccr_trigger_price: Mapped[int | None] = mapped_column(BigInteger)
+    """Cost containment reserve: the reserve offers ``ccr_quantity`` at this price (fen),
+    released only when the price would exceed it."""
+    ccr_quantity: Mapped[int | None] = mapped_column(BigInteger)
+    ecr_trigger_price: Mapped[int | None] = mapped_column(BigInteger)
+    """Emissions containment reserve: the reserve bids for ``ecr_quantity`` at this price,
+    only when the price would fall below it; what it buys is withheld (retired)."""
+    ecr_quantity: Mapped[int | None] = mapped_column(BigInteger)
+    reserve_code: Mapped[str | None] = mapped_column(String(32))
+    """The participant (kind ``reserve``) whose account the CCR sells from and the ECR buys
+    into (checked by the service; no foreign key, which SQLite cannot add to a table)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     eligibility: Mapped[list[MarketLeague]] = relationship(

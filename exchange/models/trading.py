@@ -55,6 +55,8 @@ class RunStatus(enum.StrEnum):
 
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    """A stability rule cancelled the run (``cancellation`` says which): nothing settled."""
 
 
 class RunTrigger(enum.StrEnum):
@@ -153,6 +155,11 @@ class ClearingRun(Base):
     result_hash: Mapped[str | None] = mapped_column(String(64))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     triggered_by: Mapped[str] = mapped_column(String(64))
+    cancellation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A cancelled run: the rule's reason code and its numbers (``matching.Cancellation``)."""
+    reserves: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Stability settings in force and what the reserves did (``ccr_released``,
+    ``ecr_withheld``); None when the market has no stability rule."""
 
 
 class ClearingSnapshot(Base):

@@ -5,7 +5,7 @@ Hooks (one line each at the call site, marked ``# metrics``):
 - ``order_accepted(market_id)``: an order entered (in ``services.orders``);
 - order rejections are counted here, from the error code of every refused
   ``POST /api/v1/orders`` (so schema errors count too), by ``reason``;
-- ``clearing_run(market_id, outcome, seconds)``: a run completed or failed (in
+- ``clearing_run(market_id, outcome, seconds)``: a run completed, failed or was cancelled (in
   the call auction's clearing run);
 - ``verify_finished(ok, violations, seconds)``: a ledger verification ended (the
   periodic verify job of ``exchange.services.verification`` calls it).
@@ -65,7 +65,9 @@ ORDERS_REJECTED = Counter(
     ["reason"],
 )
 CLEARING_RUNS = Counter(
-    "exchange_clearing_runs", "Clearing runs by outcome (completed, failed).", ["outcome"]
+    "exchange_clearing_runs",
+    "Clearing runs by outcome (completed, failed, cancelled).",
+    ["outcome"],
 )
 CLEARING_DURATION = Histogram(
     "exchange_clearing_run_duration_seconds",
@@ -139,7 +141,7 @@ def order_rejected(reason: str) -> None:
 
 
 def clearing_run(market_id: int, outcome: str, seconds: float) -> None:
-    """A clearing run of ``market_id`` ended with ``outcome`` (completed, failed)."""
+    """A clearing run of ``market_id`` ended with ``outcome`` (completed, failed, cancelled)."""
     CLEARING_RUNS.labels(outcome=outcome).inc()
     CLEARING_DURATION.labels(outcome=outcome).observe(max(seconds, 0.0))
     log.info(

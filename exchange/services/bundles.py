@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange.errors import Conflict, InvalidInput, NotFound, insufficient_funds
+from exchange.mechanisms.call_auction import stability
 from exchange.mechanisms.call_auction import visibility as sealed
 from exchange.mechanisms.call_auction.run import MECHANISM
 from exchange.models import Market, MarketLeague, MarketStatus
@@ -126,6 +127,12 @@ def _check_leg(
         raise InvalidInput(
             f"legs[{i}]: market {market.code} clears by zone; bundles take "
             "single-zone markets only",
+            field=field,
+        )
+    if stability.rules_on(market):
+        raise InvalidInput(
+            f"legs[{i}]: market {market.code} has stability rules (cancellation, containment "
+            "reserves), which joint clearing does not apply; bundles take markets without them",
             field=field,
         )
     if next_run(market.clearing_schedule, window - timedelta(seconds=1)) != window:

@@ -60,6 +60,13 @@ class CreateMarket:
     band_percent: int | None = None
     session_calendar: str | None = None
     reference_price: int | None = None
+    min_cover_percent: int | None = None
+    min_price_percent: int | None = None
+    ccr_trigger_price: int | None = None
+    ccr_quantity: int | None = None
+    ecr_trigger_price: int | None = None
+    ecr_quantity: int | None = None
+    reserve_code: str | None = None
     eligible_leagues: tuple[EligibleLeague, ...] | None = None
     transfer_limits: tuple[TransferLimitSpec, ...] = field(default_factory=tuple)
 

@@ -53,6 +53,10 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
 
     if allocations := seed_demo_ledger(session):
         done.append(allocations)
+    from exchange.services.demo_stability import seed_demo_stability
+
+    if rules := seed_demo_stability(session):
+        done.append(rules)
     from exchange.compensation.demo import seed_demo_compensation
 
     if compensation := seed_demo_compensation(session):

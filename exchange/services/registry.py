@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from exchange import mechanisms
 from exchange.errors import Conflict, InvalidInput, NotFound
+from exchange.mechanisms.call_auction import stability
 from exchange.models import (
     Basin,
     League,
@@ -90,6 +91,11 @@ def create_market(session: Session, command: CreateMarket) -> Market:
     if basin is not None and session.get(Basin, basin) is None:
         raise InvalidInput(f"unknown basin {basin!r}", field="basin")
     eligibility = _eligibility(session, command.eligible_leagues, basin)
+    rules = {k: getattr(command, k) for k in (*stability.SETTINGS, "reserve_code")}
+    stability.check_settings(
+        session, mechanism=command.mechanism, lot=command.lot, tick=command.tick,
+        zonal=bool(command.transfer_limits), values=rules,
+    )  # fmt: skip
     market = Market(
         code=command.code,
         name_zh=command.name_zh,
@@ -110,6 +116,7 @@ def create_market(session: Session, command: CreateMarket) -> Market:
         description_zh=command.description_zh,
         eligibility=[MarketLeague(league_code=c, zone=z) for c, z in eligibility],
         links=_links(command.transfer_limits, {zone for _, zone in eligibility}),
+        **rules,
         **terms,
     )
     session.add(market)

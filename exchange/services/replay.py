@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import ledger
 import matching
 from exchange.mechanisms.call_auction.run import get_run, snapshot_book
-from exchange.models.trading import Order, RunStatus, Side, Trade
+from exchange.models.trading import ClearingRun, Order, RunStatus, Side, Trade
 from exchange.services import replay_joint
 from matching.cli import parse_book
 
@@ -51,12 +51,19 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
         return report
     doc = snapshot_book(session, run_id)
     orders, rules = parse_book(doc)
-    report.book_hash = matching.book_hash(orders, rules)
+    settings = matching.stability_from_json(doc["stability"]) if "stability" in doc else None
+    report.book_hash = matching.stable_book_hash(orders, rules, settings)
     if report.book_hash != run.book_hash:
         report.differ(f"snapshot hash {report.book_hash} differs from the recorded {run.book_hash}")
     joint = replay_joint.market_result(session, run, report)  # a run cleared with bundles
-    result = joint if joint is not None else matching.clear(orders, rules)
-    report.result_hash = matching.result_hash(result)
+    if joint is not None:
+        result = joint
+        report.result_hash = matching.result_hash(result)
+    else:
+        stable = matching.clear_stable(orders, rules, settings)
+        result = stable.result or matching.ClearingResult(None, None, 0, ())
+        report.result_hash = matching.stable_result_hash(stable)
+        _compare_stability(report, run, stable)
     if report.result_hash != run.result_hash:
         report.differ(
             f"re-cleared result hash {report.result_hash} differs from the recorded "
@@ -70,12 +77,38 @@ def replay_run(session: Session, run_id: int) -> ReplayReport:
     if replay_zone_prices != run.zone_prices:
         report.differ(f"zone prices: replay {replay_zone_prices}, recorded {run.zone_prices}")
 
-    expected = replay_joint.order_fills(result)
+    expected = replay_joint.order_fills(result, skip=RESERVES)
     _compare_fills(session, report, run_id, expected)
     bundles = replay_joint.bundle_fills(result)
     net = replay_joint.compare_bundles(session, report, run, bundles, journals)
-    _compare_journals(session, report, run_id, expected, journals, net)
+    reserve = {f.id: f.quantity * f.price for f in result.fills if f.id in RESERVES}
+    _compare_journals(session, report, run_id, expected, journals, net, reserve)
     return report
+
+
+RESERVES = (matching.CCR_ID, matching.ECR_ID)
+
+
+def _compare_stability(
+    report: ReplayReport, run: ClearingRun, stable: matching.StableResult
+) -> None:
+    """A cancelled run was cancelled for the same reason; the reserves did the same."""
+    want = RunStatus.CANCELLED if stable.cancelled else RunStatus.COMPLETED
+    if run.status is not want:
+        report.differ(f"status: replay {want.value}, recorded {run.status.value}")
+    if stable.cancellation is not None:
+        from exchange.mechanisms.call_auction.stability import cancellation_json
+
+        if cancellation_json(stable.cancellation) != run.cancellation:
+            report.differ(f"cancellation: replay {cancellation_json(stable.cancellation)}, "
+                          f"recorded {run.cancellation}")  # fmt: skip
+    recorded = run.reserves or {}
+    for key, value in (
+        ("ccr_released", stable.ccr_released),
+        ("ecr_withheld", stable.ecr_withheld),
+    ):
+        if recorded.get(key, 0) != value:
+            report.differ(f"{key}: replay {value}, recorded {recorded.get(key, 0)}")
 
 
 def _settlement_journals(session: Session, run_id: int) -> list[ledger.JournalView]:
@@ -118,6 +151,7 @@ def _compare_journals(
     expected: dict[int, tuple[int, int]],
     journals: list[ledger.JournalView],
     bundle_net: int = 0,
+    reserve: dict[str, int] | None = None,
 ) -> None:
     """Each fill's journal moves exactly its quantity and its cash, for its league.
 
@@ -135,6 +169,8 @@ def _compare_journals(
     by_order: dict[int, list[ledger.JournalView]] = defaultdict(list)
     paid, received = max(bundle_net, 0), max(-bundle_net, 0)
     rent_recorded = 0
+    reserve = reserve or {}
+    reserve_journals: dict[str, int] = {}
     for journal in journals:
         tail = journal.reference.split("/", 1)[1] if "/" in journal.reference else ""
         if tail.startswith("order:"):
@@ -145,6 +181,8 @@ def _compare_journals(
                 for p in journal.postings
                 if p.account_kind == ledger.AccountKind.CONGESTION
             )
+        elif tail in RESERVES:
+            reserve_journals[tail] = reserve_journals.get(tail, 0) + 1
         elif not tail.startswith(("expire/", "bundle:")):  # bundles: replay_joint
             report.differ(f"journal {journal.id}: unexpected reference {journal.reference!r}")
     for order_id in sorted(set(expected) | set(by_order)):
@@ -179,5 +217,9 @@ def _compare_journals(
             paid += quantity * price
         else:
             received += quantity * price
+    if reserve_journals != {k: 1 for k in reserve}:
+        report.differ(f"reserve settlements: replay {sorted(reserve)}, journals {reserve_journals}")
+    paid += reserve.get(matching.ECR_ID, 0)
+    received += reserve.get(matching.CCR_ID, 0)
     if paid - received != rent_recorded:
         report.differ(f"congestion rent: replay {paid - received}, recorded {rent_recorded}")

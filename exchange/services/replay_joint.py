@@ -52,9 +52,14 @@ def market_result(
     return result.market(link.code)
 
 
-def order_fills(result: matching.ClearingResult) -> dict[int, tuple[int, int]]:
+def order_fills(
+    result: matching.ClearingResult, skip: tuple[str, ...] = ()
+) -> dict[int, tuple[int, int]]:
+    """Fills of orders by order id: not a bundle's leg, nor an id in ``skip`` (reserves)."""
     return {
-        int(f.id): (f.quantity, f.price) for f in result.fills if not f.id.startswith(BUNDLE_PREFIX)
+        int(f.id): (f.quantity, f.price)
+        for f in result.fills
+        if not f.id.startswith(BUNDLE_PREFIX) and f.id not in skip
     }
 
 

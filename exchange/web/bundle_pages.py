@@ -41,6 +41,9 @@ REASONS = {
         "prices against it (paradoxical) or lowered the window's total surplus"
     ),
     "market_cleared": lazy_gettext("a market of the bundle had already cleared this window"),
+    "stability_rules": lazy_gettext(
+        "a market of the bundle came under stability rules, which joint clearing does not apply"
+    ),
     "window_missed": lazy_gettext(
         "its window was not cleared (a market was closed or the run failed)"
     ),

@@ -22,7 +22,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "cancelled": _l("cancelled"),
         "expired": _l("expired"),
     },
-    "run_status": {"completed": _l("completed"), "failed": _l("failed")},
+    "run_status": {
+        "completed": _l("completed"),
+        "failed": _l("failed"),
+        "cancelled": _l("cancelled"),
+    },
     "trigger": {
         "schedule": _l("scheduled"),
         "manual": _l("manual (clear now)"),

@@ -26,6 +26,7 @@ class Headline:
     best_bid: int | None = None
     best_offer: int | None = None
     why_no_trade: str | None = None
+    reserves: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ def _why(
         return technical(
             _("The clearing run failed; nothing of it was settled."), run.failure_reason or "?"
         )
+    if run.status is RunStatus.CANCELLED:
+        return cancellation_text(run.cancellation or {})
     if run.volume:
         return None
     if best_bid is None and best_offer is None:
@@ -74,6 +77,43 @@ def _why(
     if best_bid < best_offer:  # the prices of sealed bids stay sealed
         return _("Nothing traded: every bid was below every offer.")
     return _("Nothing traded: no buy and sell orders could be matched under the market's rules.")
+
+
+def cancellation_text(c: dict[str, Any]) -> str:
+    """Why a stability rule cancelled a run, with its numbers (the published reason)."""
+    if c.get("reason") == "insufficient_cover":
+        return _(
+            "Cancelled, nothing settled: bids for %(bids)s units covered %(cover)s %% of the "
+            "%(offered)s units offered, less than the required %(required)s %%. "
+            "Good-till-cancelled orders stay in the book.",
+            bids=c.get("bid_volume"),
+            offered=c.get("offered_volume"),
+            cover=c.get("cover_percent"),
+            required=c.get("min_cover_percent"),
+        )
+    if c.get("reason") == "price_below_reference":
+        return _(
+            "Cancelled, nothing settled: the clearing price %(price)s yuan was below "
+            "%(share)s %% of the reference price %(reference)s yuan. "
+            "Good-till-cancelled orders stay in the book.",
+            price=yuan(c.get("price")),
+            share=c.get("min_price_percent"),
+            reference=yuan(c.get("reference_price")),
+        )
+    return _("Cancelled by a stability rule, nothing settled.")
+
+
+def reserves_text(run: ClearingRun) -> str | None:
+    """What the reserves did in a run, as the published results say it."""
+    r = run.reserves or {}
+    parts = []
+    if r.get("ccr_released"):
+        parts.append(_("The cost containment reserve released %(units)s units.",
+                       units=r["ccr_released"]))  # fmt: skip
+    if r.get("ecr_withheld"):
+        parts.append(_("The emissions containment reserve withheld %(units)s units (retired).",
+                       units=r["ecr_withheld"]))  # fmt: skip
+    return " ".join(parts) or None
 
 
 def headline(run: ClearingRun, book: Book | None = None, prices_visible: bool = False) -> Headline:
@@ -100,6 +140,7 @@ def headline(run: ClearingRun, book: Book | None = None, prices_visible: bool = 
         best_bid=best_bid if prices_visible else None,
         best_offer=best_offer if prices_visible else None,
         why_no_trade=why,
+        reserves=reserves_text(run),
         **counts,
     )
 

@@ -113,6 +113,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/metrics"): Rule("/metrics", everyone()),
     # The registry: only the regulator changes it.
     ("POST", "/api/v1/markets"): Rule("/api/v1/markets", only("regulator"), json=NEW_MARKET),
+    ("PUT", "/api/v1/markets/<int:market_id>/stability"): Rule(
+        "/api/v1/markets/{market_id}/stability", only("regulator"), json={"min_cover_percent": 100}
+    ),
     # Login pages: forms posted without their CSRF token are refused, whoever posts.
     ("GET", "/login"): Rule("/login", everyone()),
     ("POST", "/login"): Rule(

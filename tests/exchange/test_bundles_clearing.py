@@ -407,3 +407,31 @@ def test_a_bundle_that_would_move_a_price_against_itself_is_not_selected(
     got = client.get(f"/api/v1/bundles/{bid}", headers=auth("league", "baotou")).get_json()
     assert got["status"] == "rejected" and got["reason"] == "not_selected", got
     assert balance(app, "baotou", ledger.CASH)["held"] == 0
+
+
+def test_markets_under_stability_rules_take_no_bundle(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, book: tuple[int, int]
+) -> None:
+    """Joint clearing applies neither cancellation nor reserves: a market with stability rules
+    refuses bundle legs, and a bundle entered before its rules came is rejected at the run,
+    while that market clears alone under its rules."""
+    app = demo_registry
+    carbon, energy = book
+    bid = _bundle(client, auth, carbon, energy)
+    rules = {"min_cover_percent": 100}
+    put = client.put(f"/api/v1/markets/{carbon}/stability", json=rules, headers=auth("regulator"))
+    assert put.status_code == 200, put.get_json()
+    legs = [leg(carbon, "buy", 100), leg(energy, "buy", 10)]
+    refused = post_bundle(
+        client, auth, "baotou", legs=legs, max_total=2_000_000, client_order_id="b-2"
+    )
+    assert refused.status_code == 422, refused.get_json()
+    assert "legs.0.market_id" in str(refused.get_json()) and "stability" in str(refused.get_json())
+    outcome = clear(app, energy, JOINT_WINDOW)
+    got = client.get(f"/api/v1/bundles/{bid}", headers=auth("league", "baotou")).get_json()
+    assert got["status"] == "rejected" and got["reason"] == "stability_rules", got
+    assert balance(app, "baotou", ledger.CASH)["held"] == 0
+    run = client.get(f"/api/v1/clearing-runs/{outcome.run_id}", headers=auth("regulator"))
+    assert run.get_json()["market_id"] == energy
+    assert clear(app, carbon, JOINT_WINDOW).created  # alone, by its rules
+    verify_ok(app)

@@ -52,6 +52,11 @@ class CallAuction(Mechanism):
             )
         ]
 
+    def market_terms(self, command: Any) -> dict[str, Any]:
+        """The schedule, and the reference price of the stability rule ``min_price_percent``
+        (:mod:`.stability`; None: the last run's price)."""
+        return {**super().market_terms(command), "reference_price": command.reference_price}
+
     def startup_jobs(self, app: Flask) -> Sequence[JobSpec]:
         """Clear each market's latest window once if it was missed while no scheduler ran."""
         return [

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 import ledger
 import matching
 from exchange.mechanisms.call_auction import run as single
+from exchange.mechanisms.call_auction import stability
 from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
 from exchange.models import Market
@@ -101,6 +102,12 @@ def clear_with_bundles(
     existing = single._existing_run(session, market_id, window)
     if existing is not None:
         return single.RunOutcome(existing, created=False)
+    ruled = {mid for mid, m in locked.items() if stability.rules_on(m)}
+    if ruled:  # rules set after the bundles came in: those markets clear alone, by their rules
+        for b in _open_bundles(session, window, ruled):
+            _reject(session, b, "stability_rules", "a market of the bundle has stability "
+                    "rules (cancellation, containment reserves)", actor)  # fmt: skip
+        return clear_with_bundles(session, market_id, window, trigger, actor)
     for mid in sorted(locked):
         expire_missed(session, mid, window, actor)
     bundles = _open_bundles(session, window, set(locked))

@@ -26,6 +26,7 @@ import matching
 from exchange.checkpointing import checkpoint_after_settlement
 from exchange.db import close_quietly
 from exchange.errors import NotFound
+from exchange.mechanisms.call_auction import stability
 from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
 from exchange.models import Market
@@ -215,17 +216,20 @@ def clear_in_session(
         for r in rows
     ]
     loaded = time.perf_counter()
-    result = matching.clear(book, rules)
-    book_json = matching.book_to_json(book, rules)
+    # Stability rules (matching.clear_stable); none on: matching.clear, as before.
+    stable, settings = stability.clear(session, market, book, rules)
+    result = stable.result or matching.ClearingResult(None, None, 0, ())
+    book_json = stability.book_json(book, rules, settings)
     matched = time.perf_counter()
 
-    fills = {int(f.id): f for f in result.fills}
+    fills = {int(f.id): f for f in result.fills if f.id not in stability.RESERVE_IDS}
     by_id = {r[0]: r for r in rows}
     run.auction_stats = run_stats.auction_stats(session, market_id)  # before orders change
     settlement = settle_fills(
         session,
         asset=ledger.market_asset(market_id),
-        fills=[_ledger_fill(by_id[oid], f) for oid, f in sorted(fills.items())],
+        fills=[_ledger_fill(by_id[oid], f) for oid, f in sorted(fills.items())]
+        + stability.reserve_fills(session, market, run.id, stable, actor),
         reference=f"run:{run.id}",
         actor=actor,
         lost=sum(f.quantity - f.received for f in result.flows if f.received is not None),
@@ -236,6 +240,8 @@ def clear_in_session(
     settled = time.perf_counter()
 
     _record_result(run, book, rules, result)
+    run.book_hash = matching.stable_book_hash(book, rules, settings)
+    stability.after_settlement(session, market, run, stable, settings, actor)
     run.timings_ms = {
         "load": round((loaded - started) * 1000, 3),
         "match": round((matched - loaded) * 1000, 3),
@@ -244,7 +250,7 @@ def clear_in_session(
     }
     session.add(ClearingSnapshot(run_id=run.id, book=_canonical_text(book_json)))
     session.flush()
-    metrics.clearing_run(market_id, "completed", time.perf_counter() - started)  # metrics
+    metrics.clearing_run(market_id, run.status.value, time.perf_counter() - started)  # metrics
     return RunOutcome(run.id, created=True)
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 PUBLIC_FIELDS = (
     "id", "market_id", "window", "trigger", "status", "started_at", "finished_at",
     "order_count", "volume", "price", "zone_prices", "flows", "book_hash", "result_hash",
-    "engine", "timings_ms", "failure_reason",
+    "engine", "timings_ms", "failure_reason", "cancellation", "reserves",
 )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_bundles"
-down_revision = "0007_continuous"
+down_revision = "0008_stability"
 branch_labels = None
 depends_on = None
 
