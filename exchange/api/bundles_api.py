@@ -11,7 +11,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session
 
 from exchange.api.access import Role, require_roles
@@ -31,7 +31,12 @@ MAX_TOTAL = 2**62
 
 
 class LegCreateSchema(Schema):
-    market_id = strict_int(1, 2**31 - 1, required=True)
+    market_id = strict_int(1, 2**31 - 1, load_default=None, metadata={"description": "Or market."})
+    market = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 64),
+        metadata={"description": "The market's code (e.g. CEA-2026), instead of market_id."},
+    )
     side = fields.Enum(Side, by_value=True, required=True)
     quantity = strict_int(1, MAX_QUANTITY, required=True, metadata={"description": "Units."})
     limit_price = strict_int(
@@ -41,6 +46,12 @@ class LegCreateSchema(Schema):
         allow_none=True,
         metadata={"description": "Fen per unit; adds to the total limit."},
     )
+
+
+    @validates_schema
+    def _one_market(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("market_id") is None) == (data.get("market") is None):
+            raise ValidationError("give market_id or market (its code), not both", "market_id")
 
 
 class BundleCreateSchema(Schema):
@@ -159,9 +170,9 @@ class Bundles(MethodView):
         if actor.league_code is None:
             raise InvalidInput("this user is bound to no league", field="league")
         league = actor.league_code
-        command = bundles.PlaceBundle.from_data(data)
 
         def enter(session: Session) -> tuple[dict[str, Any], bool]:
+            command = bundles.PlaceBundle.from_data(bundles.with_market_ids(session, data))
             placed = bundles.place_bundle(session, command, league=league, actor=actor.username)
             log_in_unit_of_work(session, 201 if placed.created else 200)
             return _view(session, placed.bundle), placed.created

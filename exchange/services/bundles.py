@@ -65,6 +65,7 @@ class PlaceBundle:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> PlaceBundle:
+        """The command from the API's fields (every leg with its ``market_id``)."""
         legs = tuple(
             LegCommand(leg["market_id"], Side(leg["side"]), leg["quantity"], leg.get("limit_price"))
             for leg in data["legs"]
@@ -152,6 +153,21 @@ def _check_leg(
         check_order_terms(market, leg.quantity, price)
     except InvalidInput as exc:
         raise InvalidInput(f"legs[{i}]: {exc.message}", field=f"legs.{i}.{exc.field}") from None
+
+
+def with_market_ids(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with each leg's ``market`` (a market code) turned into its ``market_id``;
+    an unknown code is refused naming the leg's field."""
+    legs = []
+    for i, leg in enumerate(data["legs"]):
+        leg = dict(leg)
+        code = leg.pop("market", None)
+        if code is not None:
+            leg["market_id"] = session.scalar(select(Market.id).where(Market.code == code))
+            if leg["market_id"] is None:
+                raise InvalidInput(f"legs[{i}]: no market {code!r}", field=f"legs.{i}.market")
+        legs.append(leg)
+    return {**data, "legs": legs}
 
 
 def limit_total(command: PlaceBundle, side: Side) -> int:

@@ -194,3 +194,24 @@ def test_an_unfunded_bundle_is_refused_with_409(
     )
     assert resp.status_code == 409, resp.get_json()
     assert _count(demo_registry) == 0
+
+
+def test_legs_may_name_their_market_by_code(
+    demo_registry: Flask, client: FlaskClient, auth: Auth, pair: tuple[int, int]
+) -> None:
+    carbon, energy = pair
+    by_code = [
+        {"market": "CEA-2026", "side": "buy", "quantity": 100},
+        {"market": "ENERGY-2027", "side": "buy", "quantity": 10},
+    ]
+    made = post_bundle(client, auth, "baotou", legs=by_code, max_total=1_000_000,
+                       client_order_id="by-code")  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    assert [x["market_id"] for x in made.get_json()["legs"]] == [carbon, energy]
+    unknown = [{"market": "NO-SUCH", "side": "buy", "quantity": 100}]
+    both = [{"market": "CEA-2026", "market_id": carbon, "side": "buy", "quantity": 100}]
+    for legs, field in ((unknown, "legs.0.market"), (both, "market_id")):
+        resp = post_bundle(client, auth, "baotou", legs=legs, max_total=1_000_000,
+                           client_order_id="bad-code")  # fmt: skip
+        assert resp.status_code == 422 and field in str(resp.get_json()), resp.get_json()
+    assert _count(demo_registry) == 1
