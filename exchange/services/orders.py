@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import BigInteger, Integer, String, and_, bindparam, func, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -102,8 +103,27 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
     (self-trade), and the new order's id. On PostgreSQL it locks the league's row, which
     serialises the league's entries (self-trade); SQLite writers are serialised already.
     """
-    side, price = command.side, command.limit_price
-    crossed = self_trade.crossing(league, command.market_id, side, price)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    values = {
+        "league": league,
+        "market_id": command.market_id,
+        "price": command.limit_price,
+        "client_order_id": command.client_order_id,
+    }
+    facts = session.execute(_entry_statement(command.side, postgres), values).first()
+    if facts is None:
+        raise NotFound(f"no league with code {league!r}", field="league")
+    return facts
+
+
+@functools.cache
+def _entry_statement(side: Side, postgres: bool) -> Any:
+    """The statement of :func:`_entry_facts` for one side and database, built once (building
+    it took longer than running it); the order's values are its bound parameters."""
+    league = bindparam("league", type_=String)
+    market_id = bindparam("market_id", type_=Integer)
+    price = bindparam("price", type_=BigInteger)
+    crossed = self_trade.crossing(league, market_id, side, price)
     first_crossed = (
         select(Order.id)
         .where(crossed)
@@ -111,7 +131,6 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    postgres = session.get_bind().dialect.name == "postgresql"
     terms = select(
         Market.id,
         Market.code,
@@ -122,7 +141,7 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
         Market.price_floor,
         Market.price_ceiling,
         Market.mechanism,
-    ).where(Market.id == command.market_id)
+    ).where(Market.id == market_id)
     if postgres:
         # The key-share lock the order's foreign key takes anyway, taken first: entry
         # locks the market before any account, as a clearing run does (else a run
@@ -134,7 +153,10 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
             *market.c,
             MarketLeague.zone,
             select(Order.id)
-            .where(Order.league_code == league, Order.client_order_id == command.client_order_id)
+            .where(
+                Order.league_code == league,
+                Order.client_order_id == bindparam("client_order_id", type_=String),
+            )
             .scalar_subquery()
             .label("existing_id"),
             first_crossed.label("crossing_id"),
@@ -146,7 +168,7 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
             *mechanisms.entry_locks(market.c.id, market.c.mechanism, postgres),
         )
         .select_from(League)
-        .outerjoin(market, market.c.id == command.market_id)
+        .outerjoin(market, market.c.id == market_id)
         .outerjoin(
             MarketLeague,
             and_(MarketLeague.market_id == market.c.id, MarketLeague.league_code == League.code),
@@ -155,10 +177,7 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
     )
     if postgres:
         query = query.with_for_update(of=League)
-    facts = session.execute(query).first()
-    if facts is None:
-        raise NotFound(f"no league with code {league!r}", field="league")
-    return facts
+    return query
 
 
 def _next_order_id(postgres: bool) -> Any:

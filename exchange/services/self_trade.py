@@ -37,9 +37,10 @@ class NewOrder:
     label: str = "the order"
 
 
-def crossing(league: str, market_id: int, side: Side, price: int) -> ColumnElement[bool]:
+def crossing(league: Any, market_id: Any, side: Side, price: Any) -> ColumnElement[bool]:
     """SQL: a live order of ``league`` in ``market_id`` that a new ``side`` order at
-    ``price`` would cross (the rule, stated once for single orders and batches)."""
+    ``price`` would cross (values or bound parameters; the rule, stated once for single
+    orders and batches)."""
     if side is Side.BUY:
         crossed = and_(Order.side == Side.SELL, Order.limit_price <= price)
     else:
