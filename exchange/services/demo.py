@@ -58,6 +58,7 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
     if compensation := seed_demo_compensation(session):
         done.append(compensation)
     from exchange.services.demo_transfers import seed_demo_diversion, seed_demo_transfers
+
     if demo_transfers := seed_demo_transfers(session):
         done.append(demo_transfers)
     if diversion := seed_demo_diversion(session):
