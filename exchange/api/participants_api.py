@@ -83,11 +83,11 @@ class NewParticipantSchema(Schema):
     )
 
 
-class ReasonSchema(Schema):
+class ParticipantReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 500))
 
 
-class StateSchema(Schema):
+class ParticipantStateInSchema(Schema):
     state = fields.String(
         required=True, validate=validate.OneOf([s.value for s in enterprises.SETTABLE])
     )
@@ -190,7 +190,7 @@ class ApproveParticipant(MethodView):
 
 @blp.route("/participants/<string:code>/reject")
 class RejectParticipant(MethodView):
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ParticipantReasonSchema)
     @blp.response(200, ParticipantSchema)
     @blp.alt_response(403, description="Not an official of its league")
     @blp.alt_response(409, description="Not pending")
@@ -205,7 +205,7 @@ class RejectParticipant(MethodView):
 
 @blp.route("/participants/<string:code>/state")
 class ParticipantStateChange(MethodView):
-    @blp.arguments(StateSchema)
+    @blp.arguments(ParticipantStateInSchema)
     @blp.response(200, ParticipantSchema)
     @blp.alt_response(403, description="Not the regulator or the enterprise's league")
     @blp.alt_response(409, description="Not allowed from the current state")

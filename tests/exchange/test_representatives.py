@@ -1,0 +1,164 @@
+"""Representatives act for one enterprise with per-account rights; four eyes among them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from exchange.extensions import db
+from exchange.models import Role
+from exchange.models.base import utcnow
+from exchange.services import enterprises, trusted
+from exchange.services.enterprises import ALLOWED, CANCEL, RECEIVE, SURRENDER, TRADE
+from tests.conftest import AuthHeaders
+from tests.exchange.enterprise_helpers import open_enterprise, token
+from tests.exchange.trading_helpers import fund
+
+CODE = "e-rep"
+
+
+@pytest.fixture
+def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> dict[str, Any]:
+    open_enterprise(client, auth("league", "ordos"), auth("regulator"), CODE)
+    market = next(
+        m
+        for m in client.get("/api/v1/markets").get_json()
+        if "ordos" in {e["league"] for e in m["eligible_leagues"]}
+        and not m["zonal"]
+        and m.get("mechanism", "call_auction") == "call_auction"
+    )
+    fund(demo_registry, rights={(CODE, market["id"]): 10 * market["lot"]}, cash={CODE: 10**9})
+    reps = {
+        rights: token(demo_registry, f"rep-{rights}", Role.REPRESENTATIVE,
+                      participant=CODE, rights=rights)  # fmt: skip
+        for rights in ("initiate", "approve", "initiate_and_approve", "surrender_only",
+                       "read_only")  # fmt: skip
+    }
+    return {"market": market, "reps": reps}
+
+
+def _order(market: dict[str, Any], ref: str) -> dict[str, Any]:
+    return {
+        "market_id": market["id"],
+        "side": "sell",
+        "quantity": market["lot"],
+        "limit_price": market["price_floor"] + market["tick"],
+        "client_order_id": ref,
+    }
+
+
+def test_an_initiator_alone_cannot_complete(client: FlaskClient, world: dict[str, Any]) -> None:
+    reps, market = world["reps"], world["market"]
+    pending = client.post("/api/v1/orders", headers=reps["initiate"], json=_order(market, "a"))
+    assert pending.status_code == 202, pending.get_json()
+    instruction = pending.get_json()
+    assert instruction["status"] == "pending" and instruction["participant"] == CODE
+    approve = f"/api/v1/instructions/{instruction['id']}/approve"
+    # nothing entered yet: no order in the book
+    orders = client.get("/api/v1/orders", headers=reps["read_only"]).get_json()
+    assert orders["total"] == 0
+    # the initiator cannot approve (it has no approve right), nor can read-only or surrender-only
+    for rights in ("initiate", "read_only", "surrender_only"):
+        assert client.post(approve, headers=reps[rights]).status_code == 403
+    done = client.post(approve, headers=reps["approve"])
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "approved"
+    assert done.get_json()["result"].startswith("order:")
+    assert client.post(approve, headers=reps["initiate_and_approve"]).status_code == 409
+    listed = client.get("/api/v1/orders", headers=reps["read_only"]).get_json()
+    assert listed["total"] == 1 and listed["items"][0]["league"] == CODE
+
+
+def test_the_same_user_cannot_approve_its_own(
+    demo_registry: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    # a user with both rights acts alone; with initiate only it needs someone else
+    both = world["reps"]["initiate_and_approve"]
+    direct = client.post("/api/v1/orders", headers=both, json=_order(world["market"], "b"))
+    assert direct.status_code == 201, direct.get_json()
+    assert direct.get_json()["league"] == CODE
+
+
+def test_who_may_trade_at_all(
+    client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    reps, market = world["reps"], world["market"]
+    for rights in ("approve", "surrender_only", "read_only"):
+        refused = client.post("/api/v1/orders", headers=reps[rights], json=_order(market, rights))
+        assert refused.status_code == 403, rights
+    other = client.post(
+        "/api/v1/orders", headers=reps["initiate_and_approve"],
+        json={**_order(market, "x"), "league": "ordos"},
+    )  # fmt: skip
+    assert other.status_code == 403
+    # the league official sees none of its enterprise's orders (sealed bids)
+    client.post("/api/v1/orders", headers=reps["initiate_and_approve"], json=_order(market, "c"))
+    ordos = client.get("/api/v1/orders", headers=auth("league", "ordos")).get_json()
+    assert all(o["league"] != CODE for o in ordos["items"])
+
+
+def test_states_block_orders(
+    client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    reps, market, regulator = world["reps"], world["market"], auth("regulator")
+    live = client.post("/api/v1/orders", headers=reps["initiate_and_approve"],
+                       json=_order(market, "live"))  # fmt: skip
+    assert live.status_code == 201
+    state = f"/api/v1/participants/{CODE}/state"
+    for name in ("restricted", "suspended", "closure_pending"):
+        assert client.post(state, headers=regulator,
+                           json={"state": name, "reason": "test"}).status_code == 200  # fmt: skip
+        refused = client.post("/api/v1/orders", headers=reps["initiate_and_approve"],
+                              json=_order(market, f"in-{name}"))  # fmt: skip
+        assert refused.status_code == 409, name
+        assert refused.get_json()["error"] == f"participant_{name}"
+    # suspending cancelled the live order (nothing of a suspended account moves)
+    order = client.get(f"/api/v1/orders/{live.get_json()['id']}", headers=regulator).get_json()
+    assert order["status"] == "cancelled"
+    # rights still held: it cannot close
+    closing = client.post(state, headers=regulator, json={"state": "closed", "reason": "x"})
+    assert closing.status_code == 409 and closing.get_json()["error"] == "balances_not_zero"
+    reopened = client.post(state, headers=regulator, json={"state": "open", "reason": "ok"})
+    assert reopened.status_code == 200
+    again = client.post("/api/v1/orders", headers=reps["initiate_and_approve"],
+                        json=_order(market, "again"))  # fmt: skip
+    assert again.status_code == 201
+
+
+def test_what_each_state_allows() -> None:
+    assert ALLOWED["open"] == {TRADE, CANCEL, SURRENDER, RECEIVE}
+    assert ALLOWED["restricted"] == {CANCEL, SURRENDER, RECEIVE}
+    assert ALLOWED["suspended"] == set()
+    assert ALLOWED["closure_pending"] == {CANCEL, SURRENDER}
+    assert ALLOWED["closed"] == set() and ALLOWED["pending"] == set()
+    assert not enterprises.allows("unknown", TRADE)
+
+
+def test_trusted_list_counts_after_the_delay(
+    demo_registry: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    reps = world["reps"]
+    path = f"/api/v1/participants/{CODE}/trusted"
+    refused = client.post(path, headers=reps["initiate"], json={"counterparty": "baotou"})
+    assert refused.status_code == 403
+    added = client.post(path, headers=reps["initiate_and_approve"], json={"counterparty": "baotou"})
+    assert added.status_code == 201, added.get_json()
+    duplicate = client.post(
+        path, headers=reps["initiate_and_approve"], json={"counterparty": "baotou"}
+    )
+    assert duplicate.status_code == 409
+    listed = client.get(path, headers=reps["read_only"]).get_json()
+    assert [e["counterparty"] for e in listed] == ["baotou"]
+    with demo_registry.app_context():
+        session = db.session
+        assert not trusted.is_trusted(session, CODE, "baotou")
+        later = utcnow() + timedelta(hours=24, seconds=1)
+        assert trusted.is_trusted(session, CODE, "baotou", later)
+        assert not trusted.is_trusted(session, CODE, "chifeng", later)
+    removed = client.delete(f"{path}/baotou", headers=reps["initiate_and_approve"])
+    assert removed.status_code == 200
+    assert client.get(path, headers=reps["read_only"]).get_json() == []
