@@ -68,3 +68,49 @@ def open_enterprise(
     assert approved.status_code == 200, approved.get_json()
     body: dict[str, Any] = approved.get_json()
     return body
+
+
+MATRIX_ENTERPRISE = "ordos-matrix"
+
+
+def matrix_enterprises(
+    app: Flask, client: FlaskClient, regulator: dict[str, str], league: dict[str, str]
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The authorization matrix's enterprise of ordos, its representative (who may initiate
+    and approve: the matrix's ``representative`` actor), and the placeholders of the
+    enterprise routes: a pending enterprise to approve, one to reject, and a pending
+    instruction of another representative to approve and one to reject."""
+    requester = token(app, "matrix-requester", Role.REGULATOR)
+    open_enterprise(client, requester, regulator, MATRIX_ENTERPRISE, serial=901)
+    for code, serial in (("ordos-pending", 902), ("ordos-refusable", 903)):
+        created = client.post(
+            "/api/v1/participants", headers=requester, json=request_body(code, serial=serial)
+        )
+        assert created.status_code == 201, created.get_json()
+    rep = token(app, "matrix-rep", Role.REPRESENTATIVE, participant=MATRIX_ENTERPRISE,
+                rights="initiate_and_approve")  # fmt: skip
+    initiator = token(app, "matrix-initiator", Role.REPRESENTATIVE,
+                      participant=MATRIX_ENTERPRISE, rights="initiate")  # fmt: skip
+    values: dict[str, Any] = {
+        "enterprise": MATRIX_ENTERPRISE,
+        "pending_enterprise": "ordos-pending",
+        "refusable_enterprise": "ordos-refusable",
+    }
+    market = next(
+        m
+        for m in client.get("/api/v1/markets").get_json()
+        if "ordos" in {e["league"] for e in m["eligible_leagues"]} and not m["zonal"]
+    )
+    for name in ("instruction_id", "instruction_to_reject"):
+        order = {
+            "market_id": market["id"],
+            "side": "buy",
+            "quantity": market["lot"],
+            "limit_price": market["price_floor"] + market["tick"],
+            "client_order_id": f"matrix-{name}",
+        }
+        pending = client.post("/api/v1/orders", headers=initiator, json=order)
+        assert pending.status_code == 202, pending.get_json()
+        values[name] = pending.get_json()["id"]
+    del league
+    return rep, values

@@ -162,3 +162,42 @@ def test_trusted_list_counts_after_the_delay(
     removed = client.delete(f"{path}/baotou", headers=reps["initiate_and_approve"])
     assert removed.status_code == 200
     assert client.get(path, headers=reps["read_only"]).get_json() == []
+
+
+def test_verify_stays_clean(
+    demo_registry: Flask, client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    from exchange.services.ledger_ops import verify
+
+    reps, market = world["reps"], world["market"]
+    client.post("/api/v1/orders", headers=reps["initiate_and_approve"], json=_order(market, "v"))
+    client.post(f"/api/v1/participants/{CODE}/state", headers=auth("regulator"),
+                json={"state": "suspended", "reason": "verify"})  # fmt: skip
+    with demo_registry.app_context():
+        assert verify(db.session).ok
+
+
+def test_demo_credentials_list_representatives(
+    demo_registry: Flask, tmp_path: Any
+) -> None:
+    import json
+
+    from exchange.identity.demo import seed_identity
+    from exchange.services.demo_enterprises import seed_demo_enterprises
+    from exchange.services.demo_ledger import seed_demo_ledger
+    from exchange.uow import new_unit_of_work
+
+    path = tmp_path / "credentials.json"
+    with demo_registry.app_context(), new_unit_of_work(db.session_factory) as s:
+        seed_demo_ledger(s)
+        assert seed_demo_enterprises(s) is not None
+        seed_identity(s, path)
+    users = json.loads(path.read_text(encoding="utf-8"))["users"]
+    rep = users["ordos-coal-power-initiator"]
+    assert rep["role"] == "representative" and rep["participant"] == "ordos-coal-power"
+    assert rep["rights"] == "initiate"
+    assert users["ordos-coal-power-approver"]["rights"] == "approve"
+    assert {u["participant"] for u in users.values() if u["role"] == "representative"} == {
+        "ordos-coal-power", "ordos-coal-chemical", "bayannur-hetao-irrigation",
+        "baotou-nonferrous-smelter", "ulanqab-data-centre",
+    }  # fmt: skip
