@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
@@ -26,7 +27,7 @@ from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
 from exchange.identity.action_log import log_in_unit_of_work
 from exchange.models import League, ParticipantKind, ParticipantState, Region
-from exchange.services import enterprises, participant_states, participants
+from exchange.services import enterprise_views, enterprises, participant_states, participants
 from exchange.uow import unit_of_work
 
 blp = Blueprint(
@@ -172,6 +173,46 @@ class ParticipantByCode(MethodView):
     def get(self, code: str) -> League:
         """One participant."""
         return _get_visible(code)
+
+
+class ParticipantBalanceSchema(Schema):
+    asset = fields.String()
+    market = fields.String(allow_none=True)
+    posted = fields.Integer()
+    held = fields.Integer()
+    available = fields.Integer()
+
+
+class ParticipantComplianceSchema(Schema):
+    period_id = fields.Integer()
+    year = fields.Integer()
+    league = fields.String()
+    status = fields.String()
+    verified = fields.Integer(allow_none=True)
+    surrendered = fields.Integer()
+    offsets = fields.Integer()
+    shortfall = fields.Integer()
+
+
+class ParticipantHoldingsSchema(Schema):
+    participant = fields.String()
+    kind = fields.String()
+    league = fields.String(allow_none=True)
+    status = fields.String()
+    balances = fields.List(fields.Nested(ParticipantBalanceSchema))
+    compliance = fields.List(fields.Nested(ParticipantComplianceSchema))
+
+
+@blp.route("/participants/<string:code>/holdings")
+class ParticipantHoldings(MethodView):
+    @blp.response(200, ParticipantHoldingsSchema)
+    @blp.alt_response(404, description="No such participant (or not yours to see)")
+    def get(self, code: str) -> dict[str, Any]:
+        """Holdings and compliance status, read-only: for the enterprise's league officials
+        (the local authority's view), its representatives, the regulator and auditors.
+        Never its orders (sealed bids)."""
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR, Role.AUDITOR)
+        return enterprise_views.holdings(db.session, actor, code, datetime.now(UTC).date())
 
 
 @blp.route("/participants/<string:code>/approve")

@@ -707,6 +707,10 @@ RULES.update(
             only("representative", "regulator"),
             also_ok=frozenset({404}),  # the first allowed caller removed it
         ),
+        ("GET", "/api/v1/participants/<string:code>/holdings"): Rule(
+            "/api/v1/participants/{enterprise}/holdings",
+            only("league_own", "regulator", "auditor", "representative"),
+        ),
         ("GET", "/api/v1/instructions"): Rule(
             "/api/v1/instructions", only("representative", "regulator")
         ),

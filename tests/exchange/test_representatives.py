@@ -201,3 +201,25 @@ def test_demo_credentials_list_representatives(
         "ordos-coal-power", "ordos-coal-chemical", "bayannur-hetao-irrigation",
         "baotou-nonferrous-smelter", "ulanqab-data-centre",
     }  # fmt: skip
+
+
+def test_the_league_sees_its_enterprises_holdings_not_their_bids(
+    client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    reps, market = world["reps"], world["market"]
+    live = client.post("/api/v1/orders", headers=reps["initiate_and_approve"],
+                       json=_order(market, "h"))  # fmt: skip
+    assert live.status_code == 201
+    path = f"/api/v1/participants/{CODE}/holdings"
+    view = client.get(path, headers=auth("league", "ordos"))
+    assert view.status_code == 200, view.get_json()
+    body = view.get_json()
+    assert body["league"] == "ordos" and body["status"] == "open"
+    rights = next(b for b in body["balances"] if b["market"] == market["code"])
+    assert rights["posted"] == 10 * market["lot"] and rights["held"] == market["lot"]
+    assert client.get(path, headers=auth("league", "baotou")).status_code == 404
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=reps["read_only"]).status_code == 200
+    order = f"/api/v1/orders/{live.get_json()['id']}"
+    assert client.get(order, headers=auth("league", "ordos")).status_code == 404
+    assert client.get(order, headers=reps["read_only"]).status_code == 200
