@@ -69,3 +69,10 @@ def league_overview(session: Session, actor: Actor, league: str, today: date) ->
         .order_by(League.code)
     ).all()
     return [holdings(session, actor, code, today) for code in codes]
+
+
+def enterprises_of(session: Session, league: str) -> list[League]:
+    """A league's enterprises, by code."""
+    return list(
+        session.scalars(select(League).where(League.parent_code == league).order_by(League.code))
+    )

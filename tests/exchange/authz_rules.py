@@ -711,6 +711,9 @@ RULES.update(
             "/api/v1/participants/{enterprise}/holdings",
             only("league_own", "regulator", "auditor", "representative"),
         ),
+        ("GET", "/desk/enterprises"): Rule(
+            "/desk/enterprises", page_for("league_own", "league_other")
+        ),
         ("GET", "/api/v1/instructions"): Rule(
             "/api/v1/instructions", only("representative", "regulator")
         ),

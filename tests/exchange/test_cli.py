@@ -39,8 +39,10 @@ def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
             leagues = select(func.count()).select_from(League).where(League.kind == "league")
             assert conn.scalar(leagues) == 12
             # the synthetic enterprises of issue 20, opened and marked synthetic
-            enterprises = select(func.count()).select_from(League).where(
-                League.kind == "enterprise", League.status == "open", League.synthetic
+            enterprises = (
+                select(func.count())
+                .select_from(League)
+                .where(League.kind == "enterprise", League.status == "open", League.synthetic)
             )
             assert conn.scalar(enterprises) == 5
             # the registry's 8, the 引绰济辽 diversion market (demo transfers, issue 13) and

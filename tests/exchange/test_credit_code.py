@@ -10,7 +10,7 @@ from exchange.services import credit_code
 REAL = ("91350100M000100Y43", "91110000600037341L", "911100001000128855")
 
 
-@pytest.mark.parametrize("code", REAL + ("91150600MA0N00001W", "52150800MJ00000010"))
+@pytest.mark.parametrize("code", [*REAL, "91150600MA0N00001W", "52150800MJ00000010"])
 def test_valid_codes(code: str) -> None:
     assert credit_code.is_valid(code)
     assert credit_code.problem(code) is None

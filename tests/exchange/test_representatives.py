@@ -32,11 +32,12 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> dict[
         and m.get("mechanism", "call_auction") == "call_auction"
     )
     fund(demo_registry, rights={(CODE, market["id"]): 10 * market["lot"]}, cash={CODE: 10**9})
+    all_rights = ("initiate", "approve", "initiate_and_approve", "surrender_only", "read_only")
     reps = {
-        rights: token(demo_registry, f"rep-{rights}", Role.REPRESENTATIVE,
-                      participant=CODE, rights=rights)  # fmt: skip
-        for rights in ("initiate", "approve", "initiate_and_approve", "surrender_only",
-                       "read_only")  # fmt: skip
+        rights: token(
+            demo_registry, f"rep-{rights}", Role.REPRESENTATIVE, participant=CODE, rights=rights
+        )
+        for rights in all_rights
     }
     return {"market": market, "reps": reps}
 
@@ -101,9 +102,7 @@ def test_who_may_trade_at_all(
     assert all(o["league"] != CODE for o in ordos["items"])
 
 
-def test_states_block_orders(
-    client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
-) -> None:
+def test_states_block_orders(client: FlaskClient, world: dict[str, Any], auth: AuthHeaders) -> None:
     reps, market, regulator = world["reps"], world["market"], auth("regulator")
     live = client.post("/api/v1/orders", headers=reps["initiate_and_approve"],
                        json=_order(market, "live"))  # fmt: skip
@@ -177,9 +176,7 @@ def test_verify_stays_clean(
         assert verify(db.session).ok
 
 
-def test_demo_credentials_list_representatives(
-    demo_registry: Flask, tmp_path: Any
-) -> None:
+def test_demo_credentials_list_representatives(demo_registry: Flask, tmp_path: Any) -> None:
     import json
 
     from exchange.identity.demo import seed_identity
@@ -223,3 +220,16 @@ def test_the_league_sees_its_enterprises_holdings_not_their_bids(
     order = f"/api/v1/orders/{live.get_json()['id']}"
     assert client.get(order, headers=auth("league", "ordos")).status_code == 404
     assert client.get(order, headers=reps["read_only"]).status_code == 200
+
+
+def test_the_league_page_of_its_enterprises(
+    client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    page = client.get("/desk/enterprises?lang=en", headers=auth("league", "ordos"))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Test power plant" in text and world["market"]["code"] not in ("",)
+    assert "Unified social credit code" in text
+    other = client.get("/desk/enterprises?lang=en", headers=auth("league", "baotou"))
+    assert "Test power plant" not in other.get_data(as_text=True)
+    assert client.get("/desk/enterprises", headers=auth("regulator")).status_code == 403
