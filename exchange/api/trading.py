@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from exchange.api.access import Actor, Role, current_actor, require_roles
-from exchange.api.representatives_api import pending_response
+from exchange.api.representatives_api import InstructionSchema, pending_response
 from exchange.api.trading_schemas import (
     ClearingRunSchema,
     OrderBatchResultSchema,
@@ -74,6 +74,9 @@ class Orders(MethodView):
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
     @blp.alt_response(200, schema=OrderSchema, description="Repeat of a client_order_id")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Waits for a second representative"
+    )
     def post(self, data: dict[str, Any]) -> tuple[Order, int]:
         """Enter a limit order; its rights (sell) or cash (buy) are held at once.
 

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from exchange.api.access import Role, current_actor, require_roles
-from exchange.api.representatives_api import pending_response
+from exchange.api.representatives_api import InstructionSchema, pending_response
 from exchange.api.schemas import MAX_PRICE, MAX_QUANTITY, strict_int
 from exchange.extensions import db
 from exchange.models import Payment, Transfer, TransferStatus
@@ -128,6 +128,9 @@ class Transfers(MethodView):
     @blp.arguments(TransferCreateSchema)
     @blp.response(201, TransferSchema)
     @blp.alt_response(200, schema=TransferSchema, description="Repeat of a client_ref")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Waits for a second representative"
+    )
     @blp.alt_response(422, description="A term is wrong (the body names the field)")
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Propose a transfer to a named counterparty (as its seller or buyer; a regulator
@@ -175,6 +178,9 @@ def _action(name: str, roles: tuple[Role, ...], doc: str) -> type[MethodView]:
     @blp.response(200, TransferSchema)
     @blp.alt_response(404, description="No such transfer (or a proposal not yours)")
     @blp.alt_response(409, description="Not possible in the transfer's status, or unfunded")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Accept: waits for a second representative"
+    )
     def post(self: MethodView, data: dict[str, Any] | None, transfer_id: int) -> dict[str, Any]:
         actor = require_roles(*roles)
         command = transfers.TransferAction(transfer_id, (data or {}).get("reason"))

@@ -12,6 +12,7 @@ from exchange.identity import service
 from exchange.models import Role
 from exchange.services.credit_code import check_character
 from exchange.uow import new_unit_of_work
+from tests.exchange.trading_helpers import fund
 
 
 def token(
@@ -87,6 +88,7 @@ def matrix_enterprises(
             "/api/v1/participants", headers=requester, json=request_body(code, serial=serial)
         )
         assert created.status_code == 201, created.get_json()
+    fund(app, cash={MATRIX_ENTERPRISE: 10**9})
     rep = token(app, "matrix-rep", Role.REPRESENTATIVE, participant=MATRIX_ENTERPRISE,
                 rights="initiate_and_approve")  # fmt: skip
     initiator = token(app, "matrix-initiator", Role.REPRESENTATIVE,
