@@ -28,25 +28,35 @@ NEW_ROLES = "'league', 'regulator', 'auditor', 'admin', 'representative'"
 REPRESENTATIVE_CHECK = (
     "(role = 'representative') = (participant_code IS NOT NULL AND rights IS NOT NULL)"
 )
+SQLITE_CHECK = f"CONSTRAINT ck_users_participant_iff_representative CHECK ({REPRESENTATIVE_CHECK})"
+LEAGUE_COLUMNS = ("synthetic", "status_reason", "status", "credit_code", "sector", "parent_code")
 
 
-def _sqlite_edit_users(old: str, new: str, extra: str | None) -> None:
-    """Rewrite the stored ``CREATE TABLE users`` (SQLite only), in the caller's transaction."""
+def _sqlite_edit(table: str, replacements: dict[str, str], extra: str | None = None) -> None:
+    """Rewrite the stored ``CREATE TABLE`` of ``table`` (SQLite only), in the caller's
+    transaction: each ``replacements`` key (which must occur) by its value, and ``extra``
+    appended as a table constraint."""
     bind = op.get_bind()
     sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
     ).scalar_one()
-    assert old in sql, "unexpected definition of users"
-    sql = sql.replace(old, new)
+    for old, new in replacements.items():
+        assert old in sql, f"unexpected definition of {table}: no {old!r}"
+        sql = sql.replace(old, new)
     if extra is not None:
         sql = sql.rstrip()[:-1].rstrip() + f",\n\t{extra}\n)"
     version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
     bind.exec_driver_sql("PRAGMA writable_schema=ON")
     bind.exec_driver_sql(
-        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'", (sql,)
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (sql, table)
     )
     bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
     bind.exec_driver_sql("PRAGMA writable_schema=OFF")
+
+
+def _reference(table: str, column: str) -> str:
+    """How SQLite stores the inline reference :func:`_add_reference` adds."""
+    return f" CONSTRAINT fk_{table}_{column}_leagues REFERENCES leagues (code)"
 
 
 def _add_reference(table: str, column: str, sqlite: bool) -> None:
@@ -80,8 +90,7 @@ def upgrade() -> None:
     _add_reference("users", "participant_code", sqlite)
     op.add_column("users", sa.Column("rights", sa.String(length=24), nullable=True))
     if sqlite:
-        check = f"CONSTRAINT ck_users_participant_iff_representative CHECK ({REPRESENTATIVE_CHECK})"
-        _sqlite_edit_users(OLD_ROLES, NEW_ROLES, check)
+        _sqlite_edit("users", {OLD_ROLES: NEW_ROLES}, SQLITE_CHECK)
     else:
         op.drop_constraint("user_role", "users", type_="check")
         op.create_check_constraint("user_role", "users", f"role IN ({NEW_ROLES})")
@@ -136,19 +145,31 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Back to 0007: representatives are deleted (with their tokens); enterprises stay as
+    rows of kind ``enterprise`` without their new columns."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
     op.drop_index(op.f("ix_instructions_participant_code"), table_name="instructions")
     op.drop_table("instructions")
     op.drop_index("ix_trusted_accounts_pair", table_name="trusted_accounts")
     op.drop_table("trusted_accounts")
     op.execute("DELETE FROM users WHERE role = 'representative'")
-    if op.get_bind().dialect.name == "sqlite":
-        raise NotImplementedError("0008_enterprises: no downgrade on SQLite; restore a backup")
-    op.drop_constraint("ck_users_participant_iff_representative", "users", type_="check")
-    op.drop_constraint("user_role", "users", type_="check")
-    op.create_check_constraint("user_role", "users", f"role IN ({OLD_ROLES})")
-    op.drop_column("users", "rights")
-    op.drop_column("users", "participant_code")
     op.drop_index(op.f("ix_leagues_credit_code"), table_name="leagues")
     op.drop_index(op.f("ix_leagues_parent_code"), table_name="leagues")
-    for column in ("synthetic", "status_reason", "status", "credit_code", "sector", "parent_code"):
-        op.drop_column("leagues", column)
+    if sqlite:  # SQLite drops no column that a constraint names: edit those out first
+        _sqlite_edit(
+            "users",
+            {
+                NEW_ROLES: OLD_ROLES,
+                f",\n\t{SQLITE_CHECK}": "",
+                _reference("users", "participant_code"): "",
+            },
+        )
+        _sqlite_edit("leagues", {_reference("leagues", "parent_code"): ""})
+    else:
+        op.drop_constraint("ck_users_participant_iff_representative", "users", type_="check")
+        op.drop_constraint("user_role", "users", type_="check")
+        op.create_check_constraint("user_role", "users", f"role IN ({OLD_ROLES})")
+    for column in ("rights", "participant_code"):
+        op.execute(f"ALTER TABLE users DROP COLUMN {column}")
+    for column in LEAGUE_COLUMNS:
+        op.execute(f"ALTER TABLE leagues DROP COLUMN {column}")
