@@ -23,6 +23,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from exchange.api.access import Actor, Role, current_actor, require_roles
+from exchange.compliance import status
 from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
 from exchange.identity.action_log import log_in_unit_of_work
@@ -212,7 +213,8 @@ class ParticipantHoldings(MethodView):
         (the local authority's view), its representatives, the regulator and auditors.
         Never its orders (sealed bids)."""
         actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR, Role.AUDITOR)
-        return enterprise_views.holdings(db.session, actor, code, datetime.now(UTC).date())
+        today = datetime.now(UTC).date()
+        return enterprise_views.holdings(db.session, actor, code, today, status.statuses_of)
 
 
 @blp.route("/participants/<string:code>/approve")

@@ -7,6 +7,7 @@ the enterprise's own representatives (any rights); another league's users get 40
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -14,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ledger
-from exchange.compliance import status
 from exchange.errors import NotFound
 from exchange.identity.actor import Actor
-from exchange.models import CompliancePeriod, League, Market, ParticipantKind, Role
+from exchange.models import League, Market, ParticipantKind, Role
 
 
 def may_view(actor: Actor, participant: League) -> bool:
@@ -29,8 +29,16 @@ def may_view(actor: Actor, participant: League) -> bool:
     return actor.role is Role.REPRESENTATIVE and actor.participant == participant.code
 
 
-def holdings(session: Session, actor: Actor, code: str, today: date) -> dict[str, Any]:
-    """``{participant, league, status, balances, compliance}`` of ``code``."""
+def holdings(
+    session: Session,
+    actor: Actor,
+    code: str,
+    today: date,
+    statuses: Callable[[Session, str, date], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """``{participant, league, status, balances, compliance}`` of ``code``; ``statuses``
+    gives its compliance status per period (``exchange.compliance.status.statuses_of``,
+    passed in: compliance builds on the services, not the other way round)."""
     participant = session.get(League, code)
     if participant is None or not may_view(actor, participant):
         raise NotFound(f"no participant {code!r}", field="code")
@@ -45,30 +53,30 @@ def holdings(session: Session, actor: Actor, code: str, today: date) -> dict[str
         }
         for b in ledger.balances(session, code)
     ]
-    compliance = []
-    for period in session.scalars(select(CompliancePeriod).order_by(CompliancePeriod.id)):
-        rows = status.period_status(session, period.id, today)["leagues"]
-        mine = next((row for row in rows if row["league"] == code), None)
-        if mine is not None:
-            compliance.append({"period_id": period.id, "year": period.year, **mine})
     return {
         "participant": code,
         "kind": participant.kind,
         "league": participant.parent_code,
         "status": participant.status,
         "balances": balances,
-        "compliance": compliance,
+        "compliance": statuses(session, code, today),
     }
 
 
-def league_overview(session: Session, actor: Actor, league: str, today: date) -> list[Any]:
+def league_overview(
+    session: Session,
+    actor: Actor,
+    league: str,
+    today: date,
+    statuses: Callable[[Session, str, date], list[dict[str, Any]]],
+) -> list[Any]:
     """The holdings of every enterprise of ``league`` (its officials' page)."""
     codes = session.scalars(
         select(League.code)
         .where(League.parent_code == league, League.kind == ParticipantKind.ENTERPRISE.value)
         .order_by(League.code)
     ).all()
-    return [holdings(session, actor, code, today) for code in codes]
+    return [holdings(session, actor, code, today, statuses) for code in codes]
 
 
 def enterprises_of(session: Session, league: str) -> list[League]:

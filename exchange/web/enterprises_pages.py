@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from exchange.api.access import Actor, Role
+from exchange.compliance import status
 from exchange.extensions import db
 from exchange.services import enterprise_views
 from exchange.web.access import pages_for
@@ -24,7 +25,7 @@ def league_enterprises(actor: Actor) -> str:
     """The calling league's enterprises."""
     league = actor.league_code or ""
     today = datetime.now(UTC).date()
-    views = enterprise_views.league_overview(db.session, actor, league, today)
+    views = enterprise_views.league_overview(db.session, actor, league, today, status.statuses_of)
     names = {e.code: e for e in enterprise_views.enterprises_of(db.session, league)}
     return render_template(
         "enterprises/league.html",
