@@ -29,7 +29,15 @@ from sqlalchemy.orm import Session
 from exchange import approvals
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.identity.actor import Actor
-from exchange.models import League, MarketLeague, ParticipantKind, ParticipantState, Role
+from exchange.models import (
+    League,
+    Market,
+    MarketLeague,
+    ParticipantKind,
+    ParticipantState,
+    RightType,
+    Role,
+)
 from exchange.services import credit_code
 from exchange.services.participants import CODE_CHARS
 
@@ -45,6 +53,15 @@ SECTORS = (
     "data_centre",
     "other",
 )
+ALL_RIGHTS = frozenset(RightType)
+SECTOR_RIGHTS: dict[str, frozenset[RightType]] = {
+    "irrigation": frozenset({RightType.WATER}),
+    "industrial_water": frozenset({RightType.WATER}),
+    "data_centre": frozenset({RightType.ENERGY, RightType.WATER}),
+}
+"""The right types an enterprise of a sector trades (and is obligated in); others: all.
+An irrigation district holds water quotas only; a data centre buys energy-use rights
+(and water); emitters (power, chemicals, metals, building materials) trade everything."""
 TRADE, CANCEL, SURRENDER, RECEIVE = "trade", "cancel", "surrender", "receive"
 S = ParticipantState
 ALLOWED: dict[str, frozenset[str]] = {
@@ -172,12 +189,19 @@ def _pending_enterprise(session: Session, code: str, actor: Actor) -> League:
 
 def approve_enterprise(session: Session, actor: Actor, code: str) -> League:
     """The second, different official opens the enterprise: it becomes eligible in every
-    market its league trades in, in its league's zone."""
+    market its league trades in (of the right types of its sector, :data:`SECTOR_RIGHTS`),
+    in its league's zone."""
     enterprise = _pending_enterprise(session, code, actor)
     approvals.approve(session, subject(code), actor, OPENING)
     enterprise.status = ParticipantState.OPEN.value
+    kinds = SECTOR_RIGHTS.get(enterprise.sector or "", ALL_RIGHTS)
     rows = session.scalars(
-        select(MarketLeague).where(MarketLeague.league_code == enterprise.parent_code)
+        select(MarketLeague)
+        .join(Market, Market.id == MarketLeague.market_id)
+        .where(
+            MarketLeague.league_code == enterprise.parent_code,
+            Market.right_type.in_(sorted(kinds)),
+        )
     ).all()
     for row in rows:
         session.add(MarketLeague(market_id=row.market_id, league_code=code, zone=row.zone))

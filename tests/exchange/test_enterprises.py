@@ -82,3 +82,28 @@ def test_representative_users_name_an_enterprise(
                 rights="initiate")  # fmt: skip
     me = client.get("/api/v1/me", headers=rep)
     assert me.status_code == 200, me.get_json()
+
+
+def test_an_enterprise_trades_the_rights_of_its_sector(
+    demo_registry: Flask, client: FlaskClient, auth: AuthHeaders
+) -> None:
+    body = request_body("e-irrigation", league="bayannur", serial=5)
+    body["sector"] = "irrigation"
+    regulator = auth("regulator")
+    assert client.post("/api/v1/participants", headers=regulator, json=body).status_code == 201
+    other = token(demo_registry, "second-regulator", Role.REGULATOR)
+    assert (
+        client.post("/api/v1/participants/e-irrigation/approve", headers=other).status_code == 200
+    )
+    markets = client.get("/api/v1/markets").get_json()
+    mine = {
+        m["right_type"]
+        for m in markets
+        if "e-irrigation" in {e["league"] for e in m["eligible_leagues"]}
+    }
+    league = {
+        m["right_type"]
+        for m in markets
+        if "bayannur" in {e["league"] for e in m["eligible_leagues"]}
+    }
+    assert mine == {"water"} and len(league) > 1
