@@ -233,3 +233,16 @@ def test_the_league_page_of_its_enterprises(
     other = client.get("/desk/enterprises?lang=en", headers=auth("league", "baotou"))
     assert "Test power plant" not in other.get_data(as_text=True)
     assert client.get("/desk/enterprises", headers=auth("regulator")).status_code == 403
+
+
+def test_a_representative_reads_its_own_accounts_only(
+    client: FlaskClient, world: dict[str, Any]
+) -> None:
+    reader = world["reps"]["read_only"]
+    mine = client.get(f"/api/v1/accounts/{CODE}/balances", headers=reader)
+    assert mine.status_code == 200, mine.get_json()
+    assert client.get("/api/v1/accounts/ordos/balances", headers=reader).status_code == 403
+    retire = {"league": CODE, "market": world["market"]["code"], "quantity": 1}
+    refused = client.post("/api/v1/retirements", headers=world["reps"]["initiate_and_approve"],
+                          json=retire)  # fmt: skip
+    assert refused.status_code == 403  # no retiring around the four eyes and states
