@@ -1,8 +1,9 @@
 """``/api/v1/participants``: leagues, enterprises, the reserve and other provinces.
 
-- ``GET /participants[?kind=&league=]`` and ``GET /participants/<code>``: public for
-  opened participants; a pending or refused enterprise is seen only by the regulator,
-  auditors and the officials of its league (and its own representatives).
+- ``GET /participants[?kind=&league=]`` and ``GET /participants/<code>``: leagues, the
+  reserve and other provinces' participants are public; an enterprise is seen only by the
+  regulator, auditors, the officials of its league and its own representatives (another
+  league gets 404, as if it did not exist).
 - ``POST /participants``: an enterprise is requested by the regulator or an official of
   its league (201, ``status: "pending"``); the reserve and other provinces' participants
   are registered by the regulator at once.
@@ -27,7 +28,7 @@ from exchange.compliance import status
 from exchange.errors import Forbidden, InvalidInput, NotFound
 from exchange.extensions import db
 from exchange.identity.action_log import log_in_unit_of_work
-from exchange.models import League, ParticipantKind, ParticipantState, Region
+from exchange.models import League, ParticipantKind, Region
 from exchange.services import enterprise_views, enterprises, participant_states, participants
 from exchange.uow import unit_of_work
 
@@ -35,7 +36,6 @@ blp = Blueprint(
     "participants", __name__, url_prefix="/api/v1", description="Participants and enterprises"
 )
 KINDS = [k.value for k in ParticipantKind]
-UNOPENED = (ParticipantState.PENDING.value, ParticipantState.REJECTED.value)
 
 
 class ParticipantSchema(Schema):
@@ -96,8 +96,9 @@ class ParticipantStateInSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 500))
 
 
-def sees_unopened(actor: Actor, participant: League) -> bool:
-    """Who sees an enterprise before it is opened (or after it was refused)."""
+def sees_enterprise(actor: Actor, participant: League) -> bool:
+    """Who sees an enterprise: the regulator, auditors, its league's officials and its own
+    representatives; never another league or the public."""
     if actor.role in (Role.REGULATOR, Role.AUDITOR):
         return True
     if actor.role is Role.LEAGUE:
@@ -106,8 +107,11 @@ def sees_unopened(actor: Actor, participant: League) -> bool:
 
 
 def visible(actor: Actor, participant: League) -> bool:
-    """Opened participants are public; unopened ones per :func:`sees_unopened`."""
-    return participant.status not in UNOPENED or sees_unopened(actor, participant)
+    """Leagues, the reserve and other provinces' participants are public; enterprises per
+    :func:`sees_enterprise`."""
+    if participant.kind == ParticipantKind.ENTERPRISE.value:
+        return sees_enterprise(actor, participant)
+    return True
 
 
 @blp.route("/participants")

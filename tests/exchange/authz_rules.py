@@ -650,10 +650,10 @@ RULES.update(
     }
 )
 
-# Participants and enterprises (issue 20): the list and opened participants are public; an
-# enterprise is requested by the regulator or its league's official and opened by a second
-# official; states are changed by the regulator (any) or the league (restrict or suspend its
-# own). Representatives see and approve their enterprise's instructions and trusted list.
+# Participants and enterprises (issue 20): the list is public (an enterprise in it only for
+# its league, its representatives, regulator and auditors); an enterprise is requested by the
+# regulator or its league's official and opened by a second official; states are changed by
+# the regulator (any) or the league (restrict or suspend its own). Representatives see and approve their enterprise's instructions and trusted list.
 _NEW_ENTERPRISE = {
     "code": "ordos-matrix-new",
     "kind": "enterprise",
@@ -667,8 +667,10 @@ _PENDING_DONE = frozenset({409})  # the second allowed official finds it decided
 RULES.update(
     {
         ("GET", "/api/v1/participants"): Rule("/api/v1/participants", everyone()),
+        # an enterprise is seen by its league, its representatives, regulator and auditors
         ("GET", "/api/v1/participants/<string:code>"): Rule(
-            "/api/v1/participants/{enterprise}", everyone()
+            "/api/v1/participants/{enterprise}",
+            {**only("league_own", "regulator", "auditor", "representative"), "anonymous": DENY},
         ),
         ("POST", "/api/v1/participants"): Rule(
             "/api/v1/participants",

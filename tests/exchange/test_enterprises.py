@@ -28,9 +28,17 @@ def test_opening_needs_a_second_different_official(
     assert client.get("/api/v1/participants/e-one", headers=ordos).status_code == 200
     opened = client.post("/api/v1/participants/e-one/approve", headers=auth("regulator"))
     assert opened.status_code == 200 and opened.get_json()["status"] == "open"
-    assert client.get("/api/v1/participants/e-one").get_json()["status"] == "open"
-    listed = client.get("/api/v1/participants?kind=enterprise&league=ordos").get_json()
-    assert [p["code"] for p in listed] == ["e-one"]
+    assert client.get("/api/v1/participants/e-one", headers=ordos).get_json()["status"] == "open"
+    listed = client.get("/api/v1/participants?kind=enterprise&league=ordos", headers=ordos)
+    assert [p["code"] for p in listed.get_json()] == ["e-one"]
+    # another league and the public never see the enterprise (nor in the list)
+    baotou = auth("league", "baotou")
+    assert client.get("/api/v1/participants/e-one", headers=baotou).status_code == 404
+    assert client.get("/api/v1/participants/e-one").status_code == 404
+    assert client.get("/api/v1/participants?kind=enterprise", headers=baotou).get_json() == []
+    assert client.get("/api/v1/participants?kind=enterprise").get_json() == []
+    everyone = {p["code"] for p in client.get("/api/v1/participants").get_json()}
+    assert "ordos" in everyone and "e-one" not in everyone
     codes = [p["code"] for p in client.get("/api/v1/leagues").get_json()]
     assert "e-one" not in codes and "ordos" in codes
 
