@@ -653,7 +653,8 @@ RULES.update(
 # Participants and enterprises (issue 20): the list is public (an enterprise in it only for
 # its league, its representatives, regulator and auditors); an enterprise is requested by the
 # regulator or its league's official and opened by a second official; states are changed by
-# the regulator (any) or the league (restrict or suspend its own). Representatives see and approve their enterprise's instructions and trusted list.
+# the regulator (any) or the league (restrict or suspend its own). Representatives see and
+# approve their enterprise's instructions and trusted list.
 _NEW_ENTERPRISE = {
     "code": "ordos-matrix-new",
     "kind": "enterprise",
