@@ -246,3 +246,19 @@ def test_a_representative_reads_its_own_accounts_only(
     refused = client.post("/api/v1/retirements", headers=world["reps"]["initiate_and_approve"],
                           json=retire)  # fmt: skip
     assert refused.status_code == 403  # no retiring around the four eyes and states
+
+
+def test_allocations_reach_open_and_restricted_accounts_only(
+    client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    regulator, market = auth("regulator"), world["market"]
+    allocation = {"league": CODE, "market": market["code"], "quantity": market["lot"]}
+    state = f"/api/v1/participants/{CODE}/state"
+    for name, expected in (("open", 201), ("restricted", 201), ("suspended", 409),
+                           ("closure_pending", 409)):  # fmt: skip
+        if name != "open":
+            changed = client.post(state, headers=regulator, json={"state": name, "reason": "t"})
+            assert changed.status_code == 200
+        response = client.post("/api/v1/allocations", headers=regulator, json=allocation)
+        assert response.status_code == expected, (name, response.get_json())
+    assert response.get_json()["error"] == "participant_closure_pending"
