@@ -262,3 +262,29 @@ def test_allocations_reach_open_and_restricted_accounts_only(
         response = client.post("/api/v1/allocations", headers=regulator, json=allocation)
         assert response.status_code == expected, (name, response.get_json())
     assert response.get_json()["error"] == "participant_closure_pending"
+
+
+def test_restricted_surrenders_and_suspended_does_not(
+    demo_registry: Flask, client: FlaskClient, world: dict[str, Any], auth: AuthHeaders
+) -> None:
+    from tests.exchange.compliance_helpers import matrix_period
+
+    period_id = matrix_period(demo_registry, world["market"]["code"], CODE)
+    reps, regulator = world["reps"], auth("regulator")
+    state = f"/api/v1/participants/{CODE}/state"
+    path = f"/api/v1/compliance/periods/{period_id}/surrenders"
+    lot = world["market"]["lot"]
+
+    def surrender(headers: dict[str, str], ref: str) -> Any:
+        return client.post(path, headers=headers, json={"quantity": lot, "client_ref": ref})
+
+    assert surrender(reps["read_only"], "r0").status_code == 403
+    assert surrender(reps["approve"], "r0").status_code == 403
+    assert client.post(state, headers=regulator,
+                       json={"state": "restricted", "reason": "t"}).status_code == 200  # fmt: skip
+    done = surrender(reps["surrender_only"], "r1")
+    assert done.status_code == 201, done.get_json()
+    assert client.post(state, headers=regulator,
+                       json={"state": "suspended", "reason": "t"}).status_code == 200  # fmt: skip
+    refused = surrender(reps["surrender_only"], "r2")
+    assert refused.status_code == 409 and refused.get_json()["error"] == "participant_suspended"
