@@ -43,6 +43,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
                           (created by ``exchange init-db``). Never stored in the database.
     ``EXCHANGE_CHECKPOINT_INTERVAL_SECONDS`` how often the scheduler checkpoints the ledger
                           when anything changed; default 300.
+    ``EXCHANGE_TRUSTED_ACCOUNT_DELAY_HOURS`` how long an addition to an enterprise's trusted
+                          account list waits before it counts; default 24.
     """
     return {
         "DATABASE_URL": normalise_database_url(
@@ -62,6 +64,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SIGNING_KEY": os.environ.get("EXCHANGE_SIGNING_KEY") or None,
         "CHECKPOINT_INTERVAL_SECONDS": _positive_int(
             os.environ.get("EXCHANGE_CHECKPOINT_INTERVAL_SECONDS"), 300
+        ),
+        "TRUSTED_ACCOUNT_DELAY_HOURS": _positive_int(
+            os.environ.get("EXCHANGE_TRUSTED_ACCOUNT_DELAY_HOURS"), 24
         ),
     }
 

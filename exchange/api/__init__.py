@@ -73,4 +73,7 @@ def register_api(app: Flask) -> None:
     api.register_blueprint(import_module("exchange.api.compliance_api").blp)
     api.register_blueprint(import_module("exchange.api.paid_use_api").blp)
     api.register_blueprint(import_module("exchange.api.bundles_api").blp)
+
+    api.register_blueprint(import_module("exchange.api.participants_api").blp)
+    api.register_blueprint(import_module("exchange.api.representatives_api").blp)
     app.register_blueprint(swagger_assets)

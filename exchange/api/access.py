@@ -76,8 +76,9 @@ def require_roles(*roles: Role) -> Actor:
 def require_league_access(league_code: str, *, write: bool = False) -> Actor:
     """The actor may see (or, with ``write``, act for) ``league_code``.
 
-    A league user only for their own league; regulators and auditors may read
-    every league; only the league itself may act for it.
+    A league user only for their own league; a representative may read its own
+    enterprise (and acts only through the routes that check its rights); regulators and
+    auditors may read every league; only the league itself may act for it.
     """
     actor = current_actor()
     if not actor.authenticated:
@@ -86,6 +87,13 @@ def require_league_access(league_code: str, *, write: bool = False) -> Actor:
         if actor.league_code == league_code:
             return actor
         raise Forbidden("a league user may only see and act for their own league")
+    if actor.role is Role.REPRESENTATIVE:
+        if not write and actor.participant == league_code:
+            return actor  # its enterprise's balances, statement, compliance: read only
+        raise Forbidden(
+            "a representative sees its own enterprise only (it acts through orders, "
+            "transfers, instructions and surrenders)"
+        )
     if not write and actor.role in (Role.REGULATOR, Role.AUDITOR):
         return actor
     raise Forbidden("only the league itself may do this")

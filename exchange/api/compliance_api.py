@@ -38,8 +38,9 @@ from exchange.compliance.commands import (
     ReportMonthly,
     SurrenderUnits,
 )
-from exchange.errors import InvalidInput
+from exchange.errors import Forbidden, InvalidInput
 from exchange.extensions import db
+from exchange.services import participants
 from exchange.uow import unit_of_work
 
 MAX_FINE = 10**13  # fen: 100 billion yuan
@@ -363,9 +364,16 @@ class Surrenders(MethodView):
     @blp.alt_response(409, description="Over-surrender, closed period, not enough units")
     @blp.alt_response(422, description="Offsets over the limit")
     def post(self, data: dict[str, Any], period_id: int) -> tuple[dict[str, Any], int]:
-        """Surrender units of the period's vintage (and offsets) for good (the league)."""
-        data = _acting_league(data)
-        actor = require_league_access(data["league"], write=True)
+        """Surrender units of the period's vintage (and offsets) for good (the league, or an
+        enterprise's representative with initiate or surrender rights)."""
+        actor = current_actor()
+        if actor.role is Role.REPRESENTATIVE:
+            data = {**data, "league": data.get("league") or actor.participant}
+            if not participants.represents(actor, data["league"], participants.SURRENDERING_RIGHTS):
+                raise Forbidden("a representative surrenders for its enterprise, with the right")
+        else:
+            data = _acting_league(data)
+            actor = require_league_access(data["league"], write=True)
         command = SurrenderUnits(period_id, actor=actor.username, today=today(), **data)
         with unit_of_work(db.session) as session:
             row, created = surrenders.surrender(session, command)

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from exchange.api.access import Actor, Role, current_actor, require_roles
+from exchange.api.representatives_api import InstructionSchema, pending_response
 from exchange.api.trading_schemas import (
     ClearingRunSchema,
     OrderBatchResultSchema,
@@ -30,8 +31,10 @@ from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.models.base import utcnow
 from exchange.models.trading import CLIENT_ORDER_KEY, Order, RunTrigger
 from exchange.services import (
+    instructions,
     order_batches,
     orders,
+    participants,
     registry,
     replay,
     visibility,
@@ -46,17 +49,24 @@ RUN_PAGE_SCHEMA = ClearingRunSchema(many=True)
 
 
 def _trading_league(actor: Actor, requested: str | None) -> str:
-    """The league an order is entered or cancelled for: the caller's own."""
-    if actor.league_code is None:
+    """The participant an order is entered or cancelled for: the caller's own league, or
+    a representative's enterprise (if its rights let it initiate)."""
+    party = actor.party
+    if party is None:
         raise InvalidInput("this user is bound to no league", field="league")
-    if requested is not None and requested != actor.league_code:
-        raise Forbidden("a league user may only trade for their own league", field="league")
-    return actor.league_code
+    if requested is not None and requested != party:
+        raise Forbidden("a user may only trade for their own participant", field="league")
+    if actor.role is Role.REPRESENTATIVE and not participants.represents(
+        actor, party, participants.INITIATING_RIGHTS
+    ):
+        raise Forbidden(f"a representative with {actor.rights} rights may not trade")
+    return party
 
 
 def _visible_league(actor: Actor) -> str | None:
-    """League users see their own orders only; regulators and auditors see all."""
-    return actor.league_code if actor.role is Role.LEAGUE else None
+    """League users and representatives see their own participant's orders only;
+    regulators and auditors see all."""
+    return actor.party if actor.role in (Role.LEAGUE, Role.REPRESENTATIVE) else None
 
 
 @blp.route("/orders")
@@ -64,11 +74,22 @@ class Orders(MethodView):
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
     @blp.alt_response(200, schema=OrderSchema, description="Repeat of a client_order_id")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Waits for a second representative"
+    )
     def post(self, data: dict[str, Any]) -> tuple[Order, int]:
-        """Enter a limit order; its rights (sell) or cash (buy) are held at once."""
-        actor = require_roles(Role.LEAGUE)
+        """Enter a limit order; its rights (sell) or cash (buy) are held at once.
+
+        An enterprise's representative with ``initiate`` only: 202, an instruction that a
+        second representative approves (``/api/v1/instructions/<id>/approve``)."""
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE)
         league = _trading_league(actor, data.pop("league", None))
         command = PlaceOrder.from_data(data)
+        if actor.role is Role.REPRESENTATIVE and instructions.needs_second(db.session, actor):
+            with unit_of_work(db.session) as session:
+                row = instructions.initiate(session, actor, instructions.ORDER, data)
+                log_in_unit_of_work(session, 202)
+            return pending_response(row)  # type: ignore[return-value]
 
         def enter(session: Session) -> orders.PlacedOrder:
             placed = orders.place_order(session, command, league=league, actor=actor.username)
@@ -86,7 +107,7 @@ class Orders(MethodView):
 
         Live orders are sealed: auditors see orders only once they have left the book.
         """
-        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR, Role.AUDITOR)
         league = _visible_league(actor)
         if league is None:
             league = query.pop("league", None)
@@ -132,7 +153,7 @@ class OrderById(MethodView):
     @blp.alt_response(404, description="No such order (or not yours)")
     def get(self, order_id: int) -> Order:
         """One order with its fills."""
-        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR, Role.AUDITOR)
         order = orders.get_order(db.session, order_id, league=_visible_league(actor))
         if not visibility.may_see_order(actor, order.league_code, order.status):
             raise NotFound(f"no order with id {order_id}", field="order_id")
@@ -143,10 +164,11 @@ class OrderById(MethodView):
     @blp.alt_response(409, description="The order is no longer open")
     def delete(self, order_id: int) -> Order:
         """Cancel an open order; its hold is released."""
-        actor = require_roles(Role.LEAGUE)
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE)
+        league = _trading_league(actor, None)
         with unit_of_work(db.session) as session:
             order = orders.cancel_order(
-                session, order_id=order_id, league=actor.league_code, actor=actor.username
+                session, order_id=order_id, league=league, actor=actor.username
             )
             log_in_unit_of_work(session, 200)  # one commit: the log entry with the cancel
         return order

@@ -17,10 +17,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from exchange.api.access import Role, current_actor, require_roles
+from exchange.api.representatives_api import InstructionSchema, pending_response
 from exchange.api.schemas import MAX_PRICE, MAX_QUANTITY, strict_int
 from exchange.extensions import db
 from exchange.models import Payment, Transfer, TransferStatus
-from exchange.services import transfer_contract, transfer_views, transfers
+from exchange.services import instructions, transfer_contract, transfer_views, transfers
 from exchange.uow import unit_of_work
 
 blp = Blueprint(
@@ -127,12 +128,22 @@ class Transfers(MethodView):
     @blp.arguments(TransferCreateSchema)
     @blp.response(201, TransferSchema)
     @blp.alt_response(200, schema=TransferSchema, description="Repeat of a client_ref")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Waits for a second representative"
+    )
     @blp.alt_response(422, description="A term is wrong (the body names the field)")
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Propose a transfer to a named counterparty (as its seller or buyer; a regulator
         for the regional water-rights reserve)."""
-        actor = require_roles(Role.LEAGUE, Role.REGULATOR)
+        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.REPRESENTATIVE)
         command = transfers.ProposeTransfer(**data)
+        if actor.role is Role.REPRESENTATIVE:
+            other = command.buyer if command.seller == actor.participant else command.seller
+            if instructions.needs_second(db.session, actor, other):
+                with unit_of_work(db.session) as session:
+                    transfers.check_proposer(session, command, actor)
+                    row = instructions.initiate(session, actor, instructions.TRANSFER, data)
+                return pending_response(row)  # type: ignore[return-value]
         with unit_of_work(db.session) as session:
             transfer, created = transfers.propose(session, command, actor)
         return _body(transfer), 201 if created else 200
@@ -167,9 +178,20 @@ def _action(name: str, roles: tuple[Role, ...], doc: str) -> type[MethodView]:
     @blp.response(200, TransferSchema)
     @blp.alt_response(404, description="No such transfer (or a proposal not yours)")
     @blp.alt_response(409, description="Not possible in the transfer's status, or unfunded")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Accept: waits for a second representative"
+    )
     def post(self: MethodView, data: dict[str, Any] | None, transfer_id: int) -> dict[str, Any]:
         actor = require_roles(*roles)
         command = transfers.TransferAction(transfer_id, (data or {}).get("reason"))
+        if name == "accept" and actor.role is Role.REPRESENTATIVE:
+            transfer = transfer_views.get_transfer(db.session, transfer_id, actor)
+            if instructions.needs_second(db.session, actor, transfer.proposer):
+                with unit_of_work(db.session) as session:
+                    row = instructions.initiate(
+                        session, actor, instructions.ACCEPT, {"transfer_id": transfer_id}
+                    )
+                return pending_response(row)  # type: ignore[return-value]
         with unit_of_work(db.session) as session:
             transfer = getattr(transfers, name)(session, command, actor)
         return _body(transfer)
@@ -178,8 +200,8 @@ def _action(name: str, roles: tuple[Role, ...], doc: str) -> type[MethodView]:
     return type(f"Transfer{name.title()}", (MethodView,), {"post": post})
 
 
-LEAGUE, REGULATOR = (Role.LEAGUE,), (Role.REGULATOR,)
-PARTY = LEAGUE + REGULATOR  # a regulator acts for the reserve
+LEAGUE, REGULATOR = (Role.LEAGUE, Role.REPRESENTATIVE), (Role.REGULATOR,)
+PARTY = LEAGUE + REGULATOR  # a regulator acts for the reserve; representatives for enterprises
 for _name, _roles, _doc in (
     ("accept", PARTY, "The counterparty accepts: the first payment and allocated water held."),
     ("reject", PARTY, "The counterparty, or a regulator (with a reason), rejects."),

@@ -149,3 +149,14 @@ def period_status(session: Session, period_id: int, today: date) -> dict[str, An
         "frozen": period.status == PeriodStatus.CLOSED,
         "leagues": [row.as_json() for row in leagues],
     }
+
+
+def statuses_of(session: Session, code: str, today: date) -> list[dict[str, Any]]:
+    """One participant's status in every period (an enterprise's, for its league's view)."""
+    result = []
+    for period in session.scalars(select(CompliancePeriod).order_by(CompliancePeriod.id)):
+        rows = period_status(session, period.id, today)["leagues"]
+        mine = next((row for row in rows if row["league"] == code), None)
+        if mine is not None:
+            result.append({"period_id": period.id, "year": period.year, **mine})
+    return result

@@ -22,6 +22,7 @@ from exchange.compliance.periods import get_period, period_asset_owner
 from exchange.compliance.status import surrendered_totals
 from exchange.errors import Conflict, InvalidInput
 from exchange.models import CompliancePeriod, PeriodStatus, Surrender
+from exchange.services import enterprises
 from exchange.services.ledger_ops import ledger_error
 
 
@@ -92,6 +93,7 @@ def surrender(session: Session, command: SurrenderUnits) -> tuple[Surrender, boo
         return existing, False
     if period.status != PeriodStatus.OPEN:
         raise Conflict("the period is closed", code="period_closed")
+    enterprises.require_state(session, command.league, enterprises.SURRENDER)
     if command.today > period.surrender_deadline:
         raise Conflict(
             f"the surrender deadline ({period.surrender_deadline.isoformat()}) has passed",

@@ -19,6 +19,19 @@ class Actor:
     user_id: int | None = None
     auth: str | None = None  # "token", "session" or None (anonymous)
     token_id: int | None = None
+    participant: str | None = None
+    """A representative's enterprise (a league user's is its league, ``league_code``)."""
+    rights: str | None = None
+    """A representative's rights (``exchange.models.identity.Rights``)."""
+
+    @property
+    def party(self) -> str | None:
+        """The participant this actor acts for by itself: its league or its enterprise."""
+        if self.role is Role.LEAGUE:
+            return self.league_code
+        if self.role is Role.REPRESENTATIVE:
+            return self.participant
+        return None
 
     @property
     def authenticated(self) -> bool:

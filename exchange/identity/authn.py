@@ -40,6 +40,8 @@ class SessionUser(UserMixin):  # type: ignore[misc]
     role: Role
     league_code: str | None
     generation: int = 0
+    participant_code: str | None = None
+    rights: str | None = None
 
     @classmethod
     def of(cls, user: User) -> SessionUser:
@@ -49,6 +51,8 @@ class SessionUser(UserMixin):  # type: ignore[misc]
             role=user.role,
             league_code=user.league_code,
             generation=user.session_generation or 0,
+            participant_code=user.participant_code,
+            rights=user.rights,
         )
 
     def get_id(self) -> str:
@@ -89,6 +93,8 @@ def actor_of(user: User | SessionUser, *, auth: str, token_id: int | None = None
         user_id=user.id,
         auth=auth,
         token_id=token_id,
+        participant=user.participant_code,
+        rights=user.rights,
     )
 
 

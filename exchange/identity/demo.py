@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exchange.data import demo_registry
+from exchange.data import demo_enterprises, demo_registry
 from exchange.identity import service
-from exchange.models import Role, User, utcnow
+from exchange.models import League, Role, User, utcnow
 
 DEMO_TOKEN_DAYS = 30
 WARNING = (
@@ -36,6 +36,15 @@ def demo_users() -> list[tuple[str, Role, str | None]]:
     return users
 
 
+def demo_representatives() -> list[tuple[str, str, str]]:
+    """(username, enterprise, rights) of every demo representative (synthetic enterprises)."""
+    return [
+        (username, enterprise["code"], rights)
+        for enterprise in demo_enterprises.ENTERPRISES
+        for username, rights in demo_enterprises.representatives(enterprise)
+    ]
+
+
 def demo_password(username: str) -> str:
     """The known demo password of a demo user, e.g. ``demo-ordos``."""
     return f"demo-{username}"
@@ -45,7 +54,8 @@ def _credentials_valid(session: Session, path: Path) -> bool:
     """True if ``path`` lists every demo user with a password and a token that still works."""
     try:
         users = json.loads(path.read_text(encoding="utf-8"))["users"]
-        for username, _role, _league in demo_users():
+        names = [u[0] for u in demo_users()] + [r[0] for r in demo_representatives()]
+        for username in names:
             user, _token = service.resolve_token(session, users[username]["token"])
             if user.username != username:
                 return False
@@ -66,6 +76,30 @@ def _write_private(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _seed_representatives(session: Session) -> dict[str, dict[str, Any]]:
+    """Representatives of the demo enterprises that exist, with tokens."""
+    entries: dict[str, dict[str, Any]] = {}
+    for username, enterprise, rights in demo_representatives():
+        if session.get(League, enterprise) is None:
+            continue
+        password = demo_password(username)
+        user = service.create_user(
+            session, username=username, role=Role.REPRESENTATIVE, password=password,
+            participant_code=enterprise, rights=rights,
+        )  # fmt: skip
+        new = service.create_token(session, user.id, days=DEMO_TOKEN_DAYS, name="demo")
+        entries[username] = {
+            "role": Role.REPRESENTATIVE.value,
+            "participant": enterprise,
+            "rights": rights,
+            "league": None,
+            "password": password,
+            "token": new.secret,
+            "token_expires_at": new.token.expires_at.isoformat(),
+        }
+    return entries
 
 
 def seed_identity(session: Session, credentials_path: str | Path) -> str | None:
@@ -100,6 +134,7 @@ def seed_identity(session: Session, credentials_path: str | Path) -> str | None:
             "token": new.secret,
             "token_expires_at": new.token.expires_at.isoformat(),
         }
+    entries.update(_seed_representatives(session))
     document = {
         "warning": WARNING,
         "generated_at": utcnow().isoformat(),

@@ -24,7 +24,16 @@ from exchange.identity.passwords import (
     hash_password,
 )
 from exchange.identity.tokens import generate_token, hash_token, token_prefix, well_formed
-from exchange.models import ActionLog, ApiToken, League, Role, User, utcnow
+from exchange.models import (
+    ActionLog,
+    ApiToken,
+    League,
+    ParticipantKind,
+    Rights,
+    Role,
+    User,
+    utcnow,
+)
 from exchange.paging import first_row
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -45,6 +54,22 @@ def _check_password_rules(password: str) -> None:
         )
 
 
+def _check_representation(
+    session: Session, role: Role, participant_code: str | None, rights: str | None
+) -> None:
+    """A representative names an existing enterprise and one of the five rights."""
+    if role is not Role.REPRESENTATIVE:
+        if participant_code or rights:
+            raise InvalidInput(f"a {role.value} user acts for no enterprise", field="participant")
+        return
+    enterprise = session.get(League, participant_code) if participant_code else None
+    if enterprise is None or enterprise.kind != ParticipantKind.ENTERPRISE.value:
+        raise InvalidInput("a representative needs an existing enterprise", field="participant")
+    if rights not in {r.value for r in Rights}:
+        allowed = ", ".join(r.value for r in Rights)
+        raise InvalidInput(f"rights: one of {allowed}", field="rights")
+
+
 def create_user(
     session: Session,
     *,
@@ -52,8 +77,11 @@ def create_user(
     role: Role,
     league_code: str | None = None,
     password: str | None = None,
+    participant_code: str | None = None,
+    rights: str | None = None,
 ) -> User:
-    """Create a user; a ``league`` user needs a league, other roles must have none.
+    """Create a user; a ``league`` user needs a league, other roles must have none; a
+    ``representative`` needs an enterprise (``participant_code``) and its ``rights``.
 
     Without a password the user can use API tokens only (no page login).
     """
@@ -72,9 +100,13 @@ def create_user(
             raise InvalidInput(f"unknown league {league_code!r}", field="league")
     elif league_code:
         raise InvalidInput(f"a {role.value} user has no league", field="league")
+    _check_representation(session, role, participant_code, rights)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"a user named {name!r} exists", field="username")
+    representative = role is Role.REPRESENTATIVE
     user = User(
+        participant_code=participant_code if representative else None,
+        rights=rights if representative else None,
         username=name,
         role=role,
         league_code=league_code if role is Role.LEAGUE else None,

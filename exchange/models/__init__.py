@@ -26,7 +26,8 @@ from exchange.models.continuous import (
     ContinuousTrade,
     DailyClose,
 )
-from exchange.models.identity import ActionLog, ApiToken, Role, User
+from exchange.models.enterprises import Instruction, TrustedAccount
+from exchange.models.identity import ActionLog, ApiToken, Rights, Role, User
 from exchange.models.jobs import BackgroundJob, JobEffect, JobRunner, JobStatus
 from exchange.models.paid_use import PaidUseBill, PaidUsePayment
 from exchange.models.registry import (
@@ -38,6 +39,7 @@ from exchange.models.registry import (
     MarketLeague,
     MarketStatus,
     ParticipantKind,
+    ParticipantState,
     Pollutant,
     Region,
     RightType,
@@ -90,6 +92,7 @@ __all__ = [
     "DailyClose",
     "Deduction",
     "DeliveryStatus",
+    "Instruction",
     "JobEffect",
     "JobRunner",
     "JobStatus",
@@ -107,12 +110,14 @@ __all__ = [
     "PaidUseBill",
     "PaidUsePayment",
     "ParticipantKind",
+    "ParticipantState",
     "Payment",
     "Penalty",
     "PeriodStatus",
     "Pollutant",
     "Region",
     "RightType",
+    "Rights",
     "Role",
     "RunStatus",
     "RunTrigger",
@@ -124,6 +129,7 @@ __all__ = [
     "TransferDelivery",
     "TransferLimit",
     "TransferStatus",
+    "TrustedAccount",
     "User",
     "Validity",
     "VerifiedFigure",

@@ -26,6 +26,18 @@ class Role(enum.StrEnum):
     REGULATOR = "regulator"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    REPRESENTATIVE = "representative"
+    """Acts for one enterprise (``participant_code``) with ``rights``."""
+
+
+class Rights(enum.StrEnum):
+    """What an authorised representative may do for its enterprise (UK ETS registry)."""
+
+    INITIATE = "initiate"
+    APPROVE = "approve"
+    INITIATE_AND_APPROVE = "initiate_and_approve"
+    SURRENDER_ONLY = "surrender_only"
+    READ_ONLY = "read_only"
 
 
 class User(Base):
@@ -39,6 +51,10 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(
             "(role = 'league') = (league_code IS NOT NULL)", name="league_iff_league_role"
+        ),
+        CheckConstraint(
+            "(role = 'representative') = (participant_code IS NOT NULL AND rights IS NOT NULL)",
+            name="participant_iff_representative",
         ),
     )
 
@@ -57,6 +73,10 @@ class User(Base):
         )
     )
     league_code: Mapped[str | None] = mapped_column(ForeignKey("leagues.code"))
+    participant_code: Mapped[str | None] = mapped_column(ForeignKey("leagues.code"))
+    """A representative's enterprise."""
+    rights: Mapped[str | None] = mapped_column(String(24))
+    """A representative's rights (:class:`Rights`)."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped by logout, password change, deactivation and role change: every browser
     # session of an older generation stops authenticating (exchange.identity.authn).

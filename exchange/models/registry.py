@@ -7,12 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -96,6 +98,25 @@ class ParticipantKind(enum.StrEnum):
     """The regional water-rights reserve (收储); the regulator acts for it."""
     EXTERNAL = "external"
     """A participant of a neighbouring province (e.g. Ningxia's Ningdong base)."""
+    ENTERPRISE = "enterprise"
+    """An enterprise below one league (``parent_code``); its representatives act for it."""
+
+
+class ParticipantState(enum.StrEnum):
+    """The state of a participant's accounts (the UK ETS registry's account states)."""
+
+    PENDING = "pending"
+    """Requested, not yet approved by a second official: holds nothing, trades nothing."""
+    OPEN = "open"
+    RESTRICTED = "restricted"
+    """Surrender only."""
+    SUSPENDED = "suspended"
+    """Nothing moves."""
+    CLOSURE_PENDING = "closure_pending"
+    """Closing: nothing new, no incoming rights; closed once balances are zero."""
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    """The opening request was refused."""
 
 
 class League(Base):
@@ -113,6 +134,19 @@ class League(Base):
     )
     province: Mapped[str | None] = mapped_column(String(64))
     """Another province's participants: its name (e.g. ``Ningxia``); else None."""
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("leagues.code"), index=True)
+    """An enterprise's league (the local authority above it); else None."""
+    sector: Mapped[str | None] = mapped_column(String(32))
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True, unique=True)
+    """An enterprise's unified social credit code (统一社会信用代码)."""
+    status: Mapped[str] = mapped_column(
+        String(16), default=ParticipantState.OPEN.value, server_default="open"
+    )
+    """The accounts' state (:class:`ParticipantState`)."""
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    """Why the state was last changed (the change itself is in the action log)."""
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Invented for the demo (not a real enterprise)."""
     basins: Mapped[list[Basin]] = relationship(
         secondary="league_basins", order_by="Basin.code", lazy="selectin"
     )

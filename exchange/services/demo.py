@@ -62,10 +62,15 @@ def seed_demo(session: Session, credentials_path: str | Path | None = None) -> l
     if compensation := seed_demo_compensation(session):
         done.append(compensation)
     from exchange.services.demo_transfers import seed_demo_diversion, seed_demo_transfers
+
     if demo_transfers := seed_demo_transfers(session):
         done.append(demo_transfers)
     if diversion := seed_demo_diversion(session):
         done.append(diversion)
+    from exchange.services.demo_enterprises import seed_demo_enterprises
+
+    if opened := seed_demo_enterprises(session):
+        done.append(opened)
     if credentials_path is not None:
         from exchange.identity.demo import seed_identity
 

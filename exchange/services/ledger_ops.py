@@ -28,6 +28,7 @@ from exchange.errors import (
 from exchange.models import League, Market, MarketLeague
 from exchange.paging import first_row
 from exchange.references import user_reference_error
+from exchange.services import enterprises
 from exchange.services.commands import Allocation, Deposit, Retire
 from exchange.services.compliance_deductions import apply_compliance_deductions
 from exchange.services.transfer_delivery import serve_transfer_obligations
@@ -175,7 +176,7 @@ def _group_allocations(
     ``system``: the caller is the system itself (the demo), which may use the
     reserved reference namespaces (``exchange.references``).
     """
-    leagues = set(session.scalars(select(League.code)))
+    leagues = {code: status for code, status in session.execute(select(League.code, League.status))}
     markets: dict[str, Market] = {}
     eligible: dict[int, set[str]] = {}
     by_market: dict[str, list[tuple[int, Allocation, str]]] = defaultdict(list)
@@ -183,6 +184,8 @@ def _group_allocations(
         where = f"allocation {index + 1}: " if len(allocations) > 1 else ""
         if item.league not in leagues:
             raise InvalidInput(f"{where}unknown league {item.league!r}", field="league")
+        # a suspended, closing or closed account receives nothing (docs/participants.md)
+        enterprises.check_state(item.league, leagues[item.league], enterprises.RECEIVE)
         market = markets.get(item.market)
         if market is None:
             market = session.scalar(select(Market).where(Market.code == item.market))

@@ -19,7 +19,7 @@ from exchange.models.base import utcnow
 from exchange.models.trading import LIVE_STATUSES, Order, OrderStatus, Side
 from exchange.observability import metrics
 from exchange.paging import page_of
-from exchange.services import self_trade, visibility
+from exchange.services import enterprises, self_trade, visibility
 from exchange.services.commands import PlaceOrder
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
     facts = _entry_facts(session, league, command)
     if facts.existing_id is not None:
         return PlacedOrder(get_order(session, facts.existing_id, league=league), created=False)
+    enterprises.check_state(league, facts.participant_status, enterprises.TRADE)
     market = None if facts.id is None else facts
     amount = check_entry(market, league, command)
     side, price = command.side, command.limit_price
@@ -98,10 +99,11 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
 
 
 def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
-    """One statement: the market's terms, the league's zone in it, an earlier order with
-    this ``client_order_id``, the most aggressive own live order the new one would cross
-    (self-trade), and the new order's id. On PostgreSQL it locks the league's row, which
-    serialises the league's entries (self-trade); SQLite writers are serialised already.
+    """One statement: the market's terms, the participant's zone in it and its state, an
+    earlier order with this ``client_order_id``, the most aggressive own live order the new
+    one would cross (self-trade), and the new order's id. On PostgreSQL it locks the
+    participant's row, which serialises its entries (self-trade); SQLite writers are
+    serialised already.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     values = {
@@ -152,6 +154,7 @@ def _entry_statement(side: Side, postgres: bool) -> Any:
         select(
             *market.c,
             MarketLeague.zone,
+            League.status.label("participant_status"),
             select(Order.id)
             .where(
                 Order.league_code == league,

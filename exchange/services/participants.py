@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 import ledger
 from exchange.errors import Conflict, InvalidInput
 from exchange.identity.actor import Actor
-from exchange.models import Basin, League, Market, MarketLeague, ParticipantKind, Region, Role
+from exchange.models import (
+    Basin,
+    League,
+    Market,
+    MarketLeague,
+    ParticipantKind,
+    Region,
+    Rights,
+    Role,
+)
 from exchange.models.trading import Trade
 from exchange.services import families
 
@@ -84,11 +93,27 @@ def kind_of(session: Session, code: str) -> ParticipantKind:
     return ParticipantKind(participant.kind) if participant else ParticipantKind.LEAGUE
 
 
+INITIATING_RIGHTS = frozenset({Rights.INITIATE.value, Rights.INITIATE_AND_APPROVE.value})
+APPROVING_RIGHTS = frozenset({Rights.APPROVE.value, Rights.INITIATE_AND_APPROVE.value})
+SURRENDERING_RIGHTS = INITIATING_RIGHTS | {Rights.SURRENDER_ONLY.value}
+
+
+def represents(actor: Actor, party: str, rights: frozenset[str]) -> bool:
+    """Whether ``actor`` is a representative of ``party`` holding one of ``rights``."""
+    return (
+        actor.role is Role.REPRESENTATIVE and actor.participant == party and actor.rights in rights
+    )
+
+
 def acts_for(session: Session, actor: Actor, party: str) -> bool:
-    """Whether ``actor`` acts for ``party``: its own league's user, or a regulator for the
-    reserve."""
+    """Whether ``actor`` may initiate for ``party`` (the one rule of who acts for whom):
+    its own league's user; a representative of an enterprise with a right to initiate
+    (``initiate`` alone still needs a second representative, see
+    ``exchange.services.instructions``); a regulator for the reserve."""
     if actor.role is Role.LEAGUE:
         return actor.league_code == party
+    if actor.role is Role.REPRESENTATIVE:
+        return represents(actor, party, INITIATING_RIGHTS)
     if actor.role is Role.REGULATOR:
         return kind_of(session, party) is ParticipantKind.RESERVE
     return False

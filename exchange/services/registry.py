@@ -17,6 +17,7 @@ from exchange.models import (
     Market,
     MarketLeague,
     MarketStatus,
+    ParticipantKind,
     RightType,
     TransferLimit,
 )
@@ -24,14 +25,16 @@ from exchange.services.commands import CreateMarket, EligibleLeague, TransferLim
 
 
 def list_leagues(session: Session) -> Sequence[League]:
-    """All leagues, ordered by region then code."""
-    return session.scalars(select(League).order_by(League.region, League.code)).all()
+    """All leagues (and the reserve and other provinces' participants; enterprises are
+    listed by ``/api/v1/participants``), ordered by region then code."""
+    query = select(League).where(League.kind != ParticipantKind.ENTERPRISE.value)
+    return session.scalars(query.order_by(League.region, League.code)).all()
 
 
 def get_league(session: Session, code: str) -> League:
     """One league by code, or ``NotFound``."""
     league = session.get(League, code)
-    if league is None:
+    if league is None or league.kind == ParticipantKind.ENTERPRISE.value:
         raise NotFound(f"no league with code {code!r}", field="code")
     return league
 

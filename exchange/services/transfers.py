@@ -37,7 +37,7 @@ from exchange.models import (
     TransferStatus,
 )
 from exchange.models.base import utcnow
-from exchange.services import families, participants, transfer_delivery
+from exchange.services import enterprises, families, participants, transfer_delivery
 from exchange.services.transfer_views import visible_transfer
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -83,6 +83,8 @@ def propose(session: Session, command: ProposeTransfer, actor: Actor) -> tuple[T
     if existing is not None:
         return existing, False
     _check_terms(session, command)
+    for code in (command.seller, command.buyer):
+        enterprises.require_state(session, code, enterprises.TRADE)
     transfer = Transfer(
         market_family=command.market_family,
         seller=command.seller,
@@ -121,9 +123,16 @@ def propose(session: Session, command: ProposeTransfer, actor: Actor) -> tuple[T
     return transfer, True
 
 
+def check_proposer(session: Session, command: ProposeTransfer, actor: Actor) -> str:
+    """The party ``actor`` proposes for, with the terms checked (nothing recorded)."""
+    party = _proposing_party(session, command, actor)
+    _check_terms(session, command)
+    return party
+
+
 def _proposing_party(session: Session, command: ProposeTransfer, actor: Actor) -> str:
     """The party the actor proposes for: its league, or the reserve for a regulator."""
-    if actor.role not in (Role.LEAGUE, Role.REGULATOR):
+    if actor.role not in (Role.LEAGUE, Role.REGULATOR, Role.REPRESENTATIVE):
         raise Forbidden("a party proposes a transfer, as its seller or buyer")
     mine = participants.parties_of(session, actor, [command.seller, command.buyer])
     if not mine:
@@ -221,6 +230,8 @@ def accept(session: Session, command: TransferAction, actor: Actor) -> Transfer:
     if not participants.acts_for(session, actor, transfer.counterparty):
         raise Forbidden("only the counterparty (not the proposer) accepts a transfer")
     _expect(transfer, TransferStatus.PROPOSED, doing="accepted")
+    for code in (transfer.seller, transfer.buyer):
+        enterprises.require_state(session, code, enterprises.TRADE)
     first = transfer.deliveries[0].payment if transfer.deliveries else 0
     try:
         if first:

@@ -36,6 +36,7 @@ def register_web(app: Flask) -> None:
     from exchange.web.console import console
     from exchange.web.continuous_pages import continuous_pages
     from exchange.web.desk import desk
+    from exchange.web.enterprises_pages import enterprises_pages
     from exchange.web.errors import html_error_for_browsers
     from exchange.web.formatting import init_formatting
     from exchange.web.i18n import init_i18n
@@ -65,6 +66,7 @@ def register_web(app: Flask) -> None:
         paid_use_pages,
         continuous_pages,
         bundle_pages,
+        enterprises_pages,
     ):
         app.register_blueprint(blueprint)
     _login_keeps_username()

@@ -13,7 +13,9 @@ actor gets, and a request body if it takes one. The actors:
 - ``league_own``: the league user of the league the URL is about (``ordos``),
   also the user the ``{user_id}`` and ``{token_id}`` placeholders belong to;
 - ``league_other``: a league user of another league (``baotou``);
-- ``regulator``, ``auditor``, ``admin``.
+- ``regulator``, ``auditor``, ``admin``;
+- ``representative``: a representative (rights ``initiate_and_approve``) of ``{enterprise}``,
+  an opened enterprise of ordos; it acts for its enterprise only, never for ordos.
 
 Outcomes: ``OK`` (2xx or 3xx, or one of the rule's ``also_ok`` statuses),
 ``DENY`` (403 or 404), ``UNAUTH`` (401), ``BAD`` (400, e.g. a form posted
@@ -46,7 +48,15 @@ DENY = "deny"
 UNAUTH = "unauth"
 BAD = "bad"
 
-ACTORS = ("anonymous", "league_other", "auditor", "regulator", "admin", "league_own")
+ACTORS = (
+    "anonymous",
+    "league_other",
+    "auditor",
+    "regulator",
+    "admin",
+    "representative",
+    "league_own",
+)
 OWN_LEAGUE = "ordos"
 OTHER_LEAGUE = "baotou"
 
@@ -74,7 +84,7 @@ def only(*allowed: str) -> dict[str, str]:
     return {a: (OK if a in allowed else UNAUTH if a == "anonymous" else DENY) for a in ACTORS}
 
 
-ANY_USER = ("league_own", "league_other", "regulator", "auditor", "admin")
+ANY_USER = ("league_own", "league_other", "regulator", "auditor", "admin", "representative")
 
 NEW_MARKET = {
     "code": "MATRIX-SO2-2028",
@@ -219,7 +229,8 @@ RULES: dict[tuple[str, str], Rule] = {
         also_ok=frozenset({409}),
     ),
     ("GET", "/api/v1/orders"): Rule(
-        "/api/v1/orders", only("league_own", "league_other", "regulator", "auditor")
+        "/api/v1/orders",
+        only("league_own", "league_other", "regulator", "auditor", "representative"),
     ),
     ("GET", "/api/v1/orders/<int:order_id>"): Rule(
         "/api/v1/orders/{order_id}", only("league_own", "regulator")
@@ -681,6 +692,90 @@ RULES.update(
         # the desk's cancel of a bundle: a form posted without its CSRF token is refused
         ("POST", "/desk/bundles/<int:bundle_id>/cancel"): Rule(
             "/desk/bundles/999999/cancel", everyone(BAD)
+        ),
+    }
+)
+
+# Participants and enterprises (issue 20): the list is public (an enterprise in it only for
+# its league, its representatives, regulator and auditors); an enterprise is requested by the
+# regulator or its league's official and opened by a second official; states are changed by
+# the regulator (any) or the league (restrict or suspend its own). Representatives see and
+# approve their enterprise's instructions and trusted list.
+_NEW_ENTERPRISE = {
+    "code": "ordos-matrix-new",
+    "kind": "enterprise",
+    "league": "{league}",
+    "name_zh": "矩阵测试企业",
+    "name_en": "Matrix test enterprise",
+    "sector": "power",
+    "credit_code": "91150600MA0N00001W",
+}
+_PENDING_DONE = frozenset({409})  # the second allowed official finds it decided already
+RULES.update(
+    {
+        ("GET", "/api/v1/participants"): Rule("/api/v1/participants", everyone()),
+        # an enterprise is seen by its league, its representatives, regulator and auditors
+        ("GET", "/api/v1/participants/<string:code>"): Rule(
+            "/api/v1/participants/{enterprise}",
+            {**only("league_own", "regulator", "auditor", "representative"), "anonymous": DENY},
+        ),
+        ("POST", "/api/v1/participants"): Rule(
+            "/api/v1/participants",
+            only("regulator", "league_own"),
+            json=_NEW_ENTERPRISE,
+            also_ok=_PENDING_DONE,
+        ),
+        ("POST", "/api/v1/participants/<string:code>/approve"): Rule(
+            "/api/v1/participants/{pending_enterprise}/approve",
+            only("regulator", "league_own"),
+            also_ok=_PENDING_DONE,
+        ),
+        ("POST", "/api/v1/participants/<string:code>/reject"): Rule(
+            "/api/v1/participants/{refusable_enterprise}/reject",
+            only("regulator", "league_own"),
+            json={"reason": "matrix"},
+            also_ok=_PENDING_DONE,
+        ),
+        ("POST", "/api/v1/participants/<string:code>/state"): Rule(
+            "/api/v1/participants/{enterprise}/state",
+            only("regulator", "league_own"),
+            json={"state": "restricted", "reason": "matrix"},
+        ),
+        ("GET", "/api/v1/participants/<string:code>/trusted"): Rule(
+            "/api/v1/participants/{enterprise}/trusted",
+            only("representative", "regulator", "auditor"),
+        ),
+        ("POST", "/api/v1/participants/<string:code>/trusted"): Rule(
+            "/api/v1/participants/{enterprise}/trusted",
+            only("representative", "regulator"),
+            json={"counterparty": "baotou"},
+            also_ok=_PENDING_DONE,
+        ),
+        ("DELETE", "/api/v1/participants/<string:code>/trusted/<string:counterparty>"): Rule(
+            "/api/v1/participants/{enterprise}/trusted/baotou",
+            only("representative", "regulator"),
+            also_ok=frozenset({404}),  # the first allowed caller removed it
+        ),
+        ("GET", "/api/v1/participants/<string:code>/holdings"): Rule(
+            "/api/v1/participants/{enterprise}/holdings",
+            only("league_own", "regulator", "auditor", "representative"),
+        ),
+        ("GET", "/desk/enterprises"): Rule(
+            "/desk/enterprises", page_for("league_own", "league_other")
+        ),
+        ("GET", "/api/v1/instructions"): Rule(
+            "/api/v1/instructions", only("representative", "regulator")
+        ),
+        ("GET", "/api/v1/instructions/<int:instruction_id>"): Rule(
+            "/api/v1/instructions/{instruction_id}", only("representative", "regulator")
+        ),
+        ("POST", "/api/v1/instructions/<int:instruction_id>/approve"): Rule(
+            "/api/v1/instructions/{instruction_id}/approve", only("representative")
+        ),
+        ("POST", "/api/v1/instructions/<int:instruction_id>/reject"): Rule(
+            "/api/v1/instructions/{instruction_to_reject}/reject",
+            only("representative"),
+            json={"reason": "matrix"},
         ),
     }
 )

@@ -30,6 +30,7 @@ from tests.exchange.authz_rules import (
     Rule,
 )
 from tests.exchange.compliance_helpers import matrix_bill, matrix_period
+from tests.exchange.enterprise_helpers import matrix_enterprises
 from tests.exchange.trading_helpers import clear, fund
 from tests.exchange.transfer_helpers import matrix_transfers
 
@@ -85,6 +86,10 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         "auditor": auth("auditor"),
         "admin": auth("admin"),
     }
+    rep, enterprise_values = matrix_enterprises(
+        demo_registry, client, headers["regulator"], headers["league_own"]
+    )
+    headers["representative"] = rep
     market = next(
         m
         for m in client.get("/api/v1/markets").get_json()
@@ -133,6 +138,7 @@ def world(demo_registry: Flask, client: FlaskClient, auth: AuthHeaders) -> World
         # compliance: an open period over this market, with ordos's verified figure
         "period_id": matrix_period(demo_registry, market["code"], OWN_LEAGUE),
         "bill_id": matrix_bill(demo_registry, OWN_LEAGUE),
+        **enterprise_values,
     }
     with demo_registry.app_context():  # transfers of ordos in each state (issue 13)
         session = db.session_factory()

@@ -36,9 +36,18 @@ def test_init_db_then_seed_demo_is_idempotent(fresh_sqlite: str) -> None:
     engine = make_engine(fresh_sqlite)
     try:
         with engine.connect() as conn:
-            # the 12 leagues and the region's reserve (CEA-2026's stability rules, issue 21)
-            assert conn.scalar(select(func.count()).select_from(League)) == 13
-            assert conn.scalar(select(func.count()).where(League.kind == "league")) == 12
+            leagues = select(func.count()).select_from(League).where(League.kind == "league")
+            assert conn.scalar(leagues) == 12
+            # the region's reserve (CEA-2026's stability rules, issue 21)
+            reserves = select(func.count()).select_from(League).where(League.kind == "reserve")
+            assert conn.scalar(reserves) == 1
+            # the synthetic enterprises of issue 20, opened and marked synthetic
+            enterprises = (
+                select(func.count())
+                .select_from(League)
+                .where(League.kind == "enterprise", League.status == "open", League.synthetic)
+            )
+            assert conn.scalar(enterprises) == 5
             # the registry's 8, the 引绰济辽 diversion market (demo transfers, issue 13) and
             # the compliance demo's CEA-2025, the
             # continuous demo market CEA-2026-L (issue 16)

@@ -2,7 +2,10 @@
 
 An order is *live* while it can still trade (status ``open`` or
 ``partially_filled``). A live order's price and size are sealed: nobody but
-the regulator and the order's own league sees them (auditors neither). Once an
+the regulator and the order's own participant sees them (auditors neither): a
+league's users, or an enterprise's representatives (any rights, read-only too). A
+league official does not see its enterprises' orders, live or not: the league's
+view of its enterprises is their holdings and compliance, never their bids. Once an
 order is filled, cancelled or expired, auditors see it too; other leagues and
 the public never see another league's orders.
 
@@ -39,6 +42,8 @@ __all__ = [
 ]
 
 _CHUNK = 500
+PARTY_ROLES = (Role.LEAGUE, Role.REPRESENTATIVE)
+"""Users who act for one participant (``Actor.party``) and see its own orders."""
 
 
 def is_live(status: OrderStatus) -> bool:
@@ -60,8 +65,8 @@ def may_see(actor: Actor, league_code: str, *, live: bool) -> bool:
     """Whether ``actor`` may see an order of ``league_code`` that is (or is not) live."""
     if sees_live_orders(actor):
         return True
-    if actor.role is Role.LEAGUE:
-        return actor.league_code == league_code
+    if actor.role in PARTY_ROLES:
+        return actor.party == league_code
     if actor.role is Role.AUDITOR:
         return not live
     return False
@@ -71,8 +76,8 @@ def restrict_orders(query: Select[tuple[Order]], actor: Actor) -> Select[tuple[O
     """``query`` over ``Order`` limited to the orders ``actor`` may see (in SQL)."""
     if sees_live_orders(actor):
         return query
-    if actor.role is Role.LEAGUE and actor.league_code is not None:
-        return query.where(Order.league_code == actor.league_code)
+    if actor.role in PARTY_ROLES and actor.party is not None:
+        return query.where(Order.league_code == actor.party)
     if actor.role is Role.AUDITOR:
         return query.where(Order.status.not_in(LIVE_STATUSES))
     return query.where(Order.id.is_(None))  # nobody else sees orders

@@ -3,7 +3,8 @@
 Approved transfers (active, completed, and those that went into default after
 approval) are public: parties, volume, term, price. Everything before approval
 (proposed, accepted, reviewed) and what never got there (rejected, withdrawn, or
-in default before approval) is visible only to its two parties and the regulator.
+in default before approval) is visible only to its two parties (a league's users, an
+enterprise's representatives) and the regulator.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def may_see(viewer: Actor, parties: tuple[str, ...], public: bool) -> bool:
     """Published: everyone. Otherwise: the parties and the regulator."""
     if public or viewer.role is Role.REGULATOR:
         return True
-    return viewer.role is Role.LEAGUE and viewer.league_code in parties
+    return viewer.party is not None and viewer.party in parties
 
 
 def restrict(query: Select[Any], viewer: Actor) -> Select[Any]:
@@ -43,7 +44,7 @@ def restrict(query: Select[Any], viewer: Actor) -> Select[Any]:
     if viewer.role is Role.REGULATOR:
         return query
     public = public_clause()
-    if viewer.role is Role.LEAGUE and viewer.league_code:
-        mine = or_(Transfer.seller == viewer.league_code, Transfer.buyer == viewer.league_code)
+    if viewer.party:
+        mine = or_(Transfer.seller == viewer.party, Transfer.buyer == viewer.party)
         return query.where(or_(public, mine))
     return query.where(public)
