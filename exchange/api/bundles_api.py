@@ -15,14 +15,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy.orm import Session
 
 from exchange.api.access import Role, require_roles
+from exchange.api.representatives_api import InstructionSchema, pending_response
 from exchange.api.schemas import MAX_PRICE, MAX_QUANTITY, strict_int
+from exchange.api.trading import trading_party
 from exchange.api.trading_schemas import CLIENT_ORDER_ID
-from exchange.errors import InvalidInput
 from exchange.extensions import db
 from exchange.identity.action_log import log_in_unit_of_work
 from exchange.models.bundles import CLIENT_BUNDLE_KEY, Bundle, BundleStatus
 from exchange.models.trading import Side
-from exchange.services import bundles
+from exchange.services import bundles, instructions
 from exchange.uow import idempotent_unit_of_work, unit_of_work
 
 blp = Blueprint("bundles", __name__, url_prefix="/api/v1", description="Bundle orders")
@@ -164,12 +165,19 @@ class Bundles(MethodView):
     @blp.arguments(BundleCreateSchema)
     @blp.response(201, BundleSchema)
     @blp.alt_response(200, schema=BundleSchema, description="Repeat of a client_order_id")
+    @blp.alt_response(
+        202, schema=InstructionSchema, description="Waits for a second representative"
+    )
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Enter a bundle; its worst case is held at once (buy: the limit; sell: every leg)."""
-        actor = require_roles(Role.LEAGUE)
-        if actor.league_code is None:
-            raise InvalidInput("this user is bound to no league", field="league")
-        league = actor.league_code
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE)
+        league = trading_party(actor, None)
+        if actor.role is Role.REPRESENTATIVE and instructions.needs_second(db.session, actor):
+            with unit_of_work(db.session) as session:
+                payload = {**data, "window": data["window"].isoformat()}
+                row = instructions.initiate(session, actor, instructions.BUNDLE, payload)
+                log_in_unit_of_work(session, 202)
+            return pending_response(row)  # type: ignore[return-value]
 
         def enter(session: Session) -> tuple[dict[str, Any], bool]:
             command = bundles.PlaceBundle.from_data(bundles.with_market_ids(session, data))
@@ -184,7 +192,7 @@ class Bundles(MethodView):
     @blp.response(200, BundlePageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Bundles, newest first: a league's own; all for the regulator; auditors once closed."""
-        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR, Role.AUDITOR)
         total, items = bundles.list_bundles(db.session, actor, **query)
         return {
             "items": [_view(db.session, b) for b in items],
@@ -200,7 +208,7 @@ class BundleById(MethodView):
     @blp.alt_response(404, description="No such bundle (or sealed from you)")
     def get(self, bundle_id: int) -> dict[str, Any]:
         """One bundle with its legs and holds."""
-        actor = require_roles(Role.LEAGUE, Role.REGULATOR, Role.AUDITOR)
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR, Role.AUDITOR)
         return _view(db.session, bundles.get_bundle(db.session, bundle_id, actor))
 
     @blp.response(200, BundleSchema)
@@ -208,7 +216,9 @@ class BundleById(MethodView):
     @blp.alt_response(409, description="The bundle is no longer open")
     def delete(self, bundle_id: int) -> dict[str, Any]:
         """Cancel an open bundle (its league or the regulator); its holds are released."""
-        actor = require_roles(Role.LEAGUE, Role.REGULATOR)
+        actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE, Role.REGULATOR)
+        if actor.role is not Role.REGULATOR:
+            trading_party(actor, None)  # a representative who may trade; no second one
         with unit_of_work(db.session) as session:
             bundle = bundles.cancel_bundle(
                 session, bundle_id=bundle_id, viewer=actor, actor=actor.username

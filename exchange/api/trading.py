@@ -48,7 +48,7 @@ blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders a
 RUN_PAGE_SCHEMA = ClearingRunSchema(many=True)
 
 
-def _trading_league(actor: Actor, requested: str | None) -> str:
+def trading_party(actor: Actor, requested: str | None) -> str:
     """The participant an order is entered or cancelled for: the caller's own league, or
     a representative's enterprise (if its rights let it initiate)."""
     party = actor.party
@@ -83,7 +83,7 @@ class Orders(MethodView):
         An enterprise's representative with ``initiate`` only: 202, an instruction that a
         second representative approves (``/api/v1/instructions/<id>/approve``)."""
         actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE)
-        league = _trading_league(actor, data.pop("league", None))
+        league = trading_party(actor, data.pop("league", None))
         command = PlaceOrder.from_data(data)
         if actor.role is Role.REPRESENTATIVE and instructions.needs_second(db.session, actor):
             with unit_of_work(db.session) as session:
@@ -130,7 +130,7 @@ class OrderBatch(MethodView):
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Enter up to 500 orders in one transaction, all or nothing (same checks as one)."""
         actor = require_roles(Role.LEAGUE)
-        league = _trading_league(actor, None)
+        league = trading_party(actor, None)
         with unit_of_work(db.session) as session:
             placed = order_batches.place_orders(
                 session,
@@ -165,7 +165,7 @@ class OrderById(MethodView):
     def delete(self, order_id: int) -> Order:
         """Cancel an open order; its hold is released."""
         actor = require_roles(Role.LEAGUE, Role.REPRESENTATIVE)
-        league = _trading_league(actor, None)
+        league = trading_party(actor, None)
         with unit_of_work(db.session) as session:
             order = orders.cancel_order(
                 session, order_id=order_id, league=league, actor=actor.username

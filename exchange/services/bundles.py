@@ -36,6 +36,7 @@ from exchange.models.bundles import Bundle, BundleLeg, BundleStatus
 from exchange.models.trading import Side
 from exchange.paging import page_of
 from exchange.schedule import next_run
+from exchange.services import enterprises
 from exchange.services.orders import MAX_ORDER_VALUE, check_order_terms
 
 if TYPE_CHECKING:
@@ -226,6 +227,7 @@ def place_bundle(
     )
     if existing is not None:
         return PlacedBundle(existing, created=False)
+    enterprises.require_state(session, league, enterprises.TRADE)
     window = _check_window(command.window, utcnow())
     if not 1 <= len(command.legs) <= MAX_LEGS:
         raise InvalidInput(f"legs: give 1 to {MAX_LEGS} legs", field="legs")
@@ -349,7 +351,7 @@ def cancel_bundle(session: Session, *, bundle_id: int, viewer: Actor, actor: str
 
 
 def _may_act(viewer: Actor, bundle: Bundle) -> bool:
-    return sealed.sees_live_orders(viewer) or viewer.league_code == bundle.league_code
+    return sealed.sees_live_orders(viewer) or viewer.party == bundle.league_code
 
 
 def get_bundle(session: Session, bundle_id: int, viewer: Actor) -> Bundle:
@@ -372,8 +374,8 @@ def list_bundles(
     """``(total, page)`` of the bundles ``viewer`` may see, newest first."""
     query = select(Bundle)
     if not sealed.sees_live_orders(viewer):
-        if viewer.league_code is not None and sealed.may_see(viewer, viewer.league_code, live=True):
-            query = query.where(Bundle.league_code == viewer.league_code)
+        if viewer.party is not None and sealed.may_see(viewer, viewer.party, live=True):
+            query = query.where(Bundle.league_code == viewer.party)
         elif sealed.may_see(viewer, "", live=False):  # auditors: once no longer live
             query = query.where(Bundle.status != BundleStatus.OPEN)
         else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,11 +32,11 @@ from exchange.errors import Conflict, Forbidden, NotFound
 from exchange.identity.actor import Actor
 from exchange.models import Instruction, Payment, Rights, Role
 from exchange.models.base import utcnow
-from exchange.services import orders, participants, transfers, trusted
+from exchange.services import bundles, orders, participants, transfers, trusted
 from exchange.services.commands import PlaceOrder
 
 RULE = approvals.FourEyes(roles=(Role.REPRESENTATIVE,))
-ORDER, TRANSFER, ACCEPT = "order", "transfer", "accept"
+ORDER, TRANSFER, ACCEPT, BUNDLE = "order", "transfer", "accept", "bundle"
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,18 @@ def _accept(session: Session, row: Instruction, data: dict[str, Any]) -> Outcome
     return Outcome("transfer", transfer.id)
 
 
+def _bundle(session: Session, row: Instruction, data: dict[str, Any]) -> Outcome:
+    data = {**data, "window": datetime.fromisoformat(data["window"])}
+    command = bundles.PlaceBundle.from_data(bundles.with_market_ids(session, data))
+    placed = bundles.place_bundle(
+        session, command, league=row.participant_code, actor=row.initiated_by
+    )
+    return Outcome(BUNDLE, placed.bundle.id)
+
+
 EXECUTORS: dict[str, Callable[[Session, Instruction, dict[str, Any]], Outcome]] = {
     ORDER: _order,
+    BUNDLE: _bundle,
     TRANSFER: _transfer,
     ACCEPT: _accept,
 }

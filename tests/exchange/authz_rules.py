@@ -662,7 +662,7 @@ RULES.update(
     {
         ("POST", "/api/v1/bundles"): Rule(
             "/api/v1/bundles",
-            only("league_own", "league_other"),
+            only("league_own", "league_other", "representative"),
             json={
                 "window": "2099-01-01T00:00:00+00:00",
                 "legs": [{"market_id": "{market_id}", "side": "buy", "quantity": "{lot}"}],
@@ -672,16 +672,17 @@ RULES.update(
             also_ok=frozenset({409, 422}),
         ),
         ("GET", "/api/v1/bundles"): Rule(
-            "/api/v1/bundles", only("league_own", "league_other", "regulator", "auditor")
+            "/api/v1/bundles",
+            only("league_own", "league_other", "regulator", "auditor", "representative"),
         ),
         ("GET", "/api/v1/bundles/<int:bundle_id>"): Rule(
             "/api/v1/bundles/999999",
-            only("league_own", "league_other", "regulator", "auditor"),
+            only("league_own", "league_other", "regulator", "auditor", "representative"),
             also_ok=_NO_SUCH_BUNDLE,
         ),
         ("DELETE", "/api/v1/bundles/<int:bundle_id>"): Rule(
             "/api/v1/bundles/999999",
-            only("league_own", "league_other", "regulator"),
+            only("league_own", "league_other", "regulator", "representative"),
             also_ok=_NO_SUCH_BUNDLE,
         ),
     }
