@@ -13,7 +13,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, API, pages, errors, CLI and jobs."""
-    app = Flask(
+    from exchange.routing import ExchangeFlask
+
+    app = ExchangeFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(_templates_folder()),

@@ -11,6 +11,7 @@ TRUNCATE) and drops it at the end.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,19 @@ from exchange.migrate import upgrade_engine
 from exchange.models import Base
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+SLOW_MODULE = re.compile(r"^pytestmark = pytest\.mark\.slow\b", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The quick loop (``-m "not slow"``) does not even import a module marked slow as a whole
+    (its ``pytestmark``): collecting the OpenAPI fuzz module alone builds a hundred
+    schemathesis tests, ten seconds."""
+    quick = (config.option.markexpr or "").replace(" ", "") == "notslow"
+    if not quick or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    return True if SLOW_MODULE.search(collection_path.read_text(encoding="utf-8")) else None
 
 
 def pytest_report_header() -> str:

@@ -34,6 +34,8 @@ from tests.exchange.enterprise_helpers import matrix_enterprises
 from tests.exchange.trading_helpers import clear, fund
 from tests.exchange.transfer_helpers import matrix_transfers
 
+pytestmark = pytest.mark.slow  # every route x every actor, each on a fresh world
+
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 

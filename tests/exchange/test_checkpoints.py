@@ -176,6 +176,7 @@ def published(client: FlaskClient, tmp_path: Path, name: str = "checkpoint.json"
     return path
 
 
+@pytest.mark.slow  # runs the independent verifier in a Python process
 def test_product_and_independent_verifier_agree_on_a_clean_ledger(
     traded: dict[str, Any], client: FlaskClient, tmp_path: Path
 ) -> None:
@@ -196,6 +197,7 @@ def test_product_and_independent_verifier_agree_on_a_clean_ledger(
     assert refused.returncode == 2 and "no account, hold or chain lines" in refused.stderr
 
 
+@pytest.mark.slow  # runs the independent verifier in a Python process
 def test_truncation_is_caught_by_both_verifiers(
     traded: dict[str, Any], demo_registry: Flask, client: FlaskClient, tmp_path: Path
 ) -> None:
@@ -337,6 +339,7 @@ def test_init_db_creates_a_private_key_file(
     assert again.exit_code == 0 and "signing key created" not in again.output
 
 
+@pytest.mark.slow  # runs the independent verifier in a Python process
 def test_a_bad_checkpoint_file_is_a_usage_error(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -277,6 +277,7 @@ def test_snapshot_racing_with_a_surrender(demo_registry: Flask, cea: int) -> Non
     verify_ok(app)
 
 
+@pytest.mark.slow  # seeds the whole demo
 def test_demo_seeds_a_closed_2025_period_with_one_shortfall_and_an_open_one(
     demo_registry: Flask,
 ) -> None:

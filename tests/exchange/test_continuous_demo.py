@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -10,6 +11,8 @@ from exchange.services.demo import seed_demo
 from exchange.services.demo_continuous import seed_continuous_book
 from exchange.uow import new_unit_of_work
 from tests.exchange.trading_helpers import market_id, verify_ok
+
+pytestmark = pytest.mark.slow  # each test seeds the whole demo
 
 
 def test_demo_continuous_market_has_a_book_and_trades(app: Flask, client: FlaskClient) -> None:

@@ -17,6 +17,8 @@ from exchange.migrate import upgrade_engine
 from exchange.services.demo_ledger import split_lots
 from tests.ledger.helpers import as_attacker
 
+pytestmark = pytest.mark.slow  # seeds the whole demo
+
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

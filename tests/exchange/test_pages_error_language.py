@@ -26,6 +26,8 @@ from tests.exchange.page_helpers import PageChecker, csrf_token, login
 from tests.exchange.test_pages_flows import market_id
 from tests.exchange.test_pages_language import BROWSER, LEFT_ENGLISH, _english_only, texts
 
+pytestmark = pytest.mark.slow  # each test seeds the demo ledger
+
 world = test_pages_flows.world  # the fixture of those tests
 
 

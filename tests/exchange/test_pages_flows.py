@@ -18,6 +18,8 @@ from exchange.services.registry import get_market_by_code
 from exchange.uow import new_unit_of_work
 from tests.exchange.page_helpers import csrf_token, login, make_user
 
+pytestmark = pytest.mark.slow  # each test seeds the demo ledger and trades through the pages
+
 MARKET = "COD-2027"  # tick 100 fen, lot 1 t
 
 

@@ -19,6 +19,8 @@ from tests.exchange import test_pages_flows
 from tests.exchange.page_helpers import csrf_token, login
 from tests.exchange.test_pages_flows import MARKET, market_id, order
 
+pytestmark = pytest.mark.slow  # crawls every page of every role
+
 world = test_pages_flows.world  # the fixture of those tests
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

@@ -17,6 +17,8 @@ from tests.exchange.page_helpers import csrf_token, login
 from tests.exchange.test_pages_flows import MARKET, market_id, order
 from tests.exchange.test_pages_language import BROWSER, texts
 
+pytestmark = pytest.mark.slow  # each test seeds the demo ledger and trades through the pages
+
 world = test_pages_flows.world  # fixtures shared with those tests
 traded = test_pages_language.traded
 

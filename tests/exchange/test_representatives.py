@@ -176,6 +176,7 @@ def test_verify_stays_clean(
         assert verify(db.session).ok
 
 
+@pytest.mark.slow  # seeds the demo ledger and users
 def test_demo_credentials_list_representatives(demo_registry: Flask, tmp_path: Any) -> None:
     import json
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from test_matching_cli import run
 
+pytestmark = pytest.mark.slow  # a Python process per case
+
 
 def book_doc(doc: Any, *flags: str) -> Any:
     return run(["book", *flags, "-"], json.dumps(doc))

@@ -27,6 +27,8 @@ from matching.continuous import (
     replay,
 )
 
+pytestmark = pytest.mark.slow  # property tests over many generated books
+
 SETTINGS = settings(
     max_examples=int(os.environ.get("MATCHING_EXAMPLES", 300)),
     deadline=None,

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a Python process per case
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from matching import Order, Rules, clear, result_to_json
 
+pytestmark = pytest.mark.slow  # a Python process per case
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

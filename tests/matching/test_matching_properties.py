@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching_reference import ref_clear
 
 from matching import Order, Rules, Side, book_hash, clear, result_hash
+
+pytestmark = pytest.mark.slow  # property tests over many generated books
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("MATCHING_EXAMPLES", 300)),

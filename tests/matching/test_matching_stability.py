@@ -154,6 +154,7 @@ def test_deterministic_and_hashes() -> None:
     assert clear_stable(_book(1000), RULES, Stability()).result == plain
 
 
+@pytest.mark.slow  # a Python process per case
 def test_cli_accepts_stability(tmp_path) -> None:
     st = Stability(min_cover_percent=100)
     doc = matching.stable_book_to_json(_book(900), RULES, st)
