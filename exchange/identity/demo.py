@@ -51,10 +51,13 @@ def demo_password(username: str) -> str:
 
 
 def _credentials_valid(session: Session, path: Path) -> bool:
-    """True if ``path`` lists every demo user with a password and a token that still works."""
+    """True if ``path`` lists every demo user (and the representative of every demo
+    enterprise that exists) with a token that still works."""
     try:
         users = json.loads(path.read_text(encoding="utf-8"))["users"]
-        names = [u[0] for u in demo_users()] + [r[0] for r in demo_representatives()]
+        names = [u[0] for u in demo_users()] + [
+            r[0] for r in demo_representatives() if session.get(League, r[1]) is not None
+        ]  # the representatives seeded: those of the demo enterprises that exist
         for username in names:
             user, _token = service.resolve_token(session, users[username]["token"])
             if user.username != username:

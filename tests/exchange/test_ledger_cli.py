@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 import ledger
 from exchange.cli import main
+from exchange.data import demo_enterprises
 from exchange.db import make_engine, make_session_factory
 from exchange.migrate import upgrade_engine
+from exchange.services import demo_stability
 from exchange.services.demo_ledger import split_lots
 from tests.ledger.helpers import as_attacker
 
@@ -54,7 +56,11 @@ def test_a_fresh_demo_verifies_clean_and_allocates_the_yellow_river(demo_db: str
         assert report.assets["market:1"]["issued"] == 5_860_000_000
         water = report.assets["market:1"]
         assert sum(v for k, v in water.items() if k != "issued") == 5_860_000_000
-        assert report.assets[ledger.CASH]["issued"] == 12 * 5_000_000_000
+        # 50 million yuan to each league, the enterprises' cash (issue 20) and the reserve's
+        # cash for the emissions containment reserve (issue 21)
+        enterprises = sum(e["cash"] for e in demo_enterprises.ENTERPRISES)
+        reserve = demo_stability.RULES["ecr_quantity"] * demo_stability.RULES["ecr_trigger_price"]
+        assert report.assets[ledger.CASH]["issued"] == 12 * 5_000_000_000 + enterprises + reserve
         session.close()
     finally:
         engine.dispose()
