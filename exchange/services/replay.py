@@ -198,21 +198,9 @@ def _compare_journals(
             continue
         league, side = orders.get(order_id, ("?", None))
         quantity, price = expected[order_id]
-        sign = 1 if side is Side.BUY else -1
-        net: dict[str, int] = defaultdict(int)
-        for p in found[0].postings:
-            if p.owner == league and p.account_kind in (
-                ledger.AccountKind.LEAGUE,
-                ledger.AccountKind.ESCROW,
-            ):
-                net[p.asset] += p.amount
-        want = {rights: sign * quantity, ledger.CASH: -sign * quantity * price}
-        got = {rights: net.get(rights, 0), ledger.CASH: net.get(ledger.CASH, 0)}
-        if want != got:
-            report.differ(
-                f"order {order_id} (journal {found[0].id}): league {league} moved {got}, "
-                f"the replay gives {want}"
-            )
+        moved = replay_joint.fill_moved(found[0], league, side, rights, quantity, price)
+        if moved is not None:
+            report.differ(f"order {order_id} (journal {found[0].id}): {moved}")
         if side is Side.BUY:
             paid += quantity * price
         else:
@@ -223,3 +211,4 @@ def _compare_journals(
     received += reserve.get(matching.CCR_ID, 0)
     if paid - received != rent_recorded:
         report.differ(f"congestion rent: replay {paid - received}, recorded {rent_recorded}")
+

@@ -112,20 +112,31 @@ def compare_bundles(
             continue
         league, side = owners.get(bid, ("?", None))
         quantity, price = expected[bid]
-        sign = 1 if side is Side.BUY else -1
-        net: dict[str, int] = defaultdict(int)
-        for p in found[0].postings:
-            if p.owner == league and p.account_kind in (
-                ledger.AccountKind.LEAGUE,
-                ledger.AccountKind.ESCROW,
-            ):
-                net[p.asset] += p.amount
-        want = {rights: sign * quantity, ledger.CASH: -sign * quantity * price}
-        got = {rights: net.get(rights, 0), ledger.CASH: net.get(ledger.CASH, 0)}
-        if want != got:
-            report.differ(
-                f"bundle {bid} (journal {found[0].id}): league {league} moved {got}, "
-                f"the replay gives {want}"
-            )
-        net_cash += sign * quantity * price
+        moved = fill_moved(found[0], league, side, rights, quantity, price)
+        if moved is not None:
+            report.differ(f"bundle {bid} (journal {found[0].id}): {moved}")
+        net_cash += (1 if side is Side.BUY else -1) * quantity * price
     return net_cash
+
+
+def fill_moved(
+    journal: ledger.JournalView,
+    league: str,
+    side: Side | None,
+    rights: str,
+    quantity: int,
+    price: int,
+) -> str | None:
+    """What a fill's journal moved for its ``league`` against what the replay gives (None if
+    they agree): the rights and the cash of ``quantity`` at ``price`` (orders and bundle legs)."""
+    sign = 1 if side is Side.BUY else -1
+    net: dict[str, int] = defaultdict(int)
+    for p in journal.postings:
+        if p.owner == league and p.account_kind in (
+            ledger.AccountKind.LEAGUE,
+            ledger.AccountKind.ESCROW,
+        ):
+            net[p.asset] += p.amount
+    want = {rights: sign * quantity, ledger.CASH: -sign * quantity * price}
+    got = {rights: net.get(rights, 0), ledger.CASH: net.get(ledger.CASH, 0)}
+    return None if want == got else f"league {league} moved {got}, the replay gives {want}"
