@@ -1,7 +1,6 @@
 """Who is behind a request: an API token, a Flask-Login session, or nobody.
 
-Lookups use a short session of their own, never the request's ``db.session``,
-so that authentication opens no transaction a view or service would trip on.
+The lookup is the request's first statement (:func:`lookup_session`).
 """
 
 from __future__ import annotations
@@ -11,10 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session, sessionmaker
 
+from exchange.extensions import db
 from exchange.identity import service, sessions
 from exchange.identity.actor import ANONYMOUS, Actor, Unauthorized
 from exchange.models import Role, User
@@ -62,8 +62,18 @@ class SessionUser(UserMixin):  # type: ignore[misc]
 
 @contextmanager
 def lookup_session() -> Iterator[Session]:
-    """A short read-only session (DEFERRED on SQLite) for authentication lookups."""
-    factory: sessionmaker[Session] = current_app.extensions["exchange.db"]["read_sessions"]
+    """The session of authentication lookups.
+
+    PostgreSQL: the request's own session, so that the lookup opens the request's one
+    transaction (one connection and one BEGIN per request, not two; a READ COMMITTED read
+    holds nothing back). SQLite: a short read-only session (DEFERRED) of its own, else every
+    request would take the write lock (``BEGIN IMMEDIATE``) before its view decides to write.
+    """
+    state = current_app.extensions["exchange.db"]
+    if state["engine"].dialect.name == "postgresql" and has_request_context():
+        yield db.session
+        return
+    factory: sessionmaker[Session] = state["read_sessions"]
     session = factory()
     try:
         yield session
@@ -84,7 +94,9 @@ def _load_user(stored_id: str) -> SessionUser | None:
         return SessionUser.of(user)
 
 
-def actor_of(user: User | SessionUser, *, auth: str, token_id: int | None = None) -> Actor:
+def actor_of(
+    user: User | SessionUser | service.TokenHolder, *, auth: str, token_id: int | None = None
+) -> Actor:
     """The ``Actor`` for a user."""
     return Actor(
         username=user.username,
@@ -121,11 +133,11 @@ def authenticate_request() -> Actor:
             )
         with lookup_session() as session:
             try:
-                user, api_token = service.resolve_token(session, token)
+                holder = service.resolve_token(session, token)
             except service.TokenRefused as refused:
                 g.auth_failure = "token"
                 raise Unauthorized(str(refused), code="invalid_token") from None
-            return actor_of(user, auth="token", token_id=api_token.id)
+            return actor_of(holder, auth="token", token_id=holder.token_id)
     user = current_user
     if user is not None and user.is_authenticated:
         return actor_of(user, auth="session")

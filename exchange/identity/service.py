@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict, InvalidInput, NotFound
@@ -34,6 +34,7 @@ from exchange.models import (
     User,
     utcnow,
 )
+from exchange.models.identity import token_status
 from exchange.paging import first_row
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -211,29 +212,68 @@ class TokenRefused(Exception):
     """A bearer token that does not authenticate anyone; the message says why."""
 
 
-def resolve_token(session: Session, secret: str) -> tuple[User, ApiToken]:
-    """The user and token behind a bearer token, or ``TokenRefused``."""
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """The user behind an API token, as authentication needs them."""
+
+    id: int
+    username: str
+    role: Role
+    league_code: str | None
+    participant_code: str | None
+    rights: str | None
+    token_id: int
+
+
+_TOKEN, _USER = ApiToken.__table__.c, User.__table__.c
+_TOKEN_HOLDER = (  # one round trip, Core rows (authentication runs on every request)
+    select(
+        _USER.id,
+        _USER.username,
+        _USER.role,
+        _USER.league_code,
+        _USER.participant_code,
+        _USER.rights,
+        _USER.active,
+        _TOKEN.id.label("token_id"),
+        _TOKEN.revoked_at,
+        _TOKEN.expires_at,
+    )
+    .join_from(ApiToken.__table__, User.__table__, _USER.id == _TOKEN.user_id)
+    .where(_TOKEN.token_hash == bindparam("token_hash"))
+)
+
+
+def resolve_token(session: Session, secret: str) -> TokenHolder:
+    """The user behind a bearer token, or ``TokenRefused``."""
     if not well_formed(secret):
         raise TokenRefused("malformed API token")
-    found = session.execute(  # one round trip: the token and its user
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(secret))
-    ).first()
+    found = session.execute(_TOKEN_HOLDER, {"token_hash": hash_token(secret)}).first()
     if found is None:
         raise TokenRefused("unknown API token")
-    token, user = found
-    status = token.status
+    status = token_status(found.revoked_at, found.expires_at)
     if status != "active":
         raise TokenRefused(f"this API token is {status}; create a new one")
-    if not user.active:
+    if not found.active:
         raise TokenRefused("the user of this API token is deactivated")
-    return user, token
+    return TokenHolder(
+        id=found.id,
+        username=found.username,
+        role=found.role,
+        league_code=found.league_code,
+        participant_code=found.participant_code,
+        rights=found.rights,
+        token_id=found.token_id,
+    )
 
 
 def record_action(session: Session, **fields: Any) -> None:
-    """Append one entry to the action log (in the caller's unit of work)."""
-    session.add(ActionLog(**fields))
+    """Append one entry to the action log (in the caller's unit of work): one Core INSERT,
+    no ORM object to flush (it is written on every state-changing request)."""
+    session.execute(_INSERT_ACTION, fields)
+
+
+_INSERT_ACTION = insert(ActionLog.__table__)  # type: ignore[arg-type]
 
 
 def query_action_log(

@@ -107,11 +107,16 @@ class ApiToken(Base):
     @property
     def status(self) -> str:
         """``active``, ``expired`` or ``revoked``."""
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at <= utcnow():
-            return "expired"
-        return "active"
+        return token_status(self.revoked_at, self.expires_at)
+
+
+def token_status(revoked_at: datetime | None, expires_at: datetime) -> str:
+    """An API token's status from its dates: ``active``, ``expired`` or ``revoked``."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at <= utcnow():
+        return "expired"
+    return "active"
 
 
 class ActionLog(Base):

@@ -81,8 +81,10 @@ class Order(Base):
         CheckConstraint("filled_quantity >= 0 AND filled_quantity <= quantity", name="filled"),
         CheckConstraint("limit_price >= 0", name="price_non_negative"),
         Index("ix_orders_book", "market_id", "status", "id"),
+        # Self-trade prevention at entry: a league's live orders on one side of a market,
+        # by price (exchange.services.self_trade.crossing).
+        Index("ix_orders_own_side", "league_code", "market_id", "side", "status", "limit_price"),
     )
-
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, and_, bindparam, func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import BigInteger, Integer, String, and_, bindparam, func, insert, select, true
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 import ledger
@@ -72,7 +72,8 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
     order_id = int(facts.next_id)
     hold_id = _hold(session, command, league=league, amount=amount, order_id=order_id, actor=actor)
     now = utcnow()
-    order = Order(
+    order = _insert_order(
+        session,
         id=order_id,
         market_id=command.market_id,
         league_code=league,
@@ -89,13 +90,26 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
         created_by=actor,
         created_at=now,
         updated_at=now,
-        fills=[],
+        last_run_id=None,
     )
-    session.add(order)
-    session.flush()
     mechanisms.after_order_entered(session, order, facts.mechanism, actor=actor)
     metrics.order_accepted(order.market_id)  # metrics
     return PlacedOrder(order, created=True)
+
+
+_INSERT_ORDER = insert(Order.__table__)  # type: ignore[arg-type]
+
+
+def _insert_order(session: Session, **values: Any) -> Order:
+    """Write a new order's row (every column) with one Core INSERT, and return it as a
+    persistent object of ``session``, as if just loaded: no ORM flush (whose unit-of-work
+    bookkeeping for one object cost more than the statement)."""
+    session.execute(_INSERT_ORDER, values)
+    order = Order(**values)
+    make_transient_to_detached(order)
+    session.add(order)
+    set_committed_value(order, "fills", [])  # a new order has traded nothing
+    return order
 
 
 def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
@@ -126,12 +140,13 @@ def _entry_statement(side: Side, postgres: bool) -> Any:
     market_id = bindparam("market_id", type_=Integer)
     price = bindparam("price", type_=BigInteger)
     crossed = self_trade.crossing(league, market_id, side, price)
+    # Uncorrelated (bound parameters only): evaluated once, joined to the league's row.
     first_crossed = (
-        select(Order.id)
+        select(Order.id.label("crossing_id"), Order.limit_price.label("crossing_price"))
         .where(crossed)
         .order_by(*self_trade.most_aggressive_first(side))
         .limit(1)
-        .scalar_subquery()
+        .subquery("crossing")
     )
     terms = select(
         Market.id,
@@ -162,11 +177,8 @@ def _entry_statement(side: Side, postgres: bool) -> Any:
             )
             .scalar_subquery()
             .label("existing_id"),
-            first_crossed.label("crossing_id"),
-            select(Order.limit_price)
-            .where(Order.id == first_crossed)
-            .scalar_subquery()
-            .label("crossing_price"),
+            first_crossed.c.crossing_id,
+            first_crossed.c.crossing_price,
             _next_order_id(postgres).label("next_id"),
             *mechanisms.entry_locks(market.c.id, market.c.mechanism, postgres),
         )
@@ -176,6 +188,7 @@ def _entry_statement(side: Side, postgres: bool) -> Any:
             MarketLeague,
             and_(MarketLeague.market_id == market.c.id, MarketLeague.league_code == League.code),
         )
+        .outerjoin(first_crossed, true())
         .where(League.code == league)
     )
     if postgres:
