@@ -76,6 +76,7 @@ LOCK_CHAINS = (
 )
 INSERT_JOURNAL = insert(JOURNALS).returning(JOURNALS.c.id)
 INSERT_HOLD = insert(HOLDS).returning(HOLDS.c.id)
+INSERT_HOLDS = insert(HOLDS)
 INSERT_POSTINGS = insert(POSTINGS)
 POSTING_COLUMNS = ("journal_id", "account_id", "amount", "hold_id")
 ADD = {
@@ -112,6 +113,46 @@ def lock_holds(
         for hold_id, *rest in session.execute(statement, {"ids": list(chunk)}):
             result[hold_id] = tuple(rest)
     return result
+
+
+LOCK_FOR_HOLD = text(
+    """
+WITH a AS MATERIALIZED (
+    SELECT id, kind, balance FROM ledger_accounts
+    WHERE owner = :owner AND asset = :asset AND kind = ANY(CAST(:kinds AS VARCHAR[]))
+    ORDER BY id FOR UPDATE
+), c AS MATERIALIZED (
+    SELECT name, seq, head_hash FROM ledger_chains WHERE name = :chain FOR UPDATE
+)
+SELECT 'account', id, kind, balance, NULL FROM a
+UNION ALL SELECT 'chain', NULL, name, seq, head_hash FROM c
+UNION ALL SELECT 'hold', nextval(pg_get_serial_sequence('ledger_holds', 'id')), NULL, NULL, NULL
+"""
+)
+"""PostgreSQL: an owner's accounts of one asset, then one chain head, locked in that order
+(``UNION ALL`` runs its parts in turn), and the id of a new hold, in one round trip."""
+
+
+def lock_for_hold(
+    session: Session, owner: str, asset: str, kinds: Sequence[str], chain: str
+) -> tuple[dict[int, tuple[str, int]], dict[str, tuple[int, str]], int] | None:
+    """PostgreSQL: lock ``owner``'s accounts of ``kinds`` in ``asset`` and the head of
+    ``chain`` and draw a hold id; ``(account id -> (kind, balance), heads, hold id)``, or
+    None if an account or the chain does not exist yet (the caller creates them)."""
+    params = {"owner": owner, "asset": asset, "kinds": list(kinds), "chain": chain}
+    accounts: dict[int, tuple[str, int]] = {}
+    heads: dict[str, tuple[int, str]] = {}
+    hold_id = 0
+    for part, row_id, name, number, head in session.execute(LOCK_FOR_HOLD, params):
+        if part == "account":
+            accounts[row_id] = (name, number)
+        elif part == "chain":
+            heads[name] = (number, head)
+        else:
+            hold_id = row_id
+    if len(accounts) < len(kinds) or not heads:
+        return None
+    return accounts, heads, hold_id
 
 
 def lock_chains(session: Session, names: set[str]) -> dict[str, tuple[int, str]]:
@@ -276,6 +317,14 @@ WITH jv AS (
     UPDATE ledger_holds AS t SET remaining = t.remaining + v.delta
     FROM unnest(CAST(:h_ids AS BIGINT[]), CAST(:h_deltas AS BIGINT[])) AS v(id, delta)
     WHERE t.id = v.id
+), nh AS (
+    INSERT INTO ledger_holds
+        (id, main_account_id, escrow_account_id, amount, remaining, reference, created_at)
+    SELECT id, main, escrow, amount, amount, reference, created_at FROM unnest(
+        CAST(:nh_ids AS BIGINT[]), CAST(:nh_main AS BIGINT[]), CAST(:nh_escrow AS BIGINT[]),
+        CAST(:nh_amount AS BIGINT[]), CAST(:nh_reference AS VARCHAR[]),
+        CAST(:nh_created_at AS TIMESTAMPTZ[])
+    ) AS v(id, main, escrow, amount, reference, created_at)
 ), c AS (
     UPDATE ledger_chains AS t SET seq = v.seq, head_hash = v.head
     FROM unnest(
@@ -287,6 +336,14 @@ SELECT jv.ord, j.id FROM j JOIN jv ON j.chain = jv.chain AND j.seq = jv.seq
 """
 )
 JOURNAL_COLUMNS = ("chain", "seq", "kind", "reference", "actor", "created_at", "prev_hash", "hash")
+NEW_HOLD_COLUMNS = (
+    ("ids", "id"),
+    ("main", "main_account_id"),
+    ("escrow", "escrow_account_id"),
+    ("amount", "amount"),
+    ("reference", "reference"),
+    ("created_at", "created_at"),
+)
 AT_ONCE_MAX_POSTINGS = 2000
 """Above this many postings a write goes the bulk way (``COPY``), not in one statement."""
 
@@ -298,12 +355,15 @@ def write_at_once(
     balances: Mapping[int, int],
     holds: Mapping[int, int],
     heads: Mapping[str, tuple[int, str]],
+    new_holds: Sequence[Mapping[str, Any]] = (),
 ) -> list[int]:
     """PostgreSQL only: write journals (rows as for ``INSERT_JOURNAL``), postings
-    ``(journal index, account id, amount, hold id)``, balance and hold deltas by id and
-    the new chain heads in one statement; returns the journal ids in the order given."""
+    ``(journal index, account id, amount, hold id)``, balance and hold deltas by id, the
+    new chain heads and new holds (rows as for ``INSERT_HOLD`` with their ``id``, drawn by
+    :func:`lock_for_hold`) in one statement; returns the journal ids in the order given."""
     chains = sorted(heads)
     params = {
+        **{f"nh_{key}": [h[column] for h in new_holds] for key, column in NEW_HOLD_COLUMNS},
         "j_ord": list(range(len(journals))),
         **{f"j_{column}": [row[column] for row in journals] for column in JOURNAL_COLUMNS},
         "p_ord": list(range(len(postings))),

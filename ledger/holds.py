@@ -60,36 +60,42 @@ def place_hold(
     """
     positive(amount)
     main, escrow = league_account(league, asset), escrow_account(league, asset)
+    journal_chain = order_chain(chain or asset, league)
     spec = JournalSpec(
         JournalKind.HOLD,
         reference,
         actor,
         (PostingSpec(main, -amount), PostingSpec(escrow, amount)),
-        chain=order_chain(chain or asset, league),
+        chain=journal_chain,
     )
     validate_spec(spec)  # before the hold row exists
-    # Find and lock both accounts in one round trip; create them first if missing.
-    params = {"owner": league, "asset": asset, "kinds": [AccountKind.ESCROW, AccountKind.LEAGUE]}
-    rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
-    if len(rows) < 2:
-        ensure_accounts(session, [main, escrow])
-        rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
-    ids = {AccountKey(kind, league, asset): i for i, kind, _b in rows}
-    locked = {i: (kind, balance) for i, kind, balance in rows}
+    kinds = [AccountKind.ESCROW, AccountKind.LEAGUE]
+    # PostgreSQL: both accounts and the chain head locked and the hold's id drawn in one
+    # round trip; the hold row is then written with its journal (one more).
+    at_once = None
+    if sql.one_statement(session, len(spec.postings)):
+        at_once = sql.lock_for_hold(session, league, asset, kinds, journal_chain)
+    if at_once is None:  # SQLite, or an account or the chain is new
+        locked, heads, hold_id = _lock_owner_accounts(session, league, asset, kinds), None, None
+    else:
+        locked, heads, hold_id = at_once
+    ids = {AccountKey(kind, league, asset): i for i, (kind, _b) in locked.items()}
     available = locked[ids[main]][1]
     if available < amount:
         raise InsufficientFunds(str(main), available, amount)
-    hold_id = session.execute(
-        sql.INSERT_HOLD,
-        {
-            "main_account_id": ids[main],
-            "escrow_account_id": ids[escrow],
-            "amount": amount,
-            "remaining": amount,
-            "reference": reference,
-            "created_at": datetime.now(UTC),
-        },
-    ).scalar_one()
+    row = {
+        "main_account_id": ids[main],
+        "escrow_account_id": ids[escrow],
+        "amount": amount,
+        "remaining": amount,
+        "reference": reference,
+        "created_at": datetime.now(UTC),
+    }
+    insert_holds: list[dict[str, object]] = []
+    if hold_id is None:
+        hold_id = session.execute(sql.INSERT_HOLD, row).scalar_one()
+    else:
+        insert_holds.append({"id": hold_id, **row})
     post_locked(
         session,
         [
@@ -104,8 +110,23 @@ def place_hold(
         ids=ids,
         locked=locked,
         new_holds={hold_id: (ids[escrow], amount)},
+        heads=heads,
+        insert_holds=insert_holds,
     )
     return int(hold_id)
+
+
+def _lock_owner_accounts(
+    session: Session, owner: str, asset: str, kinds: list[AccountKind]
+) -> dict[int, tuple[str, int]]:
+    """Lock ``owner``'s accounts of ``kinds`` in ``asset``, creating the missing ones first;
+    account id -> (kind, balance)."""
+    params = {"owner": owner, "asset": asset, "kinds": kinds}
+    rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
+    if len(rows) < len(kinds):
+        ensure_accounts(session, [AccountKey(kind, owner, asset) for kind in kinds])
+        rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
+    return {i: (kind, balance) for i, kind, balance in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,12 +60,17 @@ def post_locked(
     locked: Locked | None = None,
     new_holds: Mapping[int, tuple[int, int]] | None = None,
     locked_holds: Mapping[int, tuple[int, int, int]] | None = None,
+    heads: Mapping[str, tuple[int, str]] | None = None,
+    insert_holds: Sequence[Mapping[str, Any]] = (),
 ) -> list[int]:
     """:func:`post_journals`, optionally with the accounts already created and locked.
 
     ``new_holds`` (hold id -> (escrow account id, amount)) are holds this
     transaction has just inserted: already ours, not locked again; ``locked_holds``
-    (hold id -> (escrow account id, remaining, amount)) are holds the caller locked.
+    (hold id -> (escrow account id, remaining, amount)) are holds the caller locked;
+    ``heads`` (chain -> (seq, head hash)) the chain heads the caller locked.
+    ``insert_holds``: rows of new holds (with their ids) to write with the journals; they
+    must be among ``new_holds``.
     """
     if not specs:
         return []
@@ -85,7 +90,7 @@ def post_locked(
     balance_delta = {i: balances[i] - start[i] for i in balances if balances[i] != start[i]}
     # Fresh holds were inserted with remaining = amount: exactly what their hold journal adds.
     hold_change = {h: d for h, d in hold_delta.items() if d and h not in fresh}
-    heads = sql.lock_chains(session, set(chains))
+    heads = sql.lock_chains(session, set(chains)) if heads is None else dict(heads)
     rows = _chain_rows(specs, chains, timestamp, heads)
     postings = [
         (index, ids[p.account], p.amount, p.hold_id)
@@ -93,7 +98,11 @@ def post_locked(
         for p in spec.postings
     ]
     if sql.one_statement(session, len(postings)):
-        return sql.write_at_once(session, rows, postings, balance_delta, hold_change, heads)
+        return sql.write_at_once(
+            session, rows, postings, balance_delta, hold_change, heads, insert_holds
+        )
+    if insert_holds:
+        session.execute(sql.INSERT_HOLDS, list(insert_holds))
     journal_ids = sql.insert_journals(session, rows)
     session.execute(
         sql.UPDATE_CHAIN,

@@ -141,6 +141,8 @@ def retirement_account(asset: str) -> AccountKey:
 def conveyance_loss_account(asset: str) -> AccountKey:
     """Where the conveyance loss of deliveries of ``asset`` (water) ends."""
     return AccountKey(AccountKind.CONVEYANCE_LOSS, REGULATOR, asset)
+
+
 def surrender_account(period: str, asset: str) -> AccountKey:
     """The surrender account of compliance period ``period`` (e.g. ``period:3``) for ``asset``."""
     return AccountKey(AccountKind.SURRENDER, period, asset)
