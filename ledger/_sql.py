@@ -155,6 +155,53 @@ def lock_for_hold(
     return accounts, heads, hold_id
 
 
+LOCK_FOR_RELEASE = text(
+    """
+WITH a AS MATERIALIZED (
+    SELECT acc.id, acc.kind, acc.balance, acc.owner, acc.asset
+    FROM ledger_accounts AS acc JOIN ledger_holds AS hl
+        ON acc.id = hl.main_account_id OR acc.id = hl.escrow_account_id
+    WHERE hl.id = :hold_id
+    ORDER BY acc.id FOR UPDATE OF acc
+), h AS MATERIALIZED (
+    SELECT id, escrow_account_id, remaining, amount, reference
+    FROM ledger_holds WHERE id = :hold_id FOR UPDATE
+), c AS MATERIALIZED (
+    SELECT name, seq, head_hash FROM ledger_chains WHERE name = :chain FOR UPDATE
+)
+SELECT 'account', id, kind, balance, NULL, owner, asset FROM a
+UNION ALL SELECT 'hold', escrow_account_id, reference, remaining, NULL, NULL, amount::TEXT FROM h
+UNION ALL SELECT 'chain', NULL, name, seq, head_hash, NULL, NULL FROM c
+"""
+)
+"""PostgreSQL: a hold's two accounts, the hold, then one chain head, locked in that order,
+in one round trip."""
+
+
+def lock_for_release(
+    session: Session, hold_id: int, chain: str
+) -> tuple[
+    list[tuple[int, str, int, str, str]],
+    tuple[int, int, int, str] | None,
+    dict[str, tuple[int, str]],
+]:
+    """PostgreSQL: lock a hold's accounts, the hold and the head of ``chain``:
+    ``([(account id, kind, balance, owner, asset)], (escrow id, remaining, amount,
+    reference) or None, heads)``; ``heads`` is empty if ``chain`` does not exist yet."""
+    accounts: list[tuple[int, str, int, str, str]] = []
+    hold: tuple[int, int, int, str] | None = None
+    heads: dict[str, tuple[int, str]] = {}
+    params = {"hold_id": hold_id, "chain": chain}
+    for part, number, name, value, head, owner, extra in session.execute(LOCK_FOR_RELEASE, params):
+        if part == "account":
+            accounts.append((number, name, value, owner, extra))
+        elif part == "hold":
+            hold = (number, value, int(extra), name)
+        else:
+            heads[name] = (value, head)
+    return accounts, hold, heads
+
+
 def lock_chains(session: Session, names: set[str]) -> dict[str, tuple[int, str]]:
     ordered = sorted(names)
     params = {"names": ordered}

@@ -246,21 +246,31 @@ def release_hold(
     actor: str,
     reference: str | None = None,
     chain: str | None = None,
+    owner: str | None = None,
 ) -> int | None:
     """Give back ``amount`` (default: all that remains) of a hold; returns the journal id.
 
-    Returns None when nothing remains to release.
+    Returns None when nothing remains to release. ``owner``: the hold's owner, if the
+    caller knows it (with ``chain``, PostgreSQL then locks everything in one round trip).
     """
-    # Lock order as everywhere: the hold's two accounts (ascending id), then the hold.
-    accounts = session.execute(sql.LOCK_HOLD_ACCOUNTS, {"hold_id": hold_id}).all()
-    if not accounts:
+    # Lock order as everywhere: the hold's two accounts (ascending id), the hold, the head.
+    heads: dict[str, tuple[int, str]] | None = None
+    if owner is not None and chain is not None and sql.one_statement(session, 2):
+        accounts, hold, heads = sql.lock_for_release(session, hold_id, order_chain(chain, owner))
+        if (accounts and accounts[0][3] != owner) or not heads:  # a wrong hint, or a new chain
+            heads = None
+    else:
+        rows = session.execute(sql.LOCK_HOLD_ACCOUNTS, {"hold_id": hold_id}).all()
+        accounts = [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        found = sql.lock_holds(session, {hold_id}, with_reference=True) if accounts else {}
+        hold = (*found[hold_id],) if found else None
+    if not accounts or hold is None:
         raise HoldNotFound(hold_id)
     owner, asset = accounts[0][3], accounts[0][4]
     main, escrow = league_account(owner, asset), escrow_account(owner, asset)
     ids = {AccountKey(kind, owner, asset): i for i, kind, _b, _o, _a in accounts}
     locked = {i: (kind, balance) for i, kind, balance, _o, _a in accounts}
-    held = sql.lock_holds(session, {hold_id}, with_reference=True)
-    escrow_id, remaining, total = held[hold_id][:3]
+    escrow_id, remaining, total, stored_reference = hold
     if amount is None:
         amount = remaining
         if amount == 0:
@@ -270,7 +280,7 @@ def release_hold(
         raise HoldExceeded(hold_id, remaining, amount)
     spec = JournalSpec(
         JournalKind.RELEASE,
-        reference or str(held[hold_id][3]),
+        reference or str(stored_reference),
         actor,
         (PostingSpec(escrow, -amount, hold_id), PostingSpec(main, amount)),
         chain=order_chain(chain or asset, owner),
@@ -281,6 +291,7 @@ def release_hold(
         ids=ids,
         locked=locked,
         locked_holds={hold_id: (escrow_id, remaining, total)},
+        heads=heads,
     )[0]
 
 

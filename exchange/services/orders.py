@@ -7,7 +7,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, String, and_, bindparam, func, insert, select, true
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -323,20 +334,26 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
     """Cancel a live order and release what its hold still reserves.
 
     ``league`` limits the search to that league's orders (another league's order
-    is reported as not found).
+    is reported as not found). The order is marked cancelled by one ``UPDATE`` that
+    locks it (before any ledger lock, as before) and only if it is still live.
     """
-    order = session.get(
-        Order,
-        order_id,
-        with_for_update=True,
-        populate_existing=True,
-        options=[lazyload(Order.fills)],  # read below only if the order traded
-    )
-    if order is None or (league is not None and order.league_code != league):
-        raise NotFound(f"no order with id {order_id}", field="order_id")
-    if order.status not in LIVE_STATUSES:
+    conditions = [Order.id == order_id, Order.status.in_(LIVE_STATUSES)]
+    if league is not None:
+        conditions.append(Order.league_code == league)
+    order = session.scalars(
+        update(Order)
+        .where(*conditions)
+        .values(status=OrderStatus.CANCELLED, updated_at=utcnow())
+        .returning(Order)
+        .options(lazyload(Order.fills)),  # read below only if the order traded
+        execution_options={"populate_existing": True, "synchronize_session": False},
+    ).first()
+    if order is None:  # nothing changed: say why
+        found = session.get(Order, order_id)
+        if found is None or (league is not None and found.league_code != league):
+            raise NotFound(f"no order with id {order_id}", field="order_id")
         raise Conflict(
-            f"order {order_id} is {order.status.value}; only open orders can be cancelled",
+            f"order {order_id} is {found.status.value}; only open orders can be cancelled",
             field="order_id",
             code="order_not_open",
         )
@@ -347,9 +364,8 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
             actor=actor,
             reference=f"order:{order.id}/cancel",
             chain=ledger.market_asset(order.market_id),
+            owner=order.league_code,
         )
-    order.status = OrderStatus.CANCELLED
-    order.updated_at = utcnow()
     if order.filled_quantity == 0:  # no trades to read: the answer lists none
         set_committed_value(order, "fills", [])
     return order
