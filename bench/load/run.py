@@ -111,6 +111,52 @@ def league_process(
     out.put(logs)
 
 
+FLOOR = ROOT.parent / "shared" / "bench"
+"""The stack's floor app and its driver (``floor_app.py``, ``intake_floor.py``), if present."""
+FLOOR_APP = "floor_app:app"
+
+
+def floor_figures(workdir: Path, leagues: int, seconds: float, threads: int) -> dict[str, Any]:
+    """The floor app under the same client shape (``leagues`` processes x ``threads``
+    keep-alive connections posting orders for ``seconds``), on a database of its own, run
+    right after the exchange's load so that both p99s come from one run of this script."""
+    sys.path.insert(0, str(FLOOR))
+    import intake_floor  # type: ignore[import-not-found]
+
+    url = fresh_database("postgres", workdir, "exchange_load_floor")
+    env = {**os.environ, "BASELINE_URL": url}
+    names = [f"L{n:02d}" for n in range(leagues)]
+    tokens = [f"floor-token-{n:02d}" for n in range(leagues)]
+    subprocess.run(
+        [sys.executable, "-c", f"import floor_app as b; b.setup({names!r}, {tokens!r})"],
+        cwd=FLOOR,
+        env=env,
+        check=True,
+    )
+    port = intake_floor.free_port()
+    floor = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", FLOOR_APP],
+        cwd=FLOOR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        intake_floor.wait(port, "/")
+        bodies = [
+            {"market_id": 1, "side": "sell" if n % 2 else "buy", "quantity": 1,
+             "limit_price": 12_000 if n % 2 else 2_000}
+            for n in range(leagues)
+        ]  # fmt: skip
+        figures: dict[str, Any] = intake_floor.drive(
+            port, "/orders", tokens, bodies, seconds, threads
+        )
+        return figures
+    finally:
+        floor.send_signal(signal.SIGTERM)
+        floor.wait(timeout=30)
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -126,6 +172,11 @@ def main() -> int:
     parser.add_argument("--markets-per-league", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--json", type=Path, help="write the report here too")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the floor app (by default run after the load, when ../shared/bench has it)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="exchange-load-"))
@@ -209,6 +260,9 @@ def main() -> int:
         server.wait(timeout=60)
 
     figures = summarise(logs, clear_log, elapsed)
+    floor = None
+    if args.db == "postgres" and not args.no_floor and (FLOOR / "floor_app.py").exists():
+        floor = floor_figures(workdir, len(leagues), args.seconds, args.client_threads)
     from exchange import create_app
     from exchange.extensions import db
     from tests.hardening.load_audit import audit
@@ -230,6 +284,14 @@ def main() -> int:
         "markets_traded": len(traded),
         "clearing_interval_s": args.interval,
         **figures,
+        "floor_post_latency_ms": None
+        if floor is None
+        else {
+            "p50": floor["p50_ms"],
+            "p99": floor["p99_ms"],
+            "orders_per_second": floor["orders_per_s"],
+            "errors": floor["errors"],
+        },
         "audit": {**state, "seconds": round(time.monotonic() - audit_started, 1)},
         "problems": problems[:50],
         "machine": {

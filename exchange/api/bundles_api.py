@@ -48,7 +48,6 @@ class LegCreateSchema(Schema):
         metadata={"description": "Fen per unit; adds to the total limit."},
     )
 
-
     @validates_schema
     def _one_market(self, data: dict[str, Any], **_: Any) -> None:
         if (data.get("market_id") is None) == (data.get("market") is None):

@@ -211,4 +211,3 @@ def _compare_journals(
     received += reserve.get(matching.CCR_ID, 0)
     if paid - received != rent_recorded:
         report.differ(f"congestion rent: replay {paid - received}, recorded {rent_recorded}")
-
