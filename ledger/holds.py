@@ -91,11 +91,11 @@ def place_hold(
         "reference": reference,
         "created_at": datetime.now(UTC),
     }
-    insert_holds: list[dict[str, object]] = []
-    if hold_id is None:
+    if hold_id is None:  # written now: a hold this transaction already has
         hold_id = session.execute(sql.INSERT_HOLD, row).scalar_one()
-    else:
-        insert_holds.append({"id": hold_id, **row})
+        new_holds, insert_holds = {hold_id: (ids[escrow], amount)}, []
+    else:  # written with the journal
+        new_holds, insert_holds = {}, [{"id": hold_id, **row}]
     post_locked(
         session,
         [
@@ -109,7 +109,7 @@ def place_hold(
         ],
         ids=ids,
         locked=locked,
-        new_holds={hold_id: (ids[escrow], amount)},
+        new_holds=new_holds,
         heads=heads,
         insert_holds=insert_holds,
     )

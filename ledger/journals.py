@@ -69,8 +69,8 @@ def post_locked(
     transaction has just inserted: already ours, not locked again; ``locked_holds``
     (hold id -> (escrow account id, remaining, amount)) are holds the caller locked;
     ``heads`` (chain -> (seq, head hash)) the chain heads the caller locked.
-    ``insert_holds``: rows of new holds (with their ids) to write with the journals; they
-    must be among ``new_holds``.
+    ``insert_holds``: rows of new holds (with their ids) to write with the journals (new
+    holds too, as ``new_holds``, without being named there).
     """
     if not specs:
         return []
@@ -79,7 +79,8 @@ def post_locked(
     if ids is None or locked is None:
         ids = ensure_accounts(session, (p.account for s in specs for p in s.postings))
         locked = sql.lock_balances(session, list(ids.values()))
-    fresh = new_holds or {}
+    fresh = {**(new_holds or {})}
+    fresh.update({h["id"]: (h["escrow_account_id"], h["amount"]) for h in insert_holds})
     hold_ids = {p.hold_id for s in specs for p in s.postings if p.hold_id is not None}
     mine = dict(locked_holds or {})
     holds = sql.lock_holds(session, hold_ids - set(fresh) - set(mine))

@@ -94,9 +94,7 @@ def _load_user(stored_id: str) -> SessionUser | None:
         return SessionUser.of(user)
 
 
-def actor_of(
-    user: User | SessionUser | service.TokenHolder, *, auth: str, token_id: int | None = None
-) -> Actor:
+def actor_of(user: User | SessionUser, *, auth: str, token_id: int | None = None) -> Actor:
     """The ``Actor`` for a user."""
     return Actor(
         username=user.username,
@@ -133,11 +131,10 @@ def authenticate_request() -> Actor:
             )
         with lookup_session() as session:
             try:
-                holder = service.resolve_token(session, token)
+                return service.resolve_token(session, token)
             except service.TokenRefused as refused:
                 g.auth_failure = "token"
                 raise Unauthorized(str(refused), code="invalid_token") from None
-            return actor_of(holder, auth="token", token_id=holder.token_id)
     user = current_user
     if user is not None and user.is_authenticated:
         return actor_of(user, auth="session")

@@ -59,8 +59,8 @@ def _credentials_valid(session: Session, path: Path) -> bool:
             r[0] for r in demo_representatives() if session.get(League, r[1]) is not None
         ]  # the representatives seeded: those of the demo enterprises that exist
         for username in names:
-            holder = service.resolve_token(session, users[username]["token"])
-            if holder.username != username:
+            actor = service.resolve_token(session, users[username]["token"])
+            if actor.username != username:
                 return False
     except (OSError, ValueError, KeyError, TypeError, service.TokenRefused):
         return False

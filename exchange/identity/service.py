@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict, InvalidInput, NotFound
+from exchange.identity.actor import Actor
 from exchange.identity.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -212,19 +213,6 @@ class TokenRefused(Exception):
     """A bearer token that does not authenticate anyone; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class TokenHolder:
-    """The user behind an API token, as authentication needs them."""
-
-    id: int
-    username: str
-    role: Role
-    league_code: str | None
-    participant_code: str | None
-    rights: str | None
-    token_id: int
-
-
 _TOKEN, _USER = ApiToken.__table__.c, User.__table__.c
 _TOKEN_HOLDER = (  # one round trip, Core rows (authentication runs on every request)
     select(
@@ -244,8 +232,8 @@ _TOKEN_HOLDER = (  # one round trip, Core rows (authentication runs on every req
 )
 
 
-def resolve_token(session: Session, secret: str) -> TokenHolder:
-    """The user behind a bearer token, or ``TokenRefused``."""
+def resolve_token(session: Session, secret: str) -> Actor:
+    """The actor behind a bearer token, or ``TokenRefused``."""
     if not well_formed(secret):
         raise TokenRefused("malformed API token")
     found = session.execute(_TOKEN_HOLDER, {"token_hash": hash_token(secret)}).first()
@@ -256,14 +244,15 @@ def resolve_token(session: Session, secret: str) -> TokenHolder:
         raise TokenRefused(f"this API token is {status}; create a new one")
     if not found.active:
         raise TokenRefused("the user of this API token is deactivated")
-    return TokenHolder(
-        id=found.id,
+    return Actor(
         username=found.username,
         role=found.role,
         league_code=found.league_code,
-        participant_code=found.participant_code,
-        rights=found.rights,
+        user_id=found.id,
+        auth="token",
         token_id=found.token_id,
+        participant=found.participant_code,
+        rights=found.rights,
     )
 
 

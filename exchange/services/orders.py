@@ -349,7 +349,7 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
         execution_options={"populate_existing": True, "synchronize_session": False},
     ).first()
     if order is None:  # nothing changed: say why
-        found = session.get(Order, order_id)
+        found = session.get(Order, order_id, populate_existing=True)
         if found is None or (league is not None and found.league_code != league):
             raise NotFound(f"no order with id {order_id}", field="order_id")
         raise Conflict(
