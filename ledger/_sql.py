@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ledger.driver import compiled_for, fetch_rows
 from ledger.hashing import GENESIS
 from ledger.models import ACCOUNTS, CHAINS, HOLDS, JOURNALS, POSTINGS, Account, Chain, Hold
 
@@ -115,8 +116,9 @@ def lock_holds(
     return result
 
 
-LOCK_FOR_HOLD = text(
-    """
+LOCK_FOR_HOLD = compiled_for(
+    text(
+        """
 WITH a AS MATERIALIZED (
     SELECT id, kind, balance FROM ledger_accounts
     WHERE owner = :owner AND asset = :asset AND kind = ANY(CAST(:kinds AS VARCHAR[]))
@@ -128,6 +130,7 @@ SELECT 'account', id, kind, balance, NULL FROM a
 UNION ALL SELECT 'chain', NULL, name, seq, head_hash FROM c
 UNION ALL SELECT 'hold', nextval(pg_get_serial_sequence('ledger_holds', 'id')), NULL, NULL, NULL
 """
+    )
 )
 """PostgreSQL: an owner's accounts of one asset, then one chain head, locked in that order
 (``UNION ALL`` runs its parts in turn), and the id of a new hold, in one round trip."""
@@ -143,7 +146,7 @@ def lock_for_hold(
     accounts: dict[int, tuple[str, int]] = {}
     heads: dict[str, tuple[int, str]] = {}
     hold_id = 0
-    for part, row_id, name, number, head in session.execute(LOCK_FOR_HOLD, params):
+    for part, row_id, name, number, head in fetch_rows(session, LOCK_FOR_HOLD, params):
         if part == "account":
             accounts[row_id] = (name, number)
         elif part == "chain":
@@ -155,8 +158,9 @@ def lock_for_hold(
     return accounts, heads, hold_id
 
 
-LOCK_FOR_RELEASE = text(
-    """
+LOCK_FOR_RELEASE = compiled_for(
+    text(
+        """
 WITH a AS MATERIALIZED (
     SELECT acc.id, acc.kind, acc.balance, acc.owner, acc.asset
     FROM ledger_accounts AS acc JOIN ledger_holds AS hl
@@ -173,6 +177,7 @@ SELECT 'account', id, kind, balance, NULL, owner, asset FROM a
 UNION ALL SELECT 'hold', escrow_account_id, reference, remaining, NULL, NULL, amount::TEXT FROM h
 UNION ALL SELECT 'chain', NULL, name, seq, head_hash, NULL, NULL FROM c
 """
+    )
 )
 """PostgreSQL: a hold's two accounts, the hold, then one chain head, locked in that order,
 in one round trip."""
@@ -192,7 +197,9 @@ def lock_for_release(
     hold: tuple[int, int, int, str] | None = None
     heads: dict[str, tuple[int, str]] = {}
     params = {"hold_id": hold_id, "chain": chain}
-    for part, number, name, value, head, owner, extra in session.execute(LOCK_FOR_RELEASE, params):
+    for part, number, name, value, head, owner, extra in fetch_rows(
+        session, LOCK_FOR_RELEASE, params
+    ):
         if part == "account":
             accounts.append((number, name, value, owner, extra))
         elif part == "hold":
@@ -333,8 +340,9 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 # heads) in one statement of data-modifying CTEs, one round trip; the arrays keep its text
 # fixed, so it is prepared once. Postings are inserted in the order given (their ids keep
 # the order the journal hashes were computed in).
-WRITE_AT_ONCE = text(
-    """
+WRITE_AT_ONCE = compiled_for(
+    text(
+        """
 WITH jv AS (
     SELECT * FROM unnest(
         CAST(:j_ord AS INT[]), CAST(:j_chain AS VARCHAR[]), CAST(:j_seq AS BIGINT[]),
@@ -381,6 +389,7 @@ WITH jv AS (
 )
 SELECT jv.ord, j.id FROM j JOIN jv ON j.chain = jv.chain AND j.seq = jv.seq
 """
+    )
 )
 JOURNAL_COLUMNS = ("chain", "seq", "kind", "reference", "actor", "created_at", "prev_hash", "hash")
 NEW_HOLD_COLUMNS = (
@@ -426,7 +435,7 @@ def write_at_once(
         "c_seqs": [heads[c][0] for c in chains],
         "c_heads": [heads[c][1] for c in chains],
     }
-    ids: dict[int, int] = {int(o): int(i) for o, i in session.execute(WRITE_AT_ONCE, params)}
+    ids: dict[int, int] = {int(o): int(i) for o, i in fetch_rows(session, WRITE_AT_ONCE, params)}
     return [ids[index] for index in range(len(journals))]
 
 

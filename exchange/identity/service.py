@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict, InvalidInput, NotFound
@@ -37,6 +37,7 @@ from exchange.models import (
 )
 from exchange.models.identity import token_status
 from exchange.paging import first_row
+from ledger.driver import Prepared, prepared_insert
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 DEFAULT_TOKEN_DAYS = 90
@@ -214,7 +215,7 @@ class TokenRefused(Exception):
 
 
 _TOKEN, _USER = ApiToken.__table__.c, User.__table__.c
-_TOKEN_HOLDER = (  # one round trip, Core rows (authentication runs on every request)
+_TOKEN_HOLDER = Prepared(  # one round trip, plain rows (authentication runs on every request)
     select(
         _USER.id,
         _USER.username,
@@ -236,7 +237,7 @@ def resolve_token(session: Session, secret: str) -> Actor:
     """The actor behind a bearer token, or ``TokenRefused``."""
     if not well_formed(secret):
         raise TokenRefused("malformed API token")
-    found = session.execute(_TOKEN_HOLDER, {"token_hash": hash_token(secret)}).first()
+    found = _TOKEN_HOLDER.first(session, {"token_hash": hash_token(secret)})
     if found is None:
         raise TokenRefused("unknown API token")
     status = token_status(found.revoked_at, found.expires_at)
@@ -259,10 +260,7 @@ def resolve_token(session: Session, secret: str) -> Actor:
 def record_action(session: Session, **fields: Any) -> None:
     """Append one entry to the action log (in the caller's unit of work): one Core INSERT,
     no ORM object to flush (it is written on every state-changing request)."""
-    session.execute(_INSERT_ACTION, fields)
-
-
-_INSERT_ACTION = insert(ActionLog.__table__)  # type: ignore[arg-type]
+    prepared_insert(ActionLog.__table__, tuple(fields)).rows(session, fields)  # type: ignore[arg-type]
 
 
 def query_action_log(

@@ -14,7 +14,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     select,
     true,
     update,
@@ -32,6 +31,7 @@ from exchange.observability import metrics
 from exchange.paging import page_of
 from exchange.services import enterprises, self_trade, visibility
 from exchange.services.commands import PlaceOrder
+from ledger.driver import Prepared, prepared_insert
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
@@ -108,14 +108,11 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
     return PlacedOrder(order, created=True)
 
 
-_INSERT_ORDER = insert(Order.__table__)  # type: ignore[arg-type]
-
-
 def _insert_order(session: Session, **values: Any) -> Order:
     """Write a new order's row (every column) with one Core INSERT, and return it as a
     persistent object of ``session``, as if just loaded: no ORM flush (whose unit-of-work
     bookkeeping for one object cost more than the statement)."""
-    session.execute(_INSERT_ORDER, values)
+    prepared_insert(Order.__table__, tuple(values)).rows(session, values)  # type: ignore[arg-type]
     order = Order(**values)
     make_transient_to_detached(order)
     session.add(order)
@@ -137,14 +134,14 @@ def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
         "price": command.limit_price,
         "client_order_id": command.client_order_id,
     }
-    facts = session.execute(_entry_statement(command.side, postgres), values).first()
+    facts = _entry_statement(command.side, postgres).first(session, values)
     if facts is None:
         raise NotFound(f"no league with code {league!r}", field="league")
     return facts
 
 
 @functools.cache
-def _entry_statement(side: Side, postgres: bool) -> Any:
+def _entry_statement(side: Side, postgres: bool) -> Prepared:
     """The statement of :func:`_entry_facts` for one side and database, built once (building
     it took longer than running it); the order's values are its bound parameters."""
     league = bindparam("league", type_=String)
@@ -204,7 +201,7 @@ def _entry_statement(side: Side, postgres: bool) -> Any:
     )
     if postgres:
         query = query.with_for_update(of=League)
-    return query
+    return Prepared(query)
 
 
 def _next_order_id(postgres: bool) -> Any:

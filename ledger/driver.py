@@ -1,0 +1,126 @@
+"""Hot-path statements on the database driver's cursor, inside the session's transaction.
+
+SQLAlchemy's execution layer (session, execution context, result objects) costs about 150 µs
+of CPU per statement on top of the driver's own 60-80 µs (psycopg, measured in
+``bench/trading/README.md``); an order's five statements paid more for it than PostgreSQL
+spent running them. The order and cancel paths on PostgreSQL therefore run their statements
+here, compiled once by SQLAlchemy (:func:`compiled_for`) and executed on the DBAPI cursor of
+the session's own connection, so they stay in its one transaction.
+
+What callers keep: the session's transaction (``Session.connection()`` begins it first);
+errors arrive as SQLAlchemy's (``IntegrityError`` and the rest, a lost connection
+invalidated), through the connection's own handler; ``before_cursor_execute`` listeners see
+every statement, as they would through ``Session.execute`` (the intake budget test counts
+with them). What they give up: type processing, so statements here take and return plain
+values (str, int, datetime, lists), and ORM loading.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import namedtuple
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects.postgresql import psycopg
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+DIALECT = psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def compiled_for(statement: ClauseElement) -> str:
+    """``statement``'s SQL for psycopg (``%(name)s`` parameters); compile once, at import."""
+    return str(statement.compile(dialect=DIALECT))
+
+
+def fetch_rows(session: Session, sql: str, params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+    """Run ``sql`` (from :func:`compiled_for`) with ``params`` in ``session``'s transaction on
+    PostgreSQL and return its rows as plain tuples (none for a statement without rows)."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        if connection._has_events or connection.engine._has_events:
+            for listener in connection.dispatch.before_cursor_execute:  # e.g. the budget test
+                listener(connection, cursor, sql, params, None, False)
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description is not None else ()
+    except connection.dialect.loaded_dbapi.Error as error:
+        # SQLAlchemy's own handler: wraps as IntegrityError & co, invalidates a lost
+        # connection, runs handle_error listeners; it always raises.
+        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+    finally:
+        cursor.close()
+
+
+class Prepared:
+    """A Core statement compiled once for psycopg, with its parameters' and columns' type
+    processing (enums, JSON) worked out once; :meth:`rows` runs it on the driver on
+    PostgreSQL and through ``Session.execute`` elsewhere (SQLite: no round trips to save).
+
+    Constant ``IN`` lists are rendered at compile time; an ``INSERT`` is compiled for the
+    ``columns`` it is given (every call gives those, and only those)."""
+
+    def __init__(self, statement: Executable, *, columns: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        compiled = cast(
+            SQLCompiler,
+            cast(ClauseElement, statement).compile(
+                dialect=DIALECT, column_keys=list(columns) if columns is not None else None
+            ),
+        )
+        blanks = {  # the caller's parameters; the rest are constants of the statement
+            name: None
+            for bind, name in compiled.bind_names.items()
+            if bind.required or (bind.value is None and bind.callable is None)
+        }
+        expanded = compiled.construct_expanded_state(blanks)
+        self.sql = expanded.statement
+        types = {name: bind.type for bind, name in compiled.bind_names.items()}
+        self.binds = {
+            name: processor
+            for name, type_ in types.items()
+            if (processor := type_.bind_processor(DIALECT)) is not None
+        }
+        processors = {**self.binds, **(expanded.processors or {})}
+        self.constants = {
+            name: processors[name](value) if name in processors else value
+            for name, value in expanded.parameters.items()
+            if name not in blanks
+        }
+        selected = list(getattr(statement, "exported_columns", ()))  # a SELECT's, a RETURNING's
+        keys = [column.key or f"c{i}" for i, column in enumerate(selected)]
+        self.row: Any = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+        self.results = [c.type.result_processor(DIALECT, None) for c in selected]
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> Sequence[Any]:
+        """The statement's rows for ``params`` in ``session``'s transaction (attribute access
+        by column key, values typed as ``Session.execute`` would give them)."""
+        if session.get_bind().dialect.name != "postgresql":
+            result = session.execute(self.statement, params)
+            return result.all() if result.returns_rows else ()
+        binds = self.binds
+        values = {
+            **self.constants,
+            **{k: binds[k](v) if k in binds else v for k, v in params.items()},
+        }
+        results, row = self.results, self.row
+        if not results:  # e.g. an INSERT's implicit RETURNING of its new key
+            return fetch_rows(session, self.sql, values)
+        return [
+            row(*(p(v) if p is not None else v for p, v in zip(results, raw, strict=True)))
+            for raw in fetch_rows(session, self.sql, values)
+        ]
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> Any:
+        """The first row for ``params``, or None."""
+        found = self.rows(session, params)
+        return found[0] if found else None
+
+
+@functools.cache
+def prepared_insert(table: Table, columns: tuple[str, ...]) -> Prepared:
+    """``INSERT INTO table (columns)`` as a :class:`Prepared`, one per table and columns."""
+    return Prepared(insert(table), columns=columns)
