@@ -36,9 +36,11 @@ def compiled_for(statement: ClauseElement) -> str:
     return str(statement.compile(dialect=DIALECT))
 
 
-def fetch_rows(session: Session, sql: str, params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+def fetch_rows(
+    session: Session, sql: str, params: Mapping[str, Any], *, rows: bool = True
+) -> Sequence[tuple[Any, ...]]:
     """Run ``sql`` (from :func:`compiled_for`) with ``params`` in ``session``'s transaction on
-    PostgreSQL and return its rows as plain tuples (none for a statement without rows)."""
+    PostgreSQL and return its rows as plain tuples (``rows=False``: a statement without)."""
     connection = session.connection()
     cursor = connection.connection.cursor()
     try:
@@ -46,7 +48,7 @@ def fetch_rows(session: Session, sql: str, params: Mapping[str, Any]) -> Sequenc
             for listener in connection.dispatch.before_cursor_execute:  # e.g. the budget test
                 listener(connection, cursor, sql, params, None, False)
         cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description is not None else ()
+        return cursor.fetchall() if rows else ()
     except connection.dialect.loaded_dbapi.Error as error:
         # SQLAlchemy's own handler: wraps as IntegrityError & co, invalidates a lost
         # connection, runs handle_error listeners; it always raises.
@@ -100,15 +102,15 @@ class Prepared:
         by column key, values typed as ``Session.execute`` would give them)."""
         if session.get_bind().dialect.name != "postgresql":
             result = session.execute(self.statement, params)
-            return result.all() if result.returns_rows else ()
+            return result.all() if self.results else ()
         binds = self.binds
         values = {
             **self.constants,
             **{k: binds[k](v) if k in binds else v for k, v in params.items()},
         }
         results, row = self.results, self.row
-        if not results:  # e.g. an INSERT's implicit RETURNING of its new key
-            return fetch_rows(session, self.sql, values)
+        if not results:  # an INSERT (any implicit RETURNING of its new key is not read)
+            return fetch_rows(session, self.sql, values, rows=False)
         return [
             row(*(p(v) if p is not None else v for p, v in zip(results, raw, strict=True)))
             for raw in fetch_rows(session, self.sql, values)

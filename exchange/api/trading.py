@@ -46,6 +46,7 @@ from exchange.uow import idempotent_unit_of_work, unit_of_work
 blp = Blueprint("trading", __name__, url_prefix="/api/v1", description="Orders and clearing")
 
 RUN_PAGE_SCHEMA = ClearingRunSchema(many=True)
+ORDER_CREATE = OrderCreateSchema()  # an instance: webargs builds a class's anew per request
 
 
 def trading_party(actor: Actor, requested: str | None) -> str:
@@ -71,7 +72,7 @@ def _visible_league(actor: Actor) -> str | None:
 
 @blp.route("/orders")
 class Orders(MethodView):
-    @blp.arguments(OrderCreateSchema)
+    @blp.arguments(ORDER_CREATE)
     @blp.response(201, OrderSchema)
     @blp.alt_response(200, schema=OrderSchema, description="Repeat of a client_order_id")
     @blp.alt_response(
