@@ -7,6 +7,7 @@ Internal to ``ledger``: the same statements on SQLite and PostgreSQL (``COPY`` a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -338,11 +339,13 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 # PostgreSQL: a whole small write (journals, their postings, balances, holds and chain
 # heads) in one statement of data-modifying CTEs, one round trip; the arrays keep its text
-# fixed, so it is prepared once. Postings are inserted in the order given (their ids keep
-# the order the journal hashes were computed in).
-WRITE_AT_ONCE = compiled_for(
-    text(
-        """
+# fixed, so it is prepared once per shape. Postings are inserted in the order given (their
+# ids keep the order the journal hashes were computed in). A part with nothing to write is
+# left out, not run on empty arrays: the plan PostgreSQL caches for a prepared statement
+# is made with the statistics of its day, and an UPDATE joined to an empty array, planned
+# when ledger_holds was small, scanned the whole table on every order once it was not. The
+# ``= ANY`` conditions give each UPDATE an index path of its own, whatever the join.
+_WRITE_HEAD = """
 WITH jv AS (
     SELECT * FROM unnest(
         CAST(:j_ord AS INT[]), CAST(:j_chain AS VARCHAR[]), CAST(:j_seq AS BIGINT[]),
@@ -367,11 +370,15 @@ WITH jv AS (
 ), b AS (
     UPDATE ledger_accounts AS t SET balance = t.balance + v.delta
     FROM unnest(CAST(:b_ids AS BIGINT[]), CAST(:b_deltas AS BIGINT[])) AS v(id, delta)
-    WHERE t.id = v.id
+    WHERE t.id = v.id AND t.id = ANY(CAST(:b_ids AS BIGINT[]))
+"""
+_WRITE_HOLD_DELTAS = """
 ), h AS (
     UPDATE ledger_holds AS t SET remaining = t.remaining + v.delta
     FROM unnest(CAST(:h_ids AS BIGINT[]), CAST(:h_deltas AS BIGINT[])) AS v(id, delta)
-    WHERE t.id = v.id
+    WHERE t.id = v.id AND t.id = ANY(CAST(:h_ids AS BIGINT[]))
+"""
+_WRITE_NEW_HOLDS = """
 ), nh AS (
     INSERT INTO ledger_holds
         (id, main_account_id, escrow_account_id, amount, remaining, reference, created_at)
@@ -380,17 +387,31 @@ WITH jv AS (
         CAST(:nh_amount AS BIGINT[]), CAST(:nh_reference AS VARCHAR[]),
         CAST(:nh_created_at AS TIMESTAMPTZ[])
     ) AS v(id, main, escrow, amount, reference, created_at)
+"""
+_WRITE_TAIL = """
 ), c AS (
     UPDATE ledger_chains AS t SET seq = v.seq, head_hash = v.head
     FROM unnest(
         CAST(:c_names AS VARCHAR[]), CAST(:c_seqs AS BIGINT[]), CAST(:c_heads AS VARCHAR[])
     ) AS v(name, seq, head)
-    WHERE t.name = v.name
+    WHERE t.name = v.name AND t.name = ANY(CAST(:c_names AS VARCHAR[]))
 )
 SELECT jv.ord, j.id FROM j JOIN jv ON j.chain = jv.chain AND j.seq = jv.seq
 """
-    )
-)
+
+
+@functools.cache
+def write_at_once_sql(hold_deltas: bool, new_holds: bool) -> str:
+    """The statement of :func:`write_at_once` with or without its two optional parts."""
+    parts = [_WRITE_HEAD]
+    if hold_deltas:
+        parts.append(_WRITE_HOLD_DELTAS)
+    if new_holds:
+        parts.append(_WRITE_NEW_HOLDS)
+    parts.append(_WRITE_TAIL)
+    return compiled_for(text("".join(parts)))
+
+
 JOURNAL_COLUMNS = ("chain", "seq", "kind", "reference", "actor", "created_at", "prev_hash", "hash")
 NEW_HOLD_COLUMNS = (
     ("ids", "id"),
@@ -435,7 +456,8 @@ def write_at_once(
         "c_seqs": [heads[c][0] for c in chains],
         "c_heads": [heads[c][1] for c in chains],
     }
-    ids: dict[int, int] = {int(o): int(i) for o, i in fetch_rows(session, WRITE_AT_ONCE, params)}
+    statement = write_at_once_sql(bool(holds), bool(new_holds))
+    ids: dict[int, int] = {int(o): int(i) for o, i in fetch_rows(session, statement, params)}
     return [ids[index] for index in range(len(journals))]
 
 
