@@ -260,7 +260,7 @@ def resolve_token(session: Session, secret: str) -> Actor:
 def record_action(session: Session, **fields: Any) -> None:
     """Append one entry to the action log (in the caller's unit of work): one Core INSERT,
     no ORM object to flush (it is written on every state-changing request)."""
-    prepared_insert(ActionLog.__table__, tuple(fields)).rows(session, fields)  # type: ignore[arg-type]
+    prepared_insert(ActionLog.__table__, tuple(fields)).rows(session, fields)
 
 
 def query_action_log(

@@ -18,8 +18,9 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 import ledger
 from exchange import mechanisms
@@ -112,12 +113,25 @@ def _insert_order(session: Session, **values: Any) -> Order:
     """Write a new order's row (every column) with one Core INSERT, and return it as a
     persistent object of ``session``, as if just loaded: no ORM flush (whose unit-of-work
     bookkeeping for one object cost more than the statement)."""
-    prepared_insert(Order.__table__, tuple(values)).rows(session, values)  # type: ignore[arg-type]
-    order = Order(**values)
-    make_transient_to_detached(order)
-    session.add(order)
+    prepared_insert(Order.__table__, tuple(values)).rows(session, values)
+    order = _as_loaded(session, values)
     set_committed_value(order, "fills", [])  # a new order has traded nothing
     return order
+
+
+def _as_loaded(session: Session, row: Any) -> Order:
+    """The order whose columns are ``row`` (a mapping) as a persistent object of
+    ``session``, as if just loaded: the object ``session`` holds for it refreshed, else a
+    new one."""
+    held = session.identity_map.get(identity_key(Order, row["id"]))
+    if held is None:
+        order = Order(**row)
+        make_transient_to_detached(order)
+        session.add(order)
+        return order
+    for key, value in row.items():
+        set_committed_value(held, key, value)
+    return held
 
 
 def _entry_facts(session: Session, league: str, command: PlaceOrder) -> Any:
@@ -334,18 +348,9 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
     is reported as not found). The order is marked cancelled by one ``UPDATE`` that
     locks it (before any ledger lock, as before) and only if it is still live.
     """
-    conditions = [Order.id == order_id, Order.status.in_(LIVE_STATUSES)]
-    if league is not None:
-        conditions.append(Order.league_code == league)
-    order = session.scalars(
-        update(Order)
-        .where(*conditions)
-        .values(status=OrderStatus.CANCELLED, updated_at=utcnow())
-        .returning(Order)
-        .options(lazyload(Order.fills)),  # read below only if the order traded
-        execution_options={"populate_existing": True, "synchronize_session": False},
-    ).first()
-    if order is None:  # nothing changed: say why
+    params = {"order_id": order_id, "league": league, "now": utcnow()}
+    row = _cancel_statement(league is not None).first(session, params)
+    if row is None:  # nothing changed: say why
         found = session.get(Order, order_id, populate_existing=True)
         if found is None or (league is not None and found.league_code != league):
             raise NotFound(f"no order with id {order_id}", field="order_id")
@@ -354,6 +359,7 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
             field="order_id",
             code="order_not_open",
         )
+    order = _as_loaded(session, row._asdict())
     if order.hold_id is not None:
         ledger.release_hold(
             session,
@@ -366,6 +372,22 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
     if order.filled_quantity == 0:  # no trades to read: the answer lists none
         set_committed_value(order, "fills", [])
     return order
+
+
+@functools.cache
+def _cancel_statement(for_league: bool) -> Prepared:
+    """``UPDATE orders`` to cancelled if still live (and the league's, ``for_league``),
+    returning every column; built once per form."""
+    orders = Order.__table__.c
+    conditions = [orders.id == bindparam("order_id"), orders.status.in_(LIVE_STATUSES)]
+    if for_league:
+        conditions.append(orders.league_code == bindparam("league"))
+    return Prepared(
+        update(Order.__table__)  # type: ignore[arg-type]
+        .where(*conditions)
+        .values(status=OrderStatus.CANCELLED, updated_at=bindparam("now"))
+        .returning(*orders)
+    )
 
 
 def get_order(session: Session, order_id: int, *, league: str | None) -> Order:
