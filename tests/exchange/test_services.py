@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 import ledger
 from exchange import mechanisms, scheduler
-from exchange.errors import InvalidInput
+from exchange.errors import Conflict, InvalidInput, NotFound
 from exchange.identity.actor import Actor
 from exchange.mechanisms.base import FormTrades, OrderView
 from exchange.models import Market, MarketStatus, Pollutant, RightType, Role, Side, Trade
+from exchange.models.trading import Order, OrderStatus
 from exchange.services import orders, registry
 from exchange.services.commands import (
     CreateMarket,
@@ -115,6 +116,36 @@ def test_the_call_auction_forms_trades_against_the_clearing_house(
         )
     assert (again.source_id, again.created) == (outcome.source_id, False)
     assert ledger.verify(session).ok
+
+
+def test_a_cancel_refreshes_the_order_the_session_already_holds(
+    demo_registry: Flask, session: Session
+) -> None:
+    """The cancel's UPDATE returns the row; an order the session has loaded is that object,
+    refreshed (not a second object of the same identity), and its hold is released."""
+    market = _market(session)
+    with unit_of_work(session):
+        allocate(session, Allocation("ordos", market.code, 500), actor="test")
+    with unit_of_work(session):
+        placed = orders.place_order(
+            session,
+            PlaceOrder(market.id, Side.SELL, 200, 1_000, "svc-held"),
+            league="ordos",
+            actor="ordos",
+        )
+    held = session.get(Order, placed.order.id)
+    assert held is not None and held.status is OrderStatus.OPEN
+    with unit_of_work(session):
+        cancelled = orders.cancel_order(session, order_id=held.id, league="ordos", actor="ordos")
+    assert cancelled is held
+    assert held.status is OrderStatus.CANCELLED and held.updated_at >= held.created_at
+    assert held.fills == []
+    escrow = ledger.escrow_account("ordos", ledger.market_asset(market.id))
+    assert ledger.balance_of(session, escrow) == 0
+    with pytest.raises(Conflict), unit_of_work(session):
+        orders.cancel_order(session, order_id=held.id, league="ordos", actor="ordos")
+    with pytest.raises(NotFound), unit_of_work(session):
+        orders.cancel_order(session, order_id=held.id, league="baotou", actor="baotou")
 
 
 def test_sealed_bids_are_the_mechanisms_rule() -> None:
