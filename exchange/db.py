@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import select
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -31,8 +32,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _refuse_dead_connection)
+    return engine
+
+
+def _refuse_dead_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """``checkout``: hand out no PostgreSQL connection the server has closed.
+
+    An idle connection has nothing to read. When the server restarts or ends the session
+    it sends its farewell and closes, so the socket turns readable: the pool then drops
+    the connection and takes or opens another (``DisconnectionError``). This does what
+    ``pool_pre_ping`` does for a restart without its round trip per request (a request
+    is mostly one checkout). A peer that vanished without a word is found by the next
+    statement instead: it fails (503), and SQLAlchemy drops the pool's older connections.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection")
 
 
 def _configure_sqlite(engine: Engine) -> None:

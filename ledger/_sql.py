@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ledger.driver import compiled_for, fetch_rows
+from ledger.driver import array_literal, compiled_for, fetch_rows
 from ledger.hashing import GENESIS
 from ledger.models import ACCOUNTS, CHAINS, HOLDS, JOURNALS, POSTINGS, Account, Chain, Hold
 
@@ -143,7 +143,7 @@ def lock_for_hold(
     """PostgreSQL: lock ``owner``'s accounts of ``kinds`` in ``asset`` and the head of
     ``chain`` and draw a hold id; ``(account id -> (kind, balance), heads, hold id)``, or
     None if an account or the chain does not exist yet (the caller creates them)."""
-    params = {"owner": owner, "asset": asset, "kinds": list(kinds), "chain": chain}
+    params = {"owner": owner, "asset": asset, "kinds": array_literal(kinds), "chain": chain}
     accounts: dict[int, tuple[str, int]] = {}
     heads: dict[str, tuple[int, str]] = {}
     hold_id = 0
@@ -439,7 +439,7 @@ def write_at_once(
     new chain heads and new holds (rows as for ``INSERT_HOLD`` with their ``id``, drawn by
     :func:`lock_for_hold`) in one statement; returns the journal ids in the order given."""
     chains = sorted(heads)
-    params = {
+    arrays = {
         **{f"nh_{key}": [h[column] for h in new_holds] for key, column in NEW_HOLD_COLUMNS},
         "j_ord": list(range(len(journals))),
         **{f"j_{column}": [row[column] for row in journals] for column in JOURNAL_COLUMNS},
@@ -456,6 +456,7 @@ def write_at_once(
         "c_seqs": [heads[c][0] for c in chains],
         "c_heads": [heads[c][1] for c in chains],
     }
+    params = {name: array_literal(values) for name, values in arrays.items()}
     statement = write_at_once_sql(bool(holds), bool(new_holds))
     ids: dict[int, int] = {int(o): int(i) for o, i in fetch_rows(session, statement, params)}
     return [ids[index] for index in range(len(journals))]

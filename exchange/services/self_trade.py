@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict
 from exchange.models import League
-from exchange.models.trading import LIVE_STATUSES, Order, Side
+from exchange.models.trading import Order, Side, live_order
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def crossing(league: Any, market_id: Any, side: Side, price: Any) -> ColumnEleme
     return and_(
         Order.league_code == league,
         Order.market_id == market_id,
-        Order.status.in_(LIVE_STATUSES),
+        live_order(Order.status),
         crossed,
     )
 
