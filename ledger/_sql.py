@@ -412,6 +412,53 @@ def write_at_once_sql(hold_deltas: bool, new_holds: bool) -> str:
     return compiled_for(text("".join(parts)))
 
 
+# One journal on one chain (an order's hold or its release, the hot path): the same write
+# with the journal, the new hold and the chain head as plain parameters, not arrays to unnest
+# and join back; it cost PostgreSQL a third less.
+_WRITE_ONE_HEAD = """
+WITH j AS (
+    INSERT INTO ledger_journals (chain, seq, kind, reference, actor, created_at, prev_hash, hash)
+    VALUES (:j_chain, :j_seq, :j_kind, :j_reference, :j_actor, :j_created_at, :j_prev_hash, :j_hash)
+    RETURNING id
+), p AS (
+    INSERT INTO ledger_postings (journal_id, account_id, amount, hold_id)
+    SELECT j.id, pv.account_id, pv.amount, pv.hold_id
+    FROM j, unnest(
+        CAST(:p_ord AS INT[]), CAST(:p_account AS BIGINT[]), CAST(:p_amount AS BIGINT[]),
+        CAST(:p_hold AS BIGINT[])
+    ) AS pv(ord, account_id, amount, hold_id)
+    ORDER BY pv.ord
+), b AS (
+    UPDATE ledger_accounts AS t SET balance = t.balance + v.delta
+    FROM unnest(CAST(:b_ids AS BIGINT[]), CAST(:b_deltas AS BIGINT[])) AS v(id, delta)
+    WHERE t.id = v.id AND t.id = ANY(CAST(:b_ids AS BIGINT[]))
+"""
+_WRITE_ONE_NEW_HOLD = """
+), nh AS (
+    INSERT INTO ledger_holds
+        (id, main_account_id, escrow_account_id, amount, remaining, reference, created_at)
+    VALUES (:nh_id, :nh_main, :nh_escrow, :nh_amount, :nh_amount, :nh_reference, :nh_created_at)
+"""
+_WRITE_ONE_TAIL = """
+), c AS (
+    UPDATE ledger_chains SET seq = :c_seq, head_hash = :c_head WHERE name = :c_name
+)
+SELECT id FROM j
+"""
+
+
+@functools.cache
+def write_one_sql(hold_deltas: bool, new_hold: bool) -> str:
+    """The statement of :func:`write_at_once` for one journal on one chain."""
+    parts = [_WRITE_ONE_HEAD]
+    if hold_deltas:
+        parts.append(_WRITE_HOLD_DELTAS)
+    if new_hold:
+        parts.append(_WRITE_ONE_NEW_HOLD)
+    parts.append(_WRITE_ONE_TAIL)
+    return compiled_for(text("".join(parts)))
+
+
 JOURNAL_COLUMNS = ("chain", "seq", "kind", "reference", "actor", "created_at", "prev_hash", "hash")
 NEW_HOLD_COLUMNS = (
     ("ids", "id"),
@@ -438,6 +485,8 @@ def write_at_once(
     ``(journal index, account id, amount, hold id)``, balance and hold deltas by id, the
     new chain heads and new holds (rows as for ``INSERT_HOLD`` with their ``id``, drawn by
     :func:`lock_for_hold`) in one statement; returns the journal ids in the order given."""
+    if len(journals) == 1 and list(heads) == [journals[0]["chain"]] and len(new_holds) <= 1:
+        return [_write_one(session, journals[0], postings, balances, holds, heads, new_holds)]
     chains = sorted(heads)
     arrays = {
         **{f"nh_{key}": [h[column] for h in new_holds] for key, column in NEW_HOLD_COLUMNS},
@@ -460,6 +509,46 @@ def write_at_once(
     statement = write_at_once_sql(bool(holds), bool(new_holds))
     ids: dict[int, int] = {int(o): int(i) for o, i in fetch_rows(session, statement, params)}
     return [ids[index] for index in range(len(journals))]
+
+
+def _write_one(
+    session: Session,
+    journal: Mapping[str, Any],
+    postings: Sequence[tuple[int, int, int, int | None]],
+    balances: Mapping[int, int],
+    holds: Mapping[int, int],
+    heads: Mapping[str, tuple[int, str]],
+    new_holds: Sequence[Mapping[str, Any]],
+) -> int:
+    """:func:`write_at_once` of one journal on one chain (and at most one new hold)."""
+    ((chain, (seq, head)),) = heads.items()
+    params: dict[str, Any] = {f"j_{column}": journal[column] for column in JOURNAL_COLUMNS}
+    params.update(
+        p_ord=array_literal(range(len(postings))),
+        p_account=array_literal(p[1] for p in postings),
+        p_amount=array_literal(p[2] for p in postings),
+        p_hold=array_literal(p[3] for p in postings),
+        b_ids=array_literal(sorted(balances)),
+        b_deltas=array_literal(balances[i] for i in sorted(balances)),
+        c_name=chain,
+        c_seq=seq,
+        c_head=head,
+    )
+    if holds:
+        params["h_ids"] = array_literal(sorted(holds))
+        params["h_deltas"] = array_literal(holds[i] for i in sorted(holds))
+    for hold in new_holds:
+        params.update(
+            nh_id=hold["id"],
+            nh_main=hold["main_account_id"],
+            nh_escrow=hold["escrow_account_id"],
+            nh_amount=hold["amount"],
+            nh_reference=hold["reference"],
+            nh_created_at=hold["created_at"],
+        )
+    statement = write_one_sql(bool(holds), bool(new_holds))
+    ((journal_id,),) = fetch_rows(session, statement, params)
+    return int(journal_id)
 
 
 def one_statement(session: Session, postings: int) -> bool:

@@ -48,7 +48,12 @@ def fetch_rows(
         if connection._has_events or connection.engine._has_events:
             for listener in connection.dispatch.before_cursor_execute:  # e.g. the budget test
                 listener(connection, cursor, sql, params, None, False)
-        cursor.execute(sql, params)
+        raw = cursor.connection
+        if raw.info.transaction_status == 0:  # IDLE: psycopg's BEGIN rides with it
+            with raw.pipeline():
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
         return cursor.fetchall() if rows else ()
     except connection.dialect.loaded_dbapi.Error as error:
         # SQLAlchemy's own handler: wraps as IntegrityError & co, invalidates a lost

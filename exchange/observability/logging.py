@@ -112,9 +112,10 @@ def _finish_request(response: Response) -> Response:
     if rid:
         response.headers[REQUEST_ID_HEADER] = rid
     started = g.get("request_started")
-    if started is not None and _request_log_enabled():
+    logger = logging.getLogger(REQUEST_LOGGER)
+    if started is not None and logger.isEnabledFor(logging.INFO) and _request_log_enabled():
         actor = g.get("actor")
-        logging.getLogger(REQUEST_LOGGER).info(
+        logger.info(
             "%s %s %s",
             request.method,
             request.path,
