@@ -120,23 +120,28 @@ def _csrf_guard() -> None:
 
 
 def _security_headers(response: Response) -> Response:
+    """``after_request``: the security headers a view did not set itself."""
     headers = response.headers
     docs = request.endpoint == "api-docs.openapi_swagger_ui"
-    headers.setdefault("Content-Security-Policy", CSP_API_DOCS if docs else CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    wanted = [
+        ("Content-Security-Policy", CSP_API_DOCS if docs else CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
     if request.is_secure:
         from flask import current_app
 
         max_age = int(current_app.config["HSTS_MAX_AGE"])
-        headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
+        wanted.append(("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains"))
     if response.status_code == 401 and is_api_request():
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="exchange"')
+        wanted.append(("WWW-Authenticate", 'Bearer realm="exchange"'))
     if "Authorization" in request.headers or "Cookie" in request.headers:
         # Responses to identified callers are private: no shared cache may keep them.
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Cache-Control", "no-store"))
+    present = {key.lower() for key, _value in headers.items()}  # one pass, not one a header
+    headers.extend([(key, value) for key, value in wanted if key.lower() not in present])
     return response
 
 
