@@ -98,6 +98,9 @@ def run_gunicorn(bind: str, *, workers: int, threads: int, access_log: bool = Tr
                 "worker_class": "gthread",
                 "accesslog": "-" if access_log else None,
                 "timeout": 60,
+                # A client that posts every few seconds keeps its connection (gunicorn's
+                # default of 2 s closed the load benchmark's 3-s clearing client each time).
+                "keepalive": 5,
                 "child_exit": _child_exit,
                 "on_exit": _on_exit,
             }

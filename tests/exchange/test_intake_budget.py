@@ -51,7 +51,8 @@ class Tally:
     commits: int = 0
     postgres: bool = False
     driver: list[str] = field(default_factory=list)
-    """PostgreSQL: what psycopg's cursors executed, the pool's ping (``;``) aside."""
+    """PostgreSQL: what psycopg's cursors executed. A pool ping (``;``, ``pool_pre_ping``)
+    counts: the engine checks a connection's socket at checkout instead of a round trip."""
 
     def check_driver(self) -> None:
         """On PostgreSQL, the driver saw exactly the statements the events did."""
@@ -97,7 +98,7 @@ def _driver_counting(tally: Tally) -> Iterator[None]:
 
     def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
         text = query if isinstance(query, str) else str(query)
-        if text.strip() not in {"", ";"} and text.strip().split(None, 1)[0].upper() not in {
+        if text.strip() and text.strip().split(None, 1)[0].upper() not in {
             "BEGIN",
             "COMMIT",
             "ROLLBACK",
