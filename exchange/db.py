@@ -48,7 +48,7 @@ def _refuse_dead_connection(dbapi_connection: Any, _record: Any, _proxy: Any) ->
     is mostly one checkout). A peer that vanished without a word is found by the next
     statement instead: it fails (503), and SQLAlchemy drops the pool's older connections.
     """
-    if dbapi_connection.closed or dbapi_connection.broken:
+    if dbapi_connection.closed:  # also when broken (psycopg: a broken connection is closed)
         raise DisconnectionError("the connection is closed")
     poller = select.poll()
     poller.register(dbapi_connection.fileno(), select.POLLIN)

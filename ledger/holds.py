@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import _one_statement as one
 from ledger import _sql as sql
 from ledger.accounts import check_key, ensure_accounts
 from ledger.errors import HoldExceeded, HoldNotFound, InsufficientFunds
@@ -73,7 +74,7 @@ def place_hold(
     # PostgreSQL: both accounts and the chain head locked and the hold's id drawn in one
     # round trip; the hold row is then written with its journal (one more).
     at_once = None
-    if sql.one_statement(session, len(spec.postings)):
+    if one.one_statement(session, len(spec.postings)):
         at_once = sql.lock_for_hold(session, league, asset, kinds, journal_chain)
     if at_once is None:  # SQLite, or an account or the chain is new
         locked, heads, hold_id = _lock_owner_accounts(session, league, asset, kinds), None, None
@@ -255,7 +256,7 @@ def release_hold(
     """
     # Lock order as everywhere: the hold's two accounts (ascending id), the hold, the head.
     heads: dict[str, tuple[int, str]] | None = None
-    if owner is not None and chain is not None and sql.one_statement(session, 2):
+    if owner is not None and chain is not None and one.one_statement(session, 2):
         accounts, hold, heads = sql.lock_for_release(session, hold_id, order_chain(chain, owner))
         if (accounts and accounts[0][3] != owner) or not heads:  # a wrong hint, or a new chain
             heads = None

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ledger import _one_statement as one
 from ledger import _sql as sql
 from ledger.accounts import ensure_accounts
 from ledger.errors import HoldExceeded, HoldNotFound, InsufficientFunds, InvalidPosting
@@ -98,8 +99,8 @@ def post_locked(
         for index, spec in enumerate(specs)
         for p in spec.postings
     ]
-    if sql.one_statement(session, len(postings)):
-        return sql.write_at_once(
+    if one.one_statement(session, len(postings)):
+        return one.write_at_once(
             session, rows, postings, balance_delta, hold_change, heads, insert_holds
         )
     if insert_holds:
