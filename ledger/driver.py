@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Executable
@@ -42,8 +42,8 @@ def fetch_rows(
 ) -> Sequence[tuple[Any, ...]]:
     """Run ``sql`` (from :func:`compiled_for`) with ``params`` in ``session``'s transaction on
     PostgreSQL and return its rows as plain tuples (``rows=False``: a statement without)."""
-    connection = session.connection()
-    cursor = connection.connection.cursor()
+    connection = _connection(session)
+    cursor = _cursor(connection)
     try:
         if connection._has_events or connection.engine._has_events:
             for listener in connection.dispatch.before_cursor_execute:  # e.g. the budget test
@@ -59,8 +59,38 @@ def fetch_rows(
         # SQLAlchemy's own handler: wraps as IntegrityError & co, invalidates a lost
         # connection, runs handle_error listeners; it always raises.
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
-    finally:
-        cursor.close()
+
+
+_CONNECTION = "ledger.driver.connection"
+_CURSOR = "ledger.driver.cursor"
+
+
+def _connection(session: Session) -> Connection:
+    """``session.connection()``, remembered for the session's transaction while it is
+    active (an order's statements asked for it seven times)."""
+    transaction = session.get_transaction()
+    held = session.info.get(_CONNECTION)
+    if (
+        held is not None
+        and transaction is not None
+        and held[0] is transaction
+        and transaction.is_active
+    ):
+        return cast(Connection, held[1])
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_transaction(), connection)
+    return connection
+
+
+def _cursor(connection: Connection) -> Any:
+    """One driver cursor per pooled DBAPI connection, reused by its statements (kept in
+    the connection's ``info``, which the pool clears when it drops the connection)."""
+    pooled = connection.connection
+    raw = pooled.driver_connection
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None or cursor.closed or cursor.connection is not raw:
+        cursor = pooled.info[_CURSOR] = cast(Any, raw).cursor()
+    return cursor
 
 
 def array_literal(values: Iterable[int | str | datetime | None]) -> str:

