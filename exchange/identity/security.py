@@ -154,7 +154,9 @@ def init_security(app: Flask) -> None:
     if not any(app.config.get(f"RATELIMIT_{kind}") for kind in ("DEFAULT", "APPLICATION", "META")):
         # Every limit here is a decorator's (login, token creation), which checks its own
         # route; the limiter's check of every request would find nothing to count.
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
+        hooks = app.before_request_funcs.get(None, [])
+        if limiter._check_request_limit in hooks:  # not there when limits are disabled
+            hooks.remove(limiter._check_request_limit)
     app.after_request(_security_headers)
     # Made-up methods are refused before routing, authentication or the database.
     app.wsgi_app = RefuseUnknownMethods(  # type: ignore[method-assign]
