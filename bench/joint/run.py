@@ -103,11 +103,8 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=10_000)
-    ap.add_argument(
-        "--bundles",
-        default="0,100,1000,1000x10",
-        help="bundle counts; NxS: N bundles with legs S times larger",
-    )
+    ap.add_argument("--bundles", default="0,100,1000,1000x10",
+                    help="bundle counts; NxS: N bundles with legs S times larger")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--out", default=str(HERE / "results.json"))
     args = ap.parse_args()

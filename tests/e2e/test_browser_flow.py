@@ -203,25 +203,11 @@ def test_order_to_fill_to_audit_to_chart(open_session: Any, live_server: LiveSer
 
 
 PAGES: dict[str | None, list[str]] = {
-    None: [
-        "/",
-        "/?lang=zh",
-        f"/markets/{MARKET}",
-        "/markets/YR-WATER-2027",
-        "/login",
-        "/compensation",
-        "/compensation/1",
-        "/compensation/1?lang=zh",
-    ],
+    None: ["/", "/?lang=zh", f"/markets/{MARKET}", "/markets/YR-WATER-2027", "/login",
+           "/compensation", "/compensation/1", "/compensation/1?lang=zh"],
     "ordos": ["/desk", "/desk?lang=zh", "/desk/statement", f"/desk/statement?asset={MARKET}"],
-    "regulator": [
-        "/regulator",
-        "/regulator?lang=zh",
-        "/runs",
-        "/runs/1",
-        "/audit",
-        "/regulator/compensation",
-    ],
+    "regulator": ["/regulator", "/regulator?lang=zh", "/runs", "/runs/1", "/audit",
+                  "/regulator/compensation"],
     "auditor": ["/audit", "/audit?lang=zh", "/audit/verify", "/runs", "/runs/2"],
 }
 

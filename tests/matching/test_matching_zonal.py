@@ -223,6 +223,7 @@ def test_zonal_permutation_invariant(net: tuple[list[Order], Rules], rnd: random
     assert clear(orders, rules) == clear(shuffled, rules2)
 
 
+
 def test_flow_passes_through_a_group_where_nothing_trades() -> None:
     """The demo's Yellow River book where hohhot's water reaches wuhai through baotou and
     bayannur, two zones whose own orders do not trade (a price group of their own).
