@@ -44,8 +44,8 @@ class OrderStatus(enum.StrEnum):
 
 LIVE_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 LIVE_STATUS_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in LIVE_STATUSES))
-"""The live statuses as SQL with the values written out: the predicate of the partial index
-of live orders, which a query names in these words (:func:`live_order`) to use it."""
+"""The live statuses as SQL with the values written out: part of the predicate of the partial
+indexes of live orders, which a query states in these words (:func:`live_order`) to use them."""
 
 
 def live_side_sql(side: Side) -> str:
@@ -53,8 +53,9 @@ def live_side_sql(side: Side) -> str:
     return f"side = '{side.value}' AND {LIVE_STATUS_SQL}"
 
 
-def live_side(column: Any, side: Side) -> Any:
-    """SQL: ``column`` (an orders side column) is ``side``, written out (see below)."""
+def literal_side(column: Any, side: Side) -> Any:
+    """SQL: ``column`` (an orders side column) is ``side``, the value written out, not bound
+    (as in the partial indexes' predicates, see below ``Order``)."""
     return column == literal_column(f"'{side.value}'")
 
 

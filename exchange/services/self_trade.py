@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict
 from exchange.models import League
-from exchange.models.trading import Order, Side, live_order, live_side
+from exchange.models.trading import Order, Side, literal_side, live_order
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ def crossing(league: Any, market_id: Any, side: Side, price: Any) -> ColumnEleme
     ``price`` would cross (values or bound parameters; the rule, stated once for single
     orders and batches)."""
     if side is Side.BUY:
-        crossed = and_(live_side(Order.side, Side.SELL), Order.limit_price <= price)
+        crossed = and_(literal_side(Order.side, Side.SELL), Order.limit_price <= price)
     else:
-        crossed = and_(live_side(Order.side, Side.BUY), Order.limit_price >= price)
+        crossed = and_(literal_side(Order.side, Side.BUY), Order.limit_price >= price)
     return and_(
         Order.league_code == league,
         Order.market_id == market_id,
