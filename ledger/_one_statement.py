@@ -98,7 +98,7 @@ _WRITE_ONE_NEW_HOLD = """
 ), nh AS (
     INSERT INTO ledger_holds
         (id, main_account_id, escrow_account_id, amount, remaining, reference, created_at)
-    VALUES (:nh_id, :nh_main, :nh_escrow, :nh_amount, :nh_amount, :nh_reference, :nh_created_at)
+    VALUES (:nh_ids, :nh_main, :nh_escrow, :nh_amount, :nh_amount, :nh_reference, :nh_created_at)
 """
 _WRITE_ONE_TAIL = """
 ), c AS (
@@ -161,15 +161,8 @@ def write_at_once(
         **{f"nh_{key}": [h[column] for h in new_holds] for key, column in NEW_HOLD_COLUMNS},
         "j_ord": list(range(len(journals))),
         **{f"j_{column}": [row[column] for row in journals] for column in JOURNAL_COLUMNS},
-        "p_ord": list(range(len(postings))),
         "p_journal": [p[0] for p in postings],
-        "p_account": [p[1] for p in postings],
-        "p_amount": [p[2] for p in postings],
-        "p_hold": [p[3] for p in postings],
-        "b_ids": sorted(balances),
-        "b_deltas": [balances[i] for i in sorted(balances)],
-        "h_ids": sorted(holds),
-        "h_deltas": [holds[i] for i in sorted(holds)],
+        **_posting_arrays(postings, balances, holds),
         "c_names": chains,
         "c_seqs": [heads[c][0] for c in chains],
         "c_heads": [heads[c][1] for c in chains],
@@ -191,33 +184,35 @@ def _write_one(
 ) -> int:
     """:func:`write_at_once` of one journal on one chain (and at most one new hold)."""
     ((chain, (seq, head)),) = heads.items()
-    params: dict[str, Any] = {f"j_{column}": journal[column] for column in JOURNAL_COLUMNS}
-    params.update(
-        p_ord=array_literal(range(len(postings))),
-        p_account=array_literal(p[1] for p in postings),
-        p_amount=array_literal(p[2] for p in postings),
-        p_hold=array_literal(p[3] for p in postings),
-        b_ids=array_literal(sorted(balances)),
-        b_deltas=array_literal(balances[i] for i in sorted(balances)),
-        c_name=chain,
-        c_seq=seq,
-        c_head=head,
-    )
-    if holds:
-        params["h_ids"] = array_literal(sorted(holds))
-        params["h_deltas"] = array_literal(holds[i] for i in sorted(holds))
+    arrays = _posting_arrays(postings, balances, holds)
+    params: dict[str, Any] = {name: array_literal(values) for name, values in arrays.items()}
+    params.update({f"j_{column}": journal[column] for column in JOURNAL_COLUMNS})
+    params.update(c_name=chain, c_seq=seq, c_head=head)
     for hold in new_holds:
-        params.update(
-            nh_id=hold["id"],
-            nh_main=hold["main_account_id"],
-            nh_escrow=hold["escrow_account_id"],
-            nh_amount=hold["amount"],
-            nh_reference=hold["reference"],
-            nh_created_at=hold["created_at"],
-        )
+        params.update({f"nh_{key}": hold[column] for key, column in NEW_HOLD_COLUMNS})
     statement = write_sql("one", bool(holds), bool(new_holds))
     ((journal_id,),) = fetch_rows(session, statement, params)
     return int(journal_id)
+
+
+def _posting_arrays(
+    postings: Sequence[tuple[int, int, int, int | None]],
+    balances: Mapping[int, int],
+    holds: Mapping[int, int],
+) -> dict[str, list[Any]]:
+    """The arrays both shapes of the write take: postings in order, balance and hold deltas
+    by ascending id."""
+    account_ids, hold_ids = sorted(balances), sorted(holds)
+    return {
+        "p_ord": list(range(len(postings))),
+        "p_account": [p[1] for p in postings],
+        "p_amount": [p[2] for p in postings],
+        "p_hold": [p[3] for p in postings],
+        "b_ids": account_ids,
+        "b_deltas": [balances[i] for i in account_ids],
+        "h_ids": hold_ids,
+        "h_deltas": [holds[i] for i in hold_ids],
+    }
 
 
 def one_statement(session: Session, postings: int) -> bool:
