@@ -210,7 +210,7 @@ def _markets(
         )
         .where(Market.id.in_(sorted(set(ids))))
         # The key-share lock the legs' foreign keys take anyway, taken before any account (as
-        # order entry does): a joint run holds the markets, then the accounts.
+        # order entry does): a bundle never waits for a market while holding an account.
         .with_for_update(read=True, key_share=True, of=Market)
     ).all()
     return {market.id: (market, zone) for market, zone in rows}

@@ -182,9 +182,9 @@ def _entry_statement(side: Side, postgres: bool) -> Prepared:
         Market.mechanism,
     ).where(Market.id == market_id)
     if postgres:
-        # The key-share lock the order's foreign key takes anyway, taken first: entry
-        # locks the market before any account, as a clearing run does (else a run
-        # holding the market and an entry holding an account wait for each other).
+        # The key-share lock the order's foreign key takes anyway, taken first, before
+        # any account: an entry never waits for the market while holding an account. A
+        # clearing run's lock lets it through (call_auction.run.lock_market_for_run).
         terms = terms.with_for_update(read=True, key_share=True)
     market = terms.subquery("market")
     query = (

@@ -93,10 +93,7 @@ def clear_with_bundles(
     started = time.perf_counter()
     locked = {
         m.id: m
-        for m in (
-            session.get(Market, mid, with_for_update=True, populate_existing=True)
-            for mid in sorted(group)
-        )
+        for m in (single.lock_market_for_run(session, mid) for mid in sorted(group))
         if m is not None
     }
     existing = single._existing_run(session, market_id, window)
@@ -219,7 +216,7 @@ def _prepare(
     rows = single._load_book(session, market.id)
     rules = single.market_rules(session, market)
     book = [matching.Order(str(r[0]), r[1].value, r[2], r[3], r[0]) for r in rows]
-    run.auction_stats = run_stats.auction_stats(session, market.id)  # before orders change
+    run.auction_stats = run_stats.auction_stats((r[1], r[9], r[2]) for r in rows)
     return _Market(market, run, rows, rules, book)
 
 

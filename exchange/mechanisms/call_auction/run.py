@@ -183,6 +183,20 @@ def _record_failure(
         return RunOutcome(existing, created=False)
 
 
+def lock_market_for_run(session: Session, market_id: int) -> Market | None:
+    """The market row, locked until commit (``FOR NO KEY UPDATE``; SQLite: the writer lock).
+
+    Runs of one market, and the regulator's changes to it, wait for each other. Order
+    entry does not wait: its first statement takes only the key-share lock its foreign
+    key needs, which this lock lets through. The run's book is the live orders committed
+    when it loads them (an order committed later waits for the next window), and those
+    orders are locked, so a cancel of one waits for the run.
+    """
+    return session.get(
+        Market, market_id, with_for_update={"key_share": True}, populate_existing=True
+    )
+
+
 def clear_in_session(
     session: Session, market_id: int, window: datetime, trigger: RunTrigger, actor: str
 ) -> RunOutcome:
@@ -192,7 +206,7 @@ def clear_in_session(
         if joint_run is not None:
             return joint_run
     started = time.perf_counter()
-    market = session.get(Market, market_id, with_for_update=True, populate_existing=True)
+    market = lock_market_for_run(session, market_id)
     if market is None:
         raise NotFound(f"no market with id {market_id}", field="market_id")
     existing = _existing_run(session, market_id, window)
@@ -219,12 +233,18 @@ def clear_in_session(
     # Stability rules (matching.clear_stable); none on: matching.clear, as before.
     stable, settings = stability.clear(session, market, book, rules)
     result = stable.result or matching.ClearingResult(None, None, 0, ())
+    run.auction_stats = run_stats.auction_stats((r[1], r[9], r[2]) for r in rows)
+    _record_result(run, book, rules, result)
+    run.book_hash = matching.stable_book_hash(book, rules, settings)
     book_json = stability.book_json(book, rules, settings)
+    session.add(ClearingSnapshot(run_id=run.id, book=_canonical_text(book_json)))
+    session.flush()
     matched = time.perf_counter()
 
+    # The ledger's writes lock the accounts of the leagues that traded, which their new
+    # orders need too: last, so that those wait for the settlement and the commit only.
     fills = {int(f.id): f for f in result.fills if f.id not in stability.RESERVE_IDS}
     by_id = {r[0]: r for r in rows}
-    run.auction_stats = run_stats.auction_stats(session, market_id)  # before orders change
     settlement = settle_fills(
         session,
         asset=ledger.market_asset(market_id),
@@ -237,18 +257,16 @@ def clear_in_session(
     _expire_single_run_orders(session, rows, fills, run.id, actor, market_id)
     _update_orders(session, rows, fills, run.id)
     _record_trades(session, market, run.id, by_id, fills)
+    stability.after_settlement(session, market, run, stable, settings, actor)
     settled = time.perf_counter()
 
-    _record_result(run, book, rules, result)
-    run.book_hash = matching.stable_book_hash(book, rules, settings)
-    stability.after_settlement(session, market, run, stable, settings, actor)
+    run.finished_at = utcnow()
     run.timings_ms = {
         "load": round((loaded - started) * 1000, 3),
         "match": round((matched - loaded) * 1000, 3),
         "settle": round((settled - matched) * 1000, 3),
         "journals": float(len(settlement.journal_ids)),
     }
-    session.add(ClearingSnapshot(run_id=run.id, book=_canonical_text(book_json)))
     session.flush()
     metrics.clearing_run(market_id, run.status.value, time.perf_counter() - started)  # metrics
     return RunOutcome(run.id, created=True)

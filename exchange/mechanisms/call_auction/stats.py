@@ -10,14 +10,14 @@ no order of the run is live, ``exchange.mechanisms.call_auction.visibility``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from exchange import checkpointing
 from exchange.mechanisms.call_auction import visibility
-from exchange.models.trading import LIVE_STATUSES, ClearingRun, ClearingSnapshot, Order, Side
+from exchange.models.trading import ClearingRun, ClearingSnapshot, Side
 
 if TYPE_CHECKING:
     from exchange.identity.actor import Actor
@@ -29,26 +29,21 @@ PUBLIC_FIELDS = (
 )  # fmt: skip
 
 
-def auction_stats(session: Session, market_id: int) -> dict[str, Any]:
-    """Counts of the live book of ``market_id`` (call before the run updates it)."""
-    rows = session.execute(
-        select(
-            Order.side,
-            func.count(),
-            func.count(func.distinct(Order.league_code)),
-            func.coalesce(func.sum(Order.quantity - Order.filled_quantity), 0),
-        )
-        .where(Order.market_id == market_id, Order.status.in_(LIVE_STATUSES))
-        .group_by(Order.side)
-    ).all()
-    by_side = {side: (int(n), int(who), int(qty)) for side, n, who, qty in rows}
-    bids, bidders, bid_qty = by_side.get(Side.BUY, (0, 0, 0))
-    offers, sellers, offer_qty = by_side.get(Side.SELL, (0, 0, 0))
+def auction_stats(book: Iterable[tuple[Side, str, int]]) -> dict[str, Any]:
+    """Counts of a run's book, given as (side, league, remaining quantity) per live order."""
+    orders = {Side.BUY: 0, Side.SELL: 0}
+    leagues: dict[Side, set[str]] = {Side.BUY: set(), Side.SELL: set()}
+    quantity = {Side.BUY: 0, Side.SELL: 0}
+    for side, league, remaining in book:
+        orders[side] += 1
+        leagues[side].add(league)
+        quantity[side] += remaining
+    bid_qty, offer_qty = quantity[Side.BUY], quantity[Side.SELL]
     return {
-        "bids": bids,
-        "bidders": bidders,
-        "offers": offers,
-        "sellers": sellers,
+        "bids": orders[Side.BUY],
+        "bidders": len(leagues[Side.BUY]),
+        "offers": orders[Side.SELL],
+        "sellers": len(leagues[Side.SELL]),
         "bid_to_cover": round(bid_qty / offer_qty, 2) if offer_qty else None,
     }
 
