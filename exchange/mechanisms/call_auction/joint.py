@@ -33,7 +33,6 @@ from exchange.models.base import utcnow
 from exchange.models.bundles import Bundle, BundleLeg, BundleStatus, JointClearing, JointClearingRun
 from exchange.models.trading import (
     ClearingRun,
-    ClearingSnapshot,
     RunStatus,
     RunTrigger,
     Side,
@@ -269,11 +268,8 @@ def _settle_market(
         session.execute(
             insert(Trade), [_leg_trade(p.market.id, run_id, by_bundle[f.id], f) for f in leg_fills]
         )
-    single._record_result(p.run, p.book, p.rules, result)
-    session.add(
-        ClearingSnapshot(
-            run_id=run_id, book=single._canonical_text(matching.book_to_json(p.book, p.rules))
-        )
+    single._record_result(
+        session, p.run, p.book, p.rules, result, matching.book_to_json(p.book, p.rules)
     )
 
 

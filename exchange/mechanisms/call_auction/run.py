@@ -10,6 +10,7 @@ next run clears the book as if it had never started.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -234,10 +235,7 @@ def clear_in_session(
     stable, settings = stability.clear(session, market, book, rules)
     result = stable.result or matching.ClearingResult(None, None, 0, ())
     run.auction_stats = run_stats.auction_stats((r[1], r[9], r[2]) for r in rows)
-    _record_result(run, book, rules, result)
-    run.book_hash = matching.stable_book_hash(book, rules, settings)
-    book_json = stability.book_json(book, rules, settings)
-    session.add(ClearingSnapshot(run_id=run.id, book=_canonical_text(book_json)))
+    _record_result(session, run, book, rules, result, stability.book_json(book, rules, settings))
     session.flush()
     matched = time.perf_counter()
 
@@ -326,8 +324,18 @@ def _record_trades(
 
 
 def _record_result(
-    run: ClearingRun, book: list[matching.Order], rules: matching.Rules, result: Any
+    session: Session,
+    run: ClearingRun,
+    book: list[matching.Order],
+    rules: matching.Rules,
+    result: Any,
+    book_json: dict[str, Any],
 ) -> None:
+    """The run's figures, and its snapshot: the book's canonical JSON, whose SHA-256 is the
+    run's ``book_hash`` (``matching.book_hash``, or ``stable_book_hash`` with stability
+    rules: the same function of the same JSON)."""
+    snapshot = _canonical_text(book_json)
+    session.add(ClearingSnapshot(run_id=run.id, book=snapshot))
     run.order_count = len(book)
     run.volume = result.volume
     run.price = result.price
@@ -336,7 +344,7 @@ def _record_result(
         {"from": f.from_zone, "to": f.to_zone, "quantity": f.quantity} for f in result.flows
     ]
     run.curves = _curves(book, rules)
-    run.book_hash = matching.book_hash(book, rules)
+    run.book_hash = hashlib.sha256(snapshot.encode("ascii")).hexdigest()
     run.result_hash = matching.result_hash(result)
     run.finished_at = utcnow()
     run.engine = engine_versions()
