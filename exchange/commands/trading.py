@@ -36,7 +36,7 @@ def _market_id(app: Flask, market: str) -> int:
 def clear_command(market: str, window: datetime | None) -> None:
     """Clear MARKET (id or code) now: one run per (market, window)."""
     from exchange import create_app
-    from exchange.errors import InvalidInput, NotFound
+    from exchange.errors import ExchangeError, InvalidInput, NotFound
     from exchange.extensions import db
     from exchange.mechanisms.call_auction.run import get_run, run_clearing
     from exchange.services import registry, windows
@@ -57,9 +57,12 @@ def clear_command(market: str, window: datetime | None) -> None:
                 raise click.ClickException(exc.message) from exc
             finally:
                 session.close()
-        outcome = run_clearing(
-            db.session_factory, market_id, when, trigger=RunTrigger.MANUAL, actor=OPERATOR
-        )
+        try:
+            outcome = run_clearing(
+                db.session_factory, market_id, when, trigger=RunTrigger.MANUAL, actor=OPERATOR
+            )
+        except ExchangeError as exc:
+            raise click.ClickException(exc.message) from exc
         session = db.session_factory()
         try:
             run = get_run(session, outcome.run_id)

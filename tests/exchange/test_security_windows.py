@@ -53,3 +53,27 @@ def test_cli_refuses_a_future_window(
     assert result.exit_code != 0
     assert "window" in result.output and "future" in result.output
     assert runs(demo_registry) == 0
+
+
+def test_a_market_that_does_not_trade_by_call_auction_has_no_runs(
+    demo_registry: Flask,
+    client: FlaskClient,
+    auth: Auth,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A run of a continuous market would lock its resting orders, which its entries lock too.
+    mid = market_id(demo_registry, "CEA-2026-L")
+    url = f"/api/v1/markets/{mid}/clearing-runs"
+    response = client.post(url, json={}, headers=auth("regulator"))
+    assert response.status_code == 409, response.get_json()
+    body = response.get_json()
+    assert body["error"] == "not_call_auction" and "continuous" in body["message"], body
+    assert list(body["errors"]["json"]) == ["market_id"], body
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(main, ["clear", "CEA-2026-L"])
+    assert result.exit_code != 0 and "call auction" in result.output, result.output
+    assert runs(demo_registry) == 0
+    ok = client.post(f"/api/v1/markets/{market_id(demo_registry, 'CEA-2026')}/clearing-runs",
+                     json={}, headers=auth("regulator"))  # fmt: skip
+    assert ok.status_code == 201, ok.get_json()

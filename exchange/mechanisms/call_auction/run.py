@@ -26,7 +26,7 @@ import ledger
 import matching
 from exchange.checkpointing import checkpoint_after_settlement
 from exchange.db import close_quietly
-from exchange.errors import NotFound
+from exchange.errors import Conflict, NotFound
 from exchange.mechanisms.call_auction import stability
 from exchange.mechanisms.call_auction import stats as run_stats
 from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
@@ -59,6 +59,12 @@ GroupClearing = Callable[[Session, int, datetime, RunTrigger, str], "RunOutcome 
 GROUP_CLEARINGS: list[GroupClearing] = []
 """Clearings that take a window of several markets at once (``joint.py`` registers the
 clearing with bundle orders); None from each: the market clears alone, as below."""
+
+
+class NotCallAuction(Conflict):
+    """The market forms its trades otherwise (continuously, by contracts): it has no runs."""
+
+    code = "not_call_auction"
 
 
 def engine_versions() -> dict[str, str]:
@@ -131,7 +137,7 @@ def run_clearing(
             if existing is None:
                 raise
             return RunOutcome(existing, created=False)
-        except NotFound:
+        except (NotFound, NotCallAuction):
             raise
         except Exception as exc:  # the run failed: record why, in a transaction of its own
             session.rollback()
@@ -202,6 +208,15 @@ def clear_in_session(
     session: Session, market_id: int, window: datetime, trigger: RunTrigger, actor: str
 ) -> RunOutcome:
     """Clear one window in the caller's transaction (never commits); see the module doc."""
+    mechanism = session.scalar(select(Market.mechanism).where(Market.id == market_id))
+    if mechanism is None:
+        raise NotFound(f"no market with id {market_id}", field="market_id")
+    if mechanism != MECHANISM:  # its entries lock resting orders: a run could deadlock them
+        raise NotCallAuction(
+            f"market {market_id} trades by {mechanism}, not in call auctions: it has no "
+            "clearing runs",
+            field="market_id",
+        )
     for group_clearing in GROUP_CLEARINGS:  # bundles: the window's markets clear together
         joint_run = group_clearing(session, market_id, window, trigger, actor)
         if joint_run is not None:
