@@ -90,11 +90,7 @@ def clear_with_bundles(
         expire_missed(session, market_id, window, actor)
         return None
     started = time.perf_counter()
-    locked = {
-        m.id: m
-        for m in (single.lock_market_for_run(session, mid) for mid in sorted(group))
-        if m is not None
-    }
+    locked = {mid: single.lock_market_for_run(session, mid) for mid in sorted(group)}
     existing = single._existing_run(session, market_id, window)
     if existing is not None:
         return single.RunOutcome(existing, created=False)
@@ -147,6 +143,7 @@ def clear_with_bundles(
         _finish_bundle(session, b, outcomes[engine_id(b.id)], prices, parts, joint.id, actor)
     settled = time.perf_counter()
     for p in parts.values():
+        p.run.finished_at = utcnow()
         p.run.timings_ms = {
             "load": round((loaded - started) * 1000, 3),
             "match": round((matched - loaded) * 1000, 3),

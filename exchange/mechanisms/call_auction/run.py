@@ -190,8 +190,12 @@ def _record_failure(
         return RunOutcome(existing, created=False)
 
 
-def lock_market_for_run(session: Session, market_id: int) -> Market | None:
+def lock_market_for_run(session: Session, market_id: int) -> Market:
     """The market row, locked until commit (``FOR NO KEY UPDATE``; SQLite: the writer lock).
+
+    Refused (``NotFound``, ``NotCallAuction``) if there is no such market or it forms its
+    trades otherwise: only a call-auction market has runs. Bundles name call-auction markets
+    only, so a joint clearing never reaches another market before this check.
 
     Runs of one market, and the regulator's changes to it, wait for each other. Order
     entry does not wait: its first statement takes only the key-share lock its foreign
@@ -199,32 +203,30 @@ def lock_market_for_run(session: Session, market_id: int) -> Market | None:
     when it loads them (an order committed later waits for the next window), and those
     orders are locked, so a cancel of one waits for the run.
     """
-    return session.get(
+    market = session.get(
         Market, market_id, with_for_update={"key_share": True}, populate_existing=True
     )
+    if market is None:
+        raise NotFound(f"no market with id {market_id}", field="market_id")
+    if market.mechanism != MECHANISM:  # its entries lock resting orders: a run could deadlock
+        raise NotCallAuction(
+            f"market {market_id} trades by {market.mechanism}, not in call auctions: it has "
+            "no clearing runs",
+            field="market_id",
+        )
+    return market
 
 
 def clear_in_session(
     session: Session, market_id: int, window: datetime, trigger: RunTrigger, actor: str
 ) -> RunOutcome:
     """Clear one window in the caller's transaction (never commits); see the module doc."""
-    mechanism = session.scalar(select(Market.mechanism).where(Market.id == market_id))
-    if mechanism is None:
-        raise NotFound(f"no market with id {market_id}", field="market_id")
-    if mechanism != MECHANISM:  # its entries lock resting orders: a run could deadlock them
-        raise NotCallAuction(
-            f"market {market_id} trades by {mechanism}, not in call auctions: it has no "
-            "clearing runs",
-            field="market_id",
-        )
     for group_clearing in GROUP_CLEARINGS:  # bundles: the window's markets clear together
         joint_run = group_clearing(session, market_id, window, trigger, actor)
         if joint_run is not None:
             return joint_run
     started = time.perf_counter()
     market = lock_market_for_run(session, market_id)
-    if market is None:
-        raise NotFound(f"no market with id {market_id}", field="market_id")
     existing = _existing_run(session, market_id, window)
     if existing is not None:
         return RunOutcome(existing, created=False)
@@ -254,10 +256,12 @@ def clear_in_session(
     session.flush()
     matched = time.perf_counter()
 
-    # The ledger's writes lock the accounts of the leagues that traded, which their new
-    # orders need too: last, so that those wait for the settlement and the commit only.
     fills = {int(f.id): f for f in result.fills if f.id not in stability.RESERVE_IDS}
     by_id = {r[0]: r for r in rows}
+    _update_orders(session, rows, fills, run.id)  # rows the run has locked since the load
+    _record_trades(session, market, run.id, by_id, fills)
+    # The ledger's writes lock the accounts of the leagues that traded, which their new
+    # orders need too: last, so that those wait for the settlement and the commit only.
     settlement = settle_fills(
         session,
         asset=ledger.market_asset(market_id),
@@ -268,8 +272,6 @@ def clear_in_session(
         lost=sum(f.quantity - f.received for f in result.flows if f.received is not None),
     )
     _expire_single_run_orders(session, rows, fills, run.id, actor, market_id)
-    _update_orders(session, rows, fills, run.id)
-    _record_trades(session, market, run.id, by_id, fills)
     stability.after_settlement(session, market, run, stable, settings, actor)
     settled = time.perf_counter()
 
@@ -361,7 +363,6 @@ def _record_result(
     run.curves = _curves(book, rules)
     run.book_hash = hashlib.sha256(snapshot.encode("ascii")).hexdigest()
     run.result_hash = matching.result_hash(result)
-    run.finished_at = utcnow()
     run.engine = engine_versions()
 
 
