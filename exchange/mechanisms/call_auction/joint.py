@@ -251,14 +251,7 @@ def _settle_market(
                 release_rest=b.side is Side.SELL,
             )
         )
-    settle_fills(
-        session,
-        asset=ledger.market_asset(market_id),
-        fills=fills,
-        reference=f"run:{run_id}",
-        actor=actor,
-    )
-    single._expire_single_run_orders(session, p.rows, order_fills, run_id, actor, market_id)
+    # As in a single run: orders, trades and figures first, the ledger's writes last.
     single._update_orders(session, p.rows, order_fills, run_id)
     single._record_trades(session, p.market, run_id, by_id, order_fills)
     if leg_fills:
@@ -268,6 +261,14 @@ def _settle_market(
     single._record_result(
         session, p.run, p.book, p.rules, result, matching.book_to_json(p.book, p.rules)
     )
+    settle_fills(
+        session,
+        asset=ledger.market_asset(market_id),
+        fills=fills,
+        reference=f"run:{run_id}",
+        actor=actor,
+    )
+    single._expire_single_run_orders(session, p.rows, order_fills, run_id, actor, market_id)
 
 
 def _leg_trade(market_id: int, run_id: int, b: Bundle, f: matching.Fill) -> dict[str, Any]:
