@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ._types import ClearingResult, Flow, Link, Order, Rules
+from ._types import ClearingResult, Flow, Link, Order, Rules, Side
 
 
 def rules_to_json(rules: Rules) -> dict[str, Any]:
@@ -49,10 +49,13 @@ def _flow_to_json(f: Flow) -> dict[str, Any]:
     return out
 
 
+_SIDE_TEXT = {side: side.value for side in Side}  # a dict lookup; Enum's .value is a property
+
+
 def order_to_json(order: Order, *, zonal: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": order.id,
-        "side": order.side.value,
+        "side": _SIDE_TEXT[order.side],
         "quantity": order.quantity,
         "price": order.price,
         "seq": order.seq,

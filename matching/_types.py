@@ -39,6 +39,48 @@ def _check_int(value: object, what: str, order_id: str | None, fld: str) -> None
         )
 
 
+_SEQ_LIMIT = 2**63
+
+
+def _checked_order(
+    id: str, side: Side | str, quantity: int, price: int, seq: int, zone: str | None
+) -> Side:
+    """An order's fields checked one by one: the first bad one raises, naming itself."""
+    if not isinstance(id, str) or not id:
+        raise InvalidBook(f"order id must be a non-empty string, got {id!r}", field="id")
+    what = f"order {id!r}"
+    try:
+        side_v = Side(side)
+    except ValueError:
+        raise InvalidBook(
+            f"{what}: side must be 'buy' or 'sell', got {side!r}", order_id=id, field="side"
+        ) from None
+    _check_int(quantity, what, id, "quantity")
+    _check_int(price, what, id, "price")
+    _check_int(seq, what, id, "seq")
+    if quantity <= 0:
+        raise InvalidBook(
+            f"{what}: quantity must be positive, got {quantity}", order_id=id, field="quantity"
+        )
+    if quantity > MAX_QUANTITY:
+        raise InvalidBook(
+            f"{what}: quantity {quantity} exceeds {MAX_QUANTITY}", order_id=id, field="quantity"
+        )
+    if abs(price) > MAX_PRICE:
+        raise InvalidBook(
+            f"{what}: price {price} outside +-{MAX_PRICE}", order_id=id, field="price"
+        )
+    if abs(seq) >= _SEQ_LIMIT:
+        raise InvalidBook(f"{what}: seq {seq} does not fit in int64", order_id=id, field="seq")
+    if zone is not None and (not isinstance(zone, str) or not zone):
+        raise InvalidBook(
+            f"{what}: zone must be a non-empty string or null, got {zone!r}",
+            order_id=id,
+            field="zone",
+        )
+    return side_v
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """A limit order. ``quantity`` in units (a multiple of the lot), ``price`` in fen per unit."""
@@ -59,40 +101,21 @@ class Order:
         seq: int = 0,
         zone: str | None = None,
     ) -> None:
-        if not isinstance(id, str) or not id:
-            raise InvalidBook(f"order id must be a non-empty string, got {id!r}", field="id")
-        what = f"order {id!r}"
-        try:
-            side_v = Side(side)
-        except ValueError:
-            raise InvalidBook(
-                f"{what}: side must be 'buy' or 'sell', got {side!r}", order_id=id, field="side"
-            ) from None
-        _check_int(quantity, what, id, "quantity")
-        _check_int(price, what, id, "price")
-        _check_int(seq, what, id, "seq")
-        if quantity <= 0:
-            raise InvalidBook(
-                f"{what}: quantity must be positive, got {quantity}", order_id=id, field="quantity"
-            )
-        if quantity > MAX_QUANTITY:
-            raise InvalidBook(
-                f"{what}: quantity {quantity} exceeds {MAX_QUANTITY}", order_id=id, field="quantity"
-            )
-        if abs(price) > MAX_PRICE:
-            raise InvalidBook(
-                f"{what}: price {price} outside +-{MAX_PRICE}", order_id=id, field="price"
-            )
-        if abs(seq) >= 2**63:
-            raise InvalidBook(f"{what}: seq {seq} does not fit in int64", order_id=id, field="seq")
-        if zone is not None and (not isinstance(zone, str) or not zone):
-            raise InvalidBook(
-                f"{what}: zone must be a non-empty string or null, got {zone!r}",
-                order_id=id,
-                field="zone",
-            )
+        if not (  # the common case at once: a run builds thousands of orders
+            type(id) is str
+            and id
+            and type(side) is Side
+            and type(quantity) is int
+            and 0 < quantity <= MAX_QUANTITY
+            and type(price) is int
+            and -MAX_PRICE <= price <= MAX_PRICE
+            and type(seq) is int
+            and -_SEQ_LIMIT < seq < _SEQ_LIMIT
+            and (zone is None or (type(zone) is str and zone))
+        ):
+            side = _checked_order(id, side, quantity, price, seq, zone)
         object.__setattr__(self, "id", id)
-        object.__setattr__(self, "side", side_v)
+        object.__setattr__(self, "side", side)
         object.__setattr__(self, "quantity", quantity)
         object.__setattr__(self, "price", price)
         object.__setattr__(self, "seq", seq)

@@ -211,7 +211,7 @@ def _prepare(
     session.flush()
     rows = single._load_book(session, market.id)
     rules = single.market_rules(session, market)
-    book = [matching.Order(str(r[0]), r[1].value, r[2], r[3], r[0]) for r in rows]
+    book = [single.engine_order(r, zonal=False) for r in rows]
     run.auction_stats = run_stats.auction_stats((r[1], r[9], r[2]) for r in rows)
     return _Market(market, run, rows, rules, book)
 
