@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.db import close_quietly
+from ledger.driver import commit
 
 T = TypeVar("T")
 
@@ -36,7 +37,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
-    session.commit()
+    commit(session)  # with any statement deferred to it (the action log), in one round trip
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, event, insert
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Executable, sqltypes
@@ -43,12 +43,17 @@ def fetch_rows(
 ) -> Sequence[tuple[Any, ...]]:
     """Run ``sql`` (from :func:`compiled_for`) with ``params`` in ``session``'s transaction on
     PostgreSQL and return its rows as plain tuples (``rows=False``: a statement without)."""
+    return _run(session, sql, params, rows=rows, notify=True)
+
+
+def _run(
+    session: Session, sql: str, params: Mapping[str, Any], *, rows: bool, notify: bool
+) -> Sequence[tuple[Any, ...]]:
     connection = _connection(session)
     cursor = _cursor(connection)
     try:
-        if connection._has_events or connection.engine._has_events:
-            for listener in connection.dispatch.before_cursor_execute:  # e.g. the budget test
-                listener(connection, cursor, sql, params, None, False)
+        if notify:
+            _notify(connection, cursor, sql, params)
         raw = cursor.connection
         if raw.info.transaction_status == 0:  # IDLE: psycopg's BEGIN rides with it
             with raw.pipeline():
@@ -62,14 +67,60 @@ def fetch_rows(
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
 
 
+def _notify(connection: Connection, cursor: Any, sql: str, params: Mapping[str, Any]) -> None:
+    """Tell ``before_cursor_execute`` listeners of a statement (e.g. the budget test)."""
+    if connection._has_events or connection.engine._has_events:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, sql, params, None, False)
+
+
+def commit(session: Session) -> None:
+    """``session.commit()``; on PostgreSQL, statements :meth:`Prepared.defer` kept for it go
+    in the COMMIT's round trip (one psycopg pipeline): a write request's last round trip
+    carries its action log entry and its commit. Errors arrive as ``session.commit()``'s."""
+    queued = _take_deferred(session)
+    if not queued:
+        session.commit()
+        return
+    session.flush()  # the ORM's pending changes first, each answered as usual
+    connection = _connection(session)
+    cursor = _cursor(connection)
+    with cursor.connection.pipeline():
+        try:
+            for sql, params in queued:
+                cursor.execute(sql, params)
+        except connection.dialect.loaded_dbapi.Error as error:  # sent, not answered: rare
+            connection._handle_dbapi_exception(error, sql, params, cursor, None)
+        session.commit()  # psycopg sends COMMIT and waits for every answer (an error first)
+
+
+def _take_deferred(session: Session) -> list[tuple[str, Mapping[str, Any]]]:
+    held = session.info.pop(_DEFERRED, None)
+    if held is None or held[0] is not session.get_transaction():
+        return []  # none, or a rolled-back transaction's
+    return cast(list[tuple[str, Mapping[str, Any]]], held[1])
+
+
+@event.listens_for(Session, "before_commit")
+def _write_deferred(session: Session) -> None:
+    """A commit that is not :func:`commit`'s still writes what was deferred to it."""
+    for sql, params in _take_deferred(session):
+        _run(session, sql, params, rows=False, notify=False)  # listeners told at defer
+
+
+_DEFERRED = "ledger.driver.deferred"
 _CONNECTION = "ledger.driver.connection"
 _CURSOR = "ledger.driver.cursor"
 
 
 def _connection(session: Session) -> Connection:
-    """``session.connection()``, remembered for the session's transaction while it is
-    active (an order's statements asked for it seven times)."""
-    transaction = session.get_transaction()
+    """``session.connection()``, remembered for the session's innermost transaction while
+    it is active (an order's statements asked for it seven times).
+
+    Innermost: SQLAlchemy emits a savepoint's SAVEPOINT only when the nested transaction
+    first asks for the connection, so a savepoint's first statement must ask again, or it
+    would run outside the savepoint and outlive its rollback."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
     held = session.info.get(_CONNECTION)
     if (
         held is not None
@@ -79,7 +130,10 @@ def _connection(session: Session) -> Connection:
     ):
         return cast(Connection, held[1])
     connection = session.connection()
-    session.info[_CONNECTION] = (session.get_transaction(), connection)
+    session.info[_CONNECTION] = (
+        session.get_nested_transaction() or session.get_transaction(),
+        connection,
+    )
     return connection
 
 
@@ -191,6 +245,36 @@ class Prepared:
         """The first row for ``params``, or None."""
         found = self.rows(session, params)
         return found[0] if found else None
+
+    def defer(self, session: Session, params: Mapping[str, Any]) -> None:
+        """Write this row-less statement with ``session``'s COMMIT, in its round trip
+        (:func:`commit`); at once where that cannot be (not PostgreSQL, no transaction yet,
+        inside a savepoint).
+
+        For the last write of a unit of work that nothing in it reads back (the action
+        log's entry). A commit by any other way than :func:`commit` still writes it first
+        (a ``before_commit`` listener); a rollback drops it with the rest."""
+        transaction = session.get_transaction()
+        if (
+            self.results
+            or transaction is None
+            or session.in_nested_transaction()  # a savepoint's rollback must take it too
+            or session.get_bind().dialect.name != "postgresql"
+        ):
+            self.rows(session, params)
+            return
+        binds = self.binds
+        values = {
+            **self.constants,
+            **{k: binds[k](v) if k in binds else v for k, v in params.items()},
+        }
+        connection = _connection(session)
+        _notify(connection, _cursor(connection), self.sql, values)
+        held = session.info.get(_DEFERRED)
+        if held is None or held[0] is not transaction:
+            queue: list[tuple[str, Mapping[str, Any]]] = []
+            held = session.info[_DEFERRED] = (transaction, queue)
+        held[1].append((self.sql, values))
 
 
 def _result_processor(type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:

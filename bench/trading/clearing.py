@@ -52,7 +52,14 @@ LEAGUES = [
 ]
 
 
-def build_book(url: str, n: int, seed: int = 1) -> int:
+def build_book(url: str, n: int, seed: int = 1, *, crossing: bool = True) -> int:
+    """Seed ``url`` and enter ``n`` random orders in the carbon market; returns its id.
+
+    ``crossing=False``: buy limits 80.00-94.00 yuan, sell limits 94.01-110.00, so nothing
+    trades and the whole book rests (a run that only loads, matches and records)."""
+    buys, sells = (
+        ((9_000, 10_500), (8_800, 10_300)) if crossing else ((8_000, 9_400), (9_401, 11_000))
+    )
     app = create_app({"DATABASE_URL": url})
     rng = random.Random(seed)
     with app.app_context():
@@ -73,7 +80,7 @@ def build_book(url: str, n: int, seed: int = 1) -> int:
             rows = []
             for i in range(n):
                 side = rng.choice(["buy", "sell"])
-                price = rng.randint(9_000, 10_500) if side == "buy" else rng.randint(8_800, 10_300)
+                price = rng.randint(*buys) if side == "buy" else rng.randint(*sells)
                 rows.append(
                     {
                         "market_id": mid,

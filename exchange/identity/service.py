@@ -259,8 +259,9 @@ def resolve_token(session: Session, secret: str) -> Actor:
 
 def record_action(session: Session, **fields: Any) -> None:
     """Append one entry to the action log (in the caller's unit of work): one Core INSERT,
-    no ORM object to flush (it is written on every state-changing request)."""
-    prepared_insert(ActionLog.__table__, tuple(fields)).rows(session, fields)
+    no ORM object to flush (it is written on every state-changing request), sent with the
+    unit of work's COMMIT on PostgreSQL (nothing reads it back before)."""
+    prepared_insert(ActionLog.__table__, tuple(fields)).defer(session, fields)
 
 
 def query_action_log(

@@ -27,6 +27,7 @@ import matching
 from exchange.mechanisms.call_auction import run as single
 from exchange.mechanisms.call_auction import stability
 from exchange.mechanisms.call_auction import stats as run_stats
+from exchange.mechanisms.call_auction.book import engine_order, load_book
 from exchange.mechanisms.call_auction.settlement import Fill, settle_fills
 from exchange.models import Market
 from exchange.models.base import utcnow
@@ -209,9 +210,9 @@ def _prepare(
     )
     session.add(run)
     session.flush()
-    rows = single._load_book(session, market.id)
+    rows = load_book(session, market.id)
     rules = single.market_rules(session, market)
-    book = [single.engine_order(r, zonal=False) for r in rows]
+    book = [engine_order(r, zonal=False) for r in rows]
     run.auction_stats = run_stats.auction_stats((r[1], r[9], r[2]) for r in rows)
     return _Market(market, run, rows, rules, book)
 
