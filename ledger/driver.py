@@ -77,7 +77,7 @@ def _notify(connection: Connection, cursor: Any, sql: str, params: Mapping[str, 
 def commit(session: Session) -> None:
     """``session.commit()``; on PostgreSQL, statements :meth:`Prepared.defer` kept for it go
     in the COMMIT's round trip (one psycopg pipeline): a write request's last round trip
-    carries its action log entry and its commit. Errors arrive as ``session.commit()``'s."""
+    carries its action log entry and its commit. Errors arrive as SQLAlchemy's."""
     queued = _take_deferred(session)
     if not queued:
         session.commit()
@@ -85,13 +85,19 @@ def commit(session: Session) -> None:
     session.flush()  # the ORM's pending changes first, each answered as usual
     connection = _connection(session)
     cursor = _cursor(connection)
-    with cursor.connection.pipeline():
-        try:
+    raw = cursor.connection
+    sql, params = queued[0]
+    try:
+        # The COMMIT goes on the driver, while the session still holds the connection:
+        # session.commit() hands it back to the pool, which may reset or close it, and
+        # another thread may take it, before a pipeline around it were done.
+        with raw.pipeline():
             for sql, params in queued:
                 cursor.execute(sql, params)
-        except connection.dialect.loaded_dbapi.Error as error:  # sent, not answered: rare
-            connection._handle_dbapi_exception(error, sql, params, cursor, None)
-        session.commit()  # psycopg sends COMMIT and waits for every answer (an error first)
+            raw.commit()  # COMMIT, then every answer: a deferred statement's error first
+    except connection.dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+    session.commit()  # SQLAlchemy's part; the transaction is over, psycopg sends nothing
 
 
 def _take_deferred(session: Session) -> list[tuple[str, Mapping[str, Any]]]:

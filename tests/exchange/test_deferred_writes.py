@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
+from exchange.db import make_engine
 from exchange.models import ActionLog, utcnow
 from exchange.uow import savepoint, unit_of_work
 from ledger.driver import commit, prepared_insert
@@ -135,3 +137,17 @@ def test_a_driver_statement_in_a_savepoint_rolls_back_with_it(session: Session) 
             raise RuntimeError("the savepoint's work fails")
         insert("/after")
     assert _paths(session) == ["/before", "/after"]
+
+
+def test_the_commit_keeps_its_connection_until_the_pipeline_is_done(database_url: str) -> None:
+    """A pool that closes each connection it gets back (here: no pool; under load, a
+    QueuePool's overflow) must not get it while the COMMIT's pipeline is still open."""
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            session.execute(select(1))
+            _defer(session, _entry("/nullpool"))
+            commit(session)
+            assert _paths(session) == ["/nullpool"]
+    finally:
+        engine.dispose()

@@ -34,9 +34,10 @@ ceiling is 8), authentication and the action log included.
 PostgreSQL, where each statement is a round trip to the server: the token, the facts entry
 decides on (with the market's and the league's locks), the ledger's locks (both accounts and
 the chain head, and the new hold's id), the ledger's write (journal, postings, balances, the
-hold row and the chain head: data-modifying CTEs), the order row, the action log. A cancel:
-the token, the order's conditional UPDATE, the ledger's locks (accounts, hold, head), the
-write, the action log. SQLite has no such statements, so the same writes take more there;
+hold row and the chain head: data-modifying CTEs), the order row, the action log (sent with
+the COMMIT, in its round trip: ``ledger.driver.Prepared.defer``). A cancel: the token, the
+order's conditional UPDATE, the ledger's locks (accounts, hold, head), the write, the action
+log (with the COMMIT). SQLite has no such statements, so the same writes take more there;
 they are calls into the library in this process, not round trips.
 """
 
@@ -53,11 +54,16 @@ class Tally:
     driver: list[str] = field(default_factory=list)
     """PostgreSQL: what psycopg's cursors executed. A pool ping (``;``, ``pool_pre_ping``)
     counts: the engine checks a connection's socket at checkout instead of a round trip."""
+    pipelined: list[str] = field(default_factory=list)
+    """PostgreSQL: those of them sent in a psycopg pipeline (sharing a round trip)."""
 
     def check_driver(self) -> None:
-        """On PostgreSQL, the driver saw exactly the statements the events did."""
+        """On PostgreSQL, the driver saw exactly the statements the events did, and the
+        action log's entry went in the COMMIT's round trip."""
         if self.postgres:
             assert self.driver == self.statements, (self.driver, self.statements)
+            logged = [s for s in self.pipelined if s.startswith("INSERT INTO action_log")]
+            assert len(logged) == 1, self.pipelined
 
 
 @contextmanager
@@ -104,6 +110,8 @@ def _driver_counting(tally: Tally) -> Iterator[None]:
             "ROLLBACK",
         }:
             tally.driver.append(text)
+            if self.connection._pipeline is not None:
+                tally.pipelined.append(text.strip())
         return original(self, query, params, **kwargs)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
