@@ -91,11 +91,13 @@ def commit(session: Session) -> None:
         # The COMMIT goes on the driver, while the session still holds the connection:
         # session.commit() hands it back to the pool, which may reset or close it, and
         # another thread may take it, before a pipeline around it were done.
+        # COMMIT as a statement of the pipeline: one Sync, one round trip (psycopg's
+        # Connection.commit() syncs, and the pipeline's end syncs again: two).
         with raw.pipeline():
             for sql, params in queued:
                 cursor.execute(sql, params)
-            raw.commit()  # COMMIT, then every answer: a deferred statement's error first
-    except connection.dialect.loaded_dbapi.Error as error:
+            cursor.execute("COMMIT")
+    except connection.dialect.loaded_dbapi.Error as error:  # a deferred statement's first
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
     session.commit()  # SQLAlchemy's part; the transaction is over, psycopg sends nothing
 

@@ -62,8 +62,11 @@ class Tally:
         action log's entry went in the COMMIT's round trip."""
         if self.postgres:
             assert self.driver == self.statements, (self.driver, self.statements)
-            logged = [s for s in self.pipelined if s.startswith("INSERT INTO action_log")]
+            logged = [
+                i for i, s in enumerate(self.pipelined) if s.startswith("INSERT INTO action_log")
+            ]
             assert len(logged) == 1, self.pipelined
+            assert self.pipelined[logged[0] + 1 :] == ["COMMIT"], self.pipelined
 
 
 @contextmanager
@@ -110,8 +113,8 @@ def _driver_counting(tally: Tally) -> Iterator[None]:
             "ROLLBACK",
         }:
             tally.driver.append(text)
-            if self.connection._pipeline is not None:
-                tally.pipelined.append(text.strip())
+        if self.connection._pipeline is not None:
+            tally.pipelined.append(text.strip())
         return original(self, query, params, **kwargs)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
