@@ -7,9 +7,9 @@ that several use cases can be one atomic step::
     with unit_of_work(db.session) as session:
         market = registry.create_market(session, command)
 
-On success the work commits once; on any exception it is rolled back and the
-exception propagates (views render it; nothing of it stays). Inside a service, a
-block that must be all or nothing without ending the caller's transaction uses
+On success the work commits once; on any exception, in the work or in its commit, it is
+rolled back and the exception propagates (views render it; nothing of it stays). Inside a
+service, a block that must be all or nothing without ending the caller's transaction uses
 :func:`savepoint`.
 """
 
@@ -37,7 +37,11 @@ def unit_of_work(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
-    commit(session)  # with any statement deferred to it (the action log), in one round trip
+    try:
+        commit(session)  # with any statement deferred to it (the action log), in one round trip
+    except BaseException:
+        session.rollback()  # a failed commit leaves the session usable, as a failed block does
+        raise
 
 
 @contextmanager

@@ -151,3 +151,13 @@ def test_the_commit_keeps_its_connection_until_the_pipeline_is_done(database_url
             assert _paths(session) == ["/nullpool"]
     finally:
         engine.dispose()
+
+
+def test_a_failed_commit_leaves_the_session_usable(session: Session) -> None:
+    with unit_of_work(session):
+        _defer(session, _entry("/one", id=987_654_322))
+    with pytest.raises(IntegrityError), unit_of_work(session):
+        _defer(session, _entry("/again", id=987_654_322))
+    with unit_of_work(session):  # no "transaction is aborted", no rollback needed first
+        _defer(session, _entry("/next"))
+    assert sorted(_paths(session)) == ["/next", "/one"]
