@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 
-from ._types import MAX_QUANTITY, ClearingResult, InvalidBook, Side, _check_int
+from ._types import MAX_QUANTITY, ClearingResult, InvalidBook, Side, _check_int, _check_side
 
 #: Largest absolute bundle limit (total fen).
 MAX_LIMIT = 2**62 - 1
@@ -62,11 +62,7 @@ class Bundle:
         if not isinstance(id, str) or not id:
             raise InvalidBook(f"bundle id must be a non-empty string, got {id!r}", field="id")
         what = f"bundle {id!r}"
-        try:
-            side_v = Side(side)
-        except ValueError:
-            raise InvalidBook(f"{what}: side must be 'buy' or 'sell', got {side!r}",
-                              order_id=id, field="side") from None  # fmt: skip
+        side_v = _check_side(side, what, id)
         legs_t = tuple(legs)
         if not legs_t:
             raise InvalidBook(f"{what}: legs must not be empty", order_id=id, field="legs")

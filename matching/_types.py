@@ -39,6 +39,15 @@ def _check_int(value: object, what: str, order_id: str | None, fld: str) -> None
         )
 
 
+def _check_side(side: Side | str, what: str, order_id: str) -> Side:
+    try:
+        return Side(side)
+    except ValueError:
+        raise InvalidBook(
+            f"{what}: side must be 'buy' or 'sell', got {side!r}", order_id=order_id, field="side"
+        ) from None
+
+
 _SEQ_LIMIT = 2**63
 
 
@@ -49,12 +58,7 @@ def _checked_order(
     if not isinstance(id, str) or not id:
         raise InvalidBook(f"order id must be a non-empty string, got {id!r}", field="id")
     what = f"order {id!r}"
-    try:
-        side_v = Side(side)
-    except ValueError:
-        raise InvalidBook(
-            f"{what}: side must be 'buy' or 'sell', got {side!r}", order_id=id, field="side"
-        ) from None
+    side_v = _check_side(side, what, id)
     _check_int(quantity, what, id, "quantity")
     _check_int(price, what, id, "price")
     _check_int(seq, what, id, "seq")
