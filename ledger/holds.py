@@ -123,6 +123,8 @@ def _lock_owner_accounts(
     """Lock ``owner``'s accounts of ``kinds`` in ``asset``, creating the missing ones first;
     account id -> (kind, balance)."""
     params = {"owner": owner, "asset": asset, "kinds": kinds}
+    if session.get_bind().dialect.name == "postgresql":  # before any lock (see LOCK_FOR_HOLD)
+        ensure_accounts(session, [AccountKey(kind, owner, asset) for kind in kinds])
     rows = session.execute(sql.LOCK_OWNER_ACCOUNTS, params).all()
     if len(rows) < len(kinds):
         ensure_accounts(session, [AccountKey(kind, owner, asset) for kind in kinds])
