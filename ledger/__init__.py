@@ -16,9 +16,11 @@ from ledger.errors import (
     LedgerError,
 )
 from ledger.holds import (
+    HoldLock,
     HoldRequest,
     HoldView,
     get_hold,
+    hold_lock,
     hold_owners,
     lock_holds,
     place_hold,
@@ -83,6 +85,7 @@ __all__ = [
     "BalanceView",
     "CapExceeded",
     "HoldExceeded",
+    "HoldLock",
     "HoldNotFound",
     "HoldRequest",
     "HoldView",
@@ -114,6 +117,7 @@ __all__ = [
     "fee_account",
     "fee_income_account",
     "get_hold",
+    "hold_lock",
     "hold_owners",
     "issuance_account",
     "issue",

@@ -154,11 +154,26 @@ def lock_for_hold(
     """PostgreSQL: lock ``owner``'s accounts of ``kinds`` in ``asset`` and the head of
     ``chain`` and draw a hold id; ``(account id -> (kind, balance), heads, hold id)``, or
     None if an account or the chain does not exist yet (the caller creates them)."""
-    params = {"owner": owner, "asset": asset, "kinds": array_literal(kinds), "chain": chain}
+    return read_lock_for_hold(
+        fetch_rows(session, LOCK_FOR_HOLD, lock_for_hold_params(owner, asset, kinds, chain)), kinds
+    )
+
+
+def lock_for_hold_params(
+    owner: str, asset: str, kinds: Sequence[str], chain: str
+) -> dict[str, Any]:
+    """The parameters of ``LOCK_FOR_HOLD``."""
+    return {"owner": owner, "asset": asset, "kinds": array_literal(kinds), "chain": chain}
+
+
+def read_lock_for_hold(
+    rows: Sequence[tuple[Any, ...]], kinds: Sequence[str]
+) -> tuple[dict[int, tuple[str, int]], dict[str, tuple[int, str]], int] | None:
+    """What :func:`lock_for_hold` returns, from the rows of ``LOCK_FOR_HOLD``."""
     accounts: dict[int, tuple[str, int]] = {}
     heads: dict[str, tuple[int, str]] = {}
     hold_id = 0
-    for part, row_id, name, number, head in fetch_rows(session, LOCK_FOR_HOLD, params):
+    for part, row_id, name, number, head in rows:
         if part == "account":
             accounts[row_id] = (name, number)
         elif part == "chain":

@@ -67,6 +67,32 @@ def _run(
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
 
 
+def fetch_together(
+    session: Session, statements: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[Sequence[tuple[Any, ...]]]:
+    """Run ``statements`` (SQL from :func:`compiled_for`, parameters) in turn in
+    ``session``'s transaction on PostgreSQL, in one round trip (a psycopg pipeline), and
+    return each one's rows. For statements of different owners that do not wait on each
+    other's results (an order's entry check and its hold's locks). If one fails, those
+    after it do not run; the error arrives as SQLAlchemy's."""
+    connection = _connection(session)
+    first = _cursor(connection)
+    raw = first.connection
+    cursors = [first, *(raw.cursor() for _ in statements[1:])]
+    sql, params = statements[0]
+    try:
+        with raw.pipeline():  # psycopg's BEGIN rides with them if none was sent yet
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                _notify(connection, cursor, sql, params)
+                cursor.execute(sql, params)
+        return [cursor.fetchall() for cursor in cursors]
+    except connection.dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, sql, params, first, None)
+    finally:
+        for cursor in cursors[1:]:
+            cursor.close()
+
+
 def _notify(connection: Connection, cursor: Any, sql: str, params: Mapping[str, Any]) -> None:
     """Tell ``before_cursor_execute`` listeners of a statement (e.g. the budget test)."""
     if connection._has_events or connection.engine._has_events:
@@ -230,15 +256,19 @@ class Prepared:
         if session.get_bind().dialect.name != "postgresql":
             result = session.execute(self.statement, params)
             return result.all() if self.results else ()
-        binds = self.binds
-        values = {
-            **self.constants,
-            **{k: binds[k](v) if k in binds else v for k, v in params.items()},
-        }
+        values = self._values(params)
         if not self.results:  # an INSERT (any implicit RETURNING of its new key is not read)
             return fetch_rows(session, self.sql, values, rows=False)
+        return self.typed(fetch_rows(session, self.sql, values))
+
+    def to_send(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The statement's SQL and driver parameters for ``params``, for
+        :func:`fetch_together` (PostgreSQL); its rows then go through :meth:`typed`."""
+        return self.sql, self._values(params)
+
+    def typed(self, found: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """The driver's rows of this statement as :meth:`rows` gives them."""
         make, processed = self.row._make, self._processed
-        found = fetch_rows(session, self.sql, values)
         if not processed:
             return [make(raw) for raw in found]
         out = []
@@ -248,6 +278,15 @@ class Prepared:
                 cells[i] = process(cells[i])
             out.append(make(cells))
         return out
+
+    def _values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The driver's parameters: the statement's constants and the caller's ``params``
+        through their types' bind processors."""
+        binds = self.binds
+        return {
+            **self.constants,
+            **{k: binds[k](v) if k in binds else v for k, v in params.items()},
+        }
 
     def first(self, session: Session, params: Mapping[str, Any]) -> Any:
         """The first row for ``params``, or None."""
@@ -271,11 +310,7 @@ class Prepared:
         ):
             self.rows(session, params)
             return
-        binds = self.binds
-        values = {
-            **self.constants,
-            **{k: binds[k](v) if k in binds else v for k, v in params.items()},
-        }
+        values = self._values(params)
         connection = _connection(session)
         _notify(connection, _cursor(connection), self.sql, values)
         held = session.info.get(_DEFERRED)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +42,35 @@ class HoldView:
     created_at: datetime
 
 
+_HOLD_KINDS = (AccountKind.ESCROW, AccountKind.LEAGUE)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLock:
+    """The statement that locks what a hold of ``league``'s ``asset`` takes (both accounts,
+    the chain head) and draws its id: for a caller that sends it with a statement of its own
+    in one round trip (``ledger.driver.fetch_together``) and gives its rows to
+    :func:`place_hold` (``prelocked``)."""
+
+    league: str
+    asset: str
+    chain: str
+    sql: str
+    params: Mapping[str, Any]
+
+
+def hold_lock(
+    session: Session, *, league: str, asset: str, chain: str | None = None
+) -> HoldLock | None:
+    """The :class:`HoldLock` of :func:`place_hold` with these arguments; None where
+    :func:`place_hold` locks by itself (SQLite)."""
+    if not one.one_statement(session, 2):
+        return None
+    journal_chain = order_chain(chain or asset, league)
+    params = sql.lock_for_hold_params(league, asset, _HOLD_KINDS, journal_chain)
+    return HoldLock(league, asset, journal_chain, sql.LOCK_FOR_HOLD, params)
+
+
 def place_hold(
     session: Session,
     *,
@@ -50,6 +80,7 @@ def place_hold(
     reference: str,
     actor: str,
     chain: str | None = None,
+    prelocked: tuple[HoldLock, Sequence[tuple[Any, ...]]] | None = None,
 ) -> int:
     """Reserve ``amount`` of a league's available ``asset``; returns the hold id.
 
@@ -58,6 +89,8 @@ def place_hold(
     amount) and writes nothing when the league has too little. For a buy order
     (a cash hold) pass ``chain=market_asset(id)`` to chain it with its market.
     The journal goes on the league's chain :func:`order_chain` ``(chain or asset, league)``.
+    ``prelocked``: this hold's :func:`hold_lock` and the rows its statement gave, when the
+    caller ran it (else it is run here).
     """
     positive(amount)
     main, escrow = league_account(league, asset), escrow_account(league, asset)
@@ -70,11 +103,17 @@ def place_hold(
         chain=journal_chain,
     )
     validate_spec(spec)  # before the hold row exists
-    kinds = [AccountKind.ESCROW, AccountKind.LEAGUE]
+    kinds = list(_HOLD_KINDS)
     # PostgreSQL: both accounts and the chain head locked and the hold's id drawn in one
-    # round trip; the hold row is then written with its journal (one more).
+    # round trip (the caller's, with ``prelocked``); the hold row is then written with its
+    # journal (one more).
     at_once = None
-    if one.one_statement(session, len(spec.postings)):
+    if prelocked is not None:
+        lock, rows = prelocked
+        if (lock.league, lock.asset, lock.chain) != (league, asset, journal_chain):
+            raise ValueError(f"the lock is of another hold: {lock.league}, {lock.asset}")
+        at_once = sql.read_lock_for_hold(rows, kinds)
+    elif one.one_statement(session, len(spec.postings)):
         at_once = sql.lock_for_hold(session, league, asset, kinds, journal_chain)
     if at_once is None:  # SQLite, or an account or the chain is new
         locked, heads, hold_id = _lock_owner_accounts(session, league, asset, kinds), None, None

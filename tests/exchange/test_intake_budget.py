@@ -42,6 +42,14 @@ they are calls into the library in this process, not round trips.
 """
 
 
+MAX_ROUND_TRIPS = {"order": 5, "cancel": 5}
+"""PostgreSQL: at most this many round trips per request, a psycopg pipeline being one
+(BEGIN rides with the first statement). An order: the token; the facts entry decides on
+with the ledger's locks (``ledger.driver.fetch_together``); the write; the order row; the
+action log with the COMMIT. A cancel: the token; the order's UPDATE; the ledger's locks;
+the write; the action log with the COMMIT."""
+
+
 def budget(app: Flask, path: str = "order") -> int:
     return MAX_STATEMENTS[path][app.extensions["exchange.db"]["engine"].dialect.name]
 
@@ -56,11 +64,20 @@ class Tally:
     counts: the engine checks a connection's socket at checkout instead of a round trip."""
     pipelined: list[str] = field(default_factory=list)
     """PostgreSQL: those of them sent in a psycopg pipeline (sharing a round trip)."""
+    sent_in: list[object | None] = field(default_factory=list)
+    """PostgreSQL: for every statement psycopg's cursors executed (BEGIN and COMMIT too),
+    the pipeline it went in, or None."""
 
-    def check_driver(self) -> None:
-        """On PostgreSQL, the driver saw exactly the statements the events did, and the
-        action log's entry went in the COMMIT's round trip."""
+    def round_trips(self) -> int:
+        """Statements sent alone, and pipelines (one round trip each)."""
+        pipelines = {id(p): p for p in self.sent_in if p is not None}
+        return sum(1 for p in self.sent_in if p is None) + len(pipelines)
+
+    def check_driver(self, path: str = "order") -> None:
+        """On PostgreSQL, the driver saw exactly the statements the events did, the action
+        log's entry went in the COMMIT's round trip, and the round trips are in budget."""
         if self.postgres:
+            assert self.round_trips() <= MAX_ROUND_TRIPS[path], (self.sent_in, self.driver)
             assert self.driver == self.statements, (self.driver, self.statements)
             logged = [
                 i for i, s in enumerate(self.pipelined) if s.startswith("INSERT INTO action_log")
@@ -115,6 +132,7 @@ def _driver_counting(tally: Tally) -> Iterator[None]:
             tally.driver.append(text)
         if self.connection._pipeline is not None:
             tally.pipelined.append(text.strip())
+        tally.sent_in.append(self.connection._pipeline)
         return original(self, query, params, **kwargs)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
@@ -176,7 +194,7 @@ def test_a_cancel_is_one_commit_and_a_handful_of_statements(
     assert response.get_json()["status"] == "cancelled"
     assert tally.commits == 1, _explain(tally)
     assert len(tally.statements) <= budget(demo_registry, "cancel"), _explain(tally)
-    tally.check_driver()
+    tally.check_driver("cancel")
 
 
 def test_an_idempotent_repeat_commits_nothing_new(
