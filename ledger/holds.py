@@ -43,6 +43,7 @@ class HoldView:
 
 
 _HOLD_KINDS = (AccountKind.ESCROW, AccountKind.LEAGUE)
+_HOLD_POSTINGS = 2  # main -> escrow; a release's too
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def hold_lock(
 ) -> HoldLock | None:
     """The :class:`HoldLock` of :func:`place_hold` with these arguments; None where
     :func:`place_hold` locks by itself (SQLite)."""
-    if not one.one_statement(session, 2):
+    if not one.one_statement(session, _HOLD_POSTINGS):
         return None
     journal_chain = order_chain(chain or asset, league)
     params = sql.lock_for_hold_params(league, asset, _HOLD_KINDS, journal_chain)
@@ -103,22 +104,7 @@ def place_hold(
         chain=journal_chain,
     )
     validate_spec(spec)  # before the hold row exists
-    kinds = list(_HOLD_KINDS)
-    # PostgreSQL: both accounts and the chain head locked and the hold's id drawn in one
-    # round trip (the caller's, with ``prelocked``); the hold row is then written with its
-    # journal (one more).
-    at_once = None
-    if prelocked is not None:
-        lock, rows = prelocked
-        if (lock.league, lock.asset, lock.chain) != (league, asset, journal_chain):
-            raise ValueError(f"the lock is of another hold: {lock.league}, {lock.asset}")
-        at_once = sql.read_lock_for_hold(rows, kinds)
-    elif one.one_statement(session, len(spec.postings)):
-        at_once = sql.lock_for_hold(session, league, asset, kinds, journal_chain)
-    if at_once is None:  # SQLite, or an account or the chain is new
-        locked, heads, hold_id = _lock_owner_accounts(session, league, asset, kinds), None, None
-    else:
-        locked, heads, hold_id = at_once
+    locked, heads, hold_id = _lock_for_hold(session, league, asset, journal_chain, prelocked)
     ids = {AccountKey(kind, league, asset): i for i, (kind, _b) in locked.items()}
     available = locked[ids[main]][1]
     if available < amount:
@@ -154,6 +140,31 @@ def place_hold(
         insert_holds=insert_holds,
     )
     return int(hold_id)
+
+
+def _lock_for_hold(
+    session: Session,
+    league: str,
+    asset: str,
+    chain: str,
+    prelocked: tuple[HoldLock, Sequence[tuple[Any, ...]]] | None,
+) -> tuple[dict[int, tuple[str, int]], dict[str, tuple[int, str]] | None, int | None]:
+    """The hold's accounts locked (id -> (kind, balance)), and on PostgreSQL the chain head
+    locked and the hold's id drawn, in one round trip (the caller's, with ``prelocked``);
+    the hold row is then written with its journal. Else (SQLite, or an account or the chain
+    is new) only the accounts, created first if missing: heads and id are None."""
+    kinds = list(_HOLD_KINDS)
+    at_once = None
+    if prelocked is not None:
+        lock, rows = prelocked
+        if (lock.league, lock.asset, lock.chain) != (league, asset, chain):
+            raise ValueError(f"the lock is of another hold: {lock.league}, {lock.asset}")
+        at_once = sql.read_lock_for_hold(rows, kinds)
+    elif one.one_statement(session, _HOLD_POSTINGS):
+        at_once = sql.lock_for_hold(session, league, asset, kinds, chain)
+    if at_once is None:
+        return _lock_owner_accounts(session, league, asset, kinds), None, None
+    return at_once
 
 
 def _lock_owner_accounts(
@@ -297,7 +308,7 @@ def release_hold(
     """
     # Lock order as everywhere: the hold's two accounts (ascending id), the hold, the head.
     heads: dict[str, tuple[int, str]] | None = None
-    if owner is not None and chain is not None and one.one_statement(session, 2):
+    if owner is not None and chain is not None and one.one_statement(session, _HOLD_POSTINGS):
         accounts, hold, heads = sql.lock_for_release(session, hold_id, order_chain(chain, owner))
         if (accounts and accounts[0][3] != owner) or not heads:  # a wrong hint, or a new chain
             heads = None
