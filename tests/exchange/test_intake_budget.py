@@ -31,9 +31,9 @@ MAX_STATEMENTS = {
 """At most this many SQL statements per request (BEGIN and COMMIT not counted; the issue's
 ceiling is 8), authentication and the action log included.
 
-PostgreSQL, where each statement is a round trip to the server: the token, the facts entry
-decides on (with the market's and the league's locks), the ledger's locks (both accounts and
-the chain head, and the new hold's id), the ledger's write (journal, postings, balances, the
+PostgreSQL: the token, the facts entry decides on (with the market's and the league's
+locks), the ledger's locks (both accounts and the chain head, and the new hold's id; in the
+entry's round trip), the ledger's write (journal, postings, balances, the
 hold row and the chain head: data-modifying CTEs), the order row, the action log (sent with
 the COMMIT, in its round trip: ``ledger.driver.Prepared.defer``). A cancel: the token, the
 order's conditional UPDATE, the ledger's locks (accounts, hold, head), the write, the action
