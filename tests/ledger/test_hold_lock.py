@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -28,6 +31,20 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _hold_of_ordos(
+    session: Session, amount: int, reference: str, lock: ledger.HoldLock, rows: Sequence[Any]
+) -> int:
+    return ledger.place_hold(
+        session,
+        league="ordos",
+        asset=WATER,
+        amount=amount,
+        reference=reference,
+        actor="r",
+        prelocked=(lock, rows),
+    )
+
+
 def test_a_hold_placed_with_its_locks_sent_by_the_caller_is_the_same_hold(
     session: Session,
 ) -> None:
@@ -39,15 +56,7 @@ def test_a_hold_placed_with_its_locks_sent_by_the_caller_is_the_same_hold(
     assert lock is not None
     mine, rows = fetch_together(session, [("SELECT 41 + 1", {}), (lock.sql, lock.params)])
     assert mine == [(42,)]
-    hold_id = ledger.place_hold(
-        session,
-        league="ordos",
-        asset=WATER,
-        amount=300,
-        reference="order:7",
-        actor="r",
-        prelocked=(lock, rows),
-    )
+    hold_id = _hold_of_ordos(session, 300, "order:7", lock, rows)
     session.commit()
     hold = session.get(Hold, hold_id)
     assert hold is not None and (hold.amount, hold.remaining, hold.reference) == (
@@ -71,15 +80,7 @@ def test_the_locks_of_another_hold_are_refused_and_nothing_is_written(session: S
     else:
         (rows,) = fetch_together(session, [(theirs.sql, theirs.params)])
     with pytest.raises(ValueError, match="another hold"):
-        ledger.place_hold(
-            session,
-            league="ordos",
-            asset=WATER,
-            amount=10,
-            reference="order:8",
-            actor="r",
-            prelocked=(theirs, rows),
-        )
+        _hold_of_ordos(session, 10, "order:8", theirs, rows)
     session.rollback()
     assert session.scalar(select(Hold.id).where(Hold.reference == "order:8")) is None
     assert ledger.balance_of(session, ledger.league_account("ordos", WATER)) == 999
