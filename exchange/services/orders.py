@@ -19,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 import ledger
@@ -145,7 +145,7 @@ def _as_loaded(session: Session, row: Any) -> Order:
         # Filled in as a load fills it: the column values, not one attribute event each as
         # ``Order(**row)`` would (it took twice the time of the rest; bench/trading/README.md).
         order = _new_order()
-        order.__dict__.update(row)
+        instance_dict(order).update(row)
         make_transient_to_detached(order)
         session.add(order)
         return order
