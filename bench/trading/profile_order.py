@@ -3,15 +3,18 @@
     .venv/bin/python bench/trading/profile_order.py --orders 2000
     .venv/bin/python bench/trading/profile_order.py --orders 2000 --profile pyinstrument
     .venv/bin/python bench/trading/profile_order.py --orders 2000 --profile cprofile
+    .venv/bin/python bench/trading/profile_order.py --profile cprofile --measure cancel
 
 A fresh database ``exchange_profile_order`` with the demo registry, allocations, cash and
 users (``bench.common.seed``); then, through Flask's test client in one thread, ``--orders``
 non-crossing orders of one league in the carbon market (the body ``intake_floor.py`` posts),
 then a cancel of each. The first fifth of each is warm-up and left out. Prints the CPU
 (``time.process_time``: this process only, not PostgreSQL's) and wall time per request;
-with ``--profile``, the profile of the measured POSTs (pyinstrument's tree, or cProfile's
-top functions by cumulative time). Then the floor app (``../shared/bench/floor_app.py``, on a
-database ``exchange_profile_floor``) in the same harness, for the same count of POSTs.
+with ``--profile``, the profile of the measured POSTs (or cancels, ``--measure cancel``):
+pyinstrument's tree, or cProfile's top functions by cumulative time. Then the floor app
+(``../shared/bench/floor_app.py`` with the cancel of ``floor_cancel_app.py``, on a database
+``exchange_profile_floor``) in the same harness, for the same count of POSTs and cancels.
+With ``PROFILE_DUMP=<file>``, cProfile's statistics are also written there (for ``pstats``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +71,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--profile", choices=("pyinstrument", "cprofile"), default=None)
+    parser.add_argument(
+        "--measure", choices=("post", "cancel"), default="post", help="what to profile"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp())
     url = fresh_database("postgres", work, DATABASE)
@@ -95,56 +103,76 @@ def main() -> None:
 
     warm = args.orders // 5
     _timed(post, warm, DATABASE)
-    profiler: Any = None
-    if args.profile == "pyinstrument":
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.0002)
-        profiler.start()
-    elif args.profile == "cprofile":
-        import cProfile
-
-        profiler = cProfile.Profile(time.process_time)  # CPU, not wall time
-        profiler.enable()
-    cpu, wall, server = _timed(lambda i: post(warm + i), args.orders - warm, DATABASE)
-    if args.profile == "pyinstrument":
-        profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
-    elif args.profile == "cprofile":
-        import pstats
-
-        profiler.disable()
-        for sort in ("cumulative", "tottime"):
-            pstats.Stats(profiler).sort_stats(sort).print_stats(45)
+    with _profiled(args.profile if args.measure == "post" else None):
+        cpu, wall, server = _timed(lambda i: post(warm + i), args.orders - warm, DATABASE)
     _timed(cancel, warm, DATABASE)
-    ccpu, cwall, cserver = _timed(lambda i: cancel(warm + i), args.orders - warm, DATABASE)
+    with _profiled(args.profile if args.measure == "cancel" else None):
+        ccpu, cwall, cserver = _timed(lambda i: cancel(warm + i), args.orders - warm, DATABASE)
     print(f"ms per request, {args.orders - warm} each: CPU of this process, wall, PostgreSQL's CPU")
     print(f"order POST: CPU {cpu:.2f}, wall {wall:.2f}, PostgreSQL {server:.2f}")
     print(f"cancel:     CPU {ccpu:.2f}, wall {cwall:.2f}, PostgreSQL {cserver:.2f}")
     if (FLOOR / "floor_app.py").exists():
-        fcpu, fwall, fserver = _floor(work, args.orders)
+        (fcpu, fwall, fserver), (gcpu, gwall, gserver) = _floor(work, args.orders)
         print(f"floor POST: CPU {fcpu:.2f}, wall {fwall:.2f}, PostgreSQL {fserver:.2f}")
+        print(f"floor cancel: CPU {gcpu:.2f}, wall {gwall:.2f}, PostgreSQL {gserver:.2f}")
 
 
-def _floor(work: Path, count: int) -> tuple[float, float, float]:
-    """CPU, wall and PostgreSQL's CPU per POST of the floor app, measured like ours."""
+@contextmanager
+def _profiled(kind: str | None) -> Iterator[None]:
+    """Profile the block's CPU with ``kind`` (pyinstrument or cProfile) and print it."""
+    if kind == "pyinstrument":
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+        yield
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    elif kind == "cprofile":
+        import cProfile
+        import pstats
+
+        timed = cProfile.Profile(time.process_time)  # CPU, not wall time
+        timed.enable()
+        yield
+        timed.disable()
+        for sort in ("cumulative", "tottime"):
+            pstats.Stats(timed).sort_stats(sort).print_stats(45)
+        if os.environ.get("PROFILE_DUMP"):
+            timed.dump_stats(os.environ["PROFILE_DUMP"])
+    else:
+        yield
+
+
+def _floor(work: Path, count: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """CPU, wall and PostgreSQL's CPU per POST, then per cancel, of the floor app, as ours."""
     os.environ["BASELINE_URL"] = fresh_database("postgres", work, FLOOR_DATABASE)
-    sys.path.insert(0, str(FLOOR))
-    import floor_app  # type: ignore[import-not-found]
+    os.environ["FLOOR_DIR"] = str(FLOOR)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import floor_cancel_app  # type: ignore[import-not-found]
 
     token = secrets.token_hex(16)
-    floor_app.setup(["league"], [token])
-    client = floor_app.app.test_client()
+    floor_cancel_app.setup(["league"], [token])
+    client = floor_cancel_app.app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
     body = {"market_id": 1, "side": "buy", "quantity": 1, "limit_price": 2_000}
+
+    ids: list[int] = []
 
     def post(i: int) -> None:
         reply = client.post("/orders", json={**body, "client_order_id": f"p-{i}"}, headers=auth)
         assert reply.status_code == 201, reply.json
+        ids.append(reply.json["id"])
+
+    def cancel(i: int) -> None:
+        reply = client.delete(f"/orders/{ids[i]}", headers=auth)
+        assert reply.status_code == 200, reply.json
 
     warm = count // 5
     _timed(post, warm, FLOOR_DATABASE)
-    return _timed(lambda i: post(warm + i), count - warm, FLOOR_DATABASE)
+    posts = _timed(lambda i: post(warm + i), count - warm, FLOOR_DATABASE)
+    _timed(cancel, warm, FLOOR_DATABASE)
+    return posts, _timed(lambda i: cancel(warm + i), count - warm, FLOOR_DATABASE)
 
 
 if __name__ == "__main__":
