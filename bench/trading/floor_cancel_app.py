@@ -25,6 +25,14 @@ import floor_app
 
 app, engine = floor_app.app, floor_app.engine
 
+RELEASE = (
+    "update accounts set balance = balance - :v where league = :l and asset = :a"
+    " and kind = 'escrow' and balance >= :v returning id",
+    "update accounts set balance = balance + :v where league = :l and asset = :a"
+    " and kind = 'main' returning id",
+)
+"""The escrow's release: out of escrow (never below zero), back into main; each its id."""
+
 
 def setup(leagues: list[str], tokens: list[str]) -> None:
     """The floor's tables, and a status on its orders."""
@@ -60,20 +68,8 @@ def cancel_order(order_id: int):  # type: ignore[no-untyped-def]
         side, quantity, price = row
         asset = "cash" if side == "buy" else "m1"
         value = quantity * price if side == "buy" else quantity
-        escrow = c.execute(
-            text(
-                "update accounts set balance = balance - :v where league = :l and asset = :a"
-                " and kind = 'escrow' and balance >= :v returning id"
-            ),
-            {"v": value, "l": league, "a": asset},
-        ).scalar()
-        main = c.execute(
-            text(
-                "update accounts set balance = balance + :v where league = :l and asset = :a"
-                " and kind = 'main' returning id"
-            ),
-            {"v": value, "l": league, "a": asset},
-        ).scalar()
+        moved = {"v": value, "l": league, "a": asset}
+        escrow, main = (c.execute(text(sql), moved).scalar() for sql in RELEASE)
         c.execute(
             text(
                 "insert into postings (order_id, account_id, amount)"
