@@ -42,3 +42,20 @@ def seed(url: str, credentials: Path) -> None:
     )
     env = {**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+
+
+def serve_exchange(
+    url: str, port: int, log: Path, *, workers: int = 2, threads: int = 4, **env: str
+) -> subprocess.Popen[bytes]:
+    """``exchange serve`` on ``url`` and ``port`` (no access log), its stderr to ``log``;
+    ``env``: more environment variables for it."""
+    command = [str(Path(sys.executable).parent / "exchange"), "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--threads", str(threads), "--no-access-log"]
+    with log.open("wb") as err:  # the server keeps its own copy of the file
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )

@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import fresh_database, seed  # noqa: E402
+from bench.common import fresh_database, seed, serve_exchange  # noqa: E402
 from tests.hardening.workload import (  # noqa: E402
     LeagueLog,
     MarketTerms,
@@ -187,20 +187,15 @@ def main() -> int:
     leagues = {name: u for name, u in users.items() if u["role"] == "league"}
     regulator = users["regulator"]["token"]
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "load",
-        "EXCHANGE_REQUEST_LOG": "0",
-        "EXCHANGE_LOG_LEVEL": "WARNING",
-    }
-    command = [str(BIN / "exchange"), "serve", "--port", str(args.port), "--no-access-log"]
-    server = subprocess.Popen(
-        [*command, "--workers", str(args.workers), "--threads", str(args.threads)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(workdir / "server.log", "w"),  # noqa: SIM115
+    server = serve_exchange(
+        url,
+        args.port,
+        workdir / "server.log",
+        workers=args.workers,
+        threads=args.threads,
+        SECRET_KEY="load",
+        EXCHANGE_REQUEST_LOG="0",
+        EXCHANGE_LOG_LEVEL="WARNING",
     )
     load_before = load_average()
     try:

@@ -42,7 +42,7 @@ from intake_floor import free_port, wait  # noqa: E402
 
 def _connection_work(
     port: int,
-    paths: tuple[str, str],
+    path: str,
     headers: dict[str, str],
     body: dict[str, Any],
     orders: int,
@@ -58,7 +58,7 @@ def _connection_work(
             body,
             client_order_id=f"c{os.getpid()}-{threading.get_ident()}-{i}-{secrets.token_hex(3)}",
         )
-        conn.request("POST", paths[0], json.dumps(b), headers)
+        conn.request("POST", path, json.dumps(b), headers)
         reply = conn.getresponse()
         data = reply.read()
         if reply.status == 201:
@@ -69,7 +69,7 @@ def _connection_work(
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for order_id in ids:
         t0 = time.perf_counter()
-        conn.request("DELETE", f"{paths[1]}/{order_id}", headers=headers)
+        conn.request("DELETE", f"{path}/{order_id}", headers=headers)
         reply = conn.getresponse()
         reply.read()
         out.append((time.perf_counter() - t0, reply.status))
@@ -77,7 +77,7 @@ def _connection_work(
 
 def client(
     port: int,
-    paths: tuple[str, str],
+    path: str,
     token: str,
     body: dict[str, Any],
     orders: int,
@@ -91,7 +91,7 @@ def client(
     outs: list[list[tuple[float, int]]] = [[] for _ in range(threads)]
     ts = [
         threading.Thread(
-            target=_connection_work, args=(port, paths, headers, body, orders, go, ready, outs[n])
+            target=_connection_work, args=(port, path, headers, body, orders, go, ready, outs[n])
         )
         for n in range(threads)
     ]
@@ -104,7 +104,7 @@ def client(
 
 def drive(
     port: int,
-    paths: tuple[str, str],
+    path: str,
     tokens: list[str],
     bodies: list[dict[str, Any]],
     orders: int,
@@ -113,7 +113,7 @@ def drive(
     """Cancels per second and their latency, every client cancelling its own orders at once."""
     q, go, ready = mp.Queue(), mp.Event(), mp.Semaphore(0)
     ps = [
-        mp.Process(target=client, args=(port, paths, t, b, orders, threads, ready, go, q))
+        mp.Process(target=client, args=(port, path, t, b, orders, threads, ready, go, q))
         for t, b in zip(tokens, bodies, strict=True)
     ]
     for p in ps:
@@ -143,7 +143,7 @@ def _start_servers(
     work: Path,
 ) -> tuple[list[subprocess.Popen[bytes]], int, int, list[str], list[str]]:
     """The exchange and the floor, seeded, each on a port and a database of its own."""
-    from bench.common import fresh_database, seed
+    from bench.common import fresh_database, seed, serve_exchange
 
     url = fresh_database("postgres", work, "cancel_exchange")
     creds = work / "creds.json"
@@ -152,28 +152,8 @@ def _start_servers(
         :12
     ]
     p1, p2 = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench",
-        "EXCHANGE_LOG_LEVEL": "WARNING",
-    }
-    ours = subprocess.Popen(
-        [
-            str(BIN / "exchange"),
-            "serve",
-            "--port",
-            str(p1),
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(work / "ours.log").open("wb"),
+    ours = serve_exchange(
+        url, p1, work / "ours.log", SECRET_KEY="bench", EXCHANGE_LOG_LEVEL="WARNING"
     )
     floor_env = {
         **os.environ,
@@ -211,6 +191,19 @@ def _start_servers(
     return [ours, floor], p1, p2, [u["token"] for u in users], floor_tokens
 
 
+def _non_crossing(market_id: int, quantity: int, count: int) -> list[dict[str, Any]]:
+    """One order body per league, buys low and sells high (``intake_floor.py``'s prices)."""
+    return [
+        {
+            "market_id": market_id,
+            "side": "sell" if n % 2 else "buy",
+            "quantity": quantity,
+            "limit_price": 12_000 if n % 2 else 2_000,
+        }
+        for n in range(count)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -223,29 +216,13 @@ def main() -> None:
         market = next(
             m for m in json.loads(wait(p1, "/api/v1/markets")) if m["code"].startswith("CEA")
         )
-        ours_bodies = [
-            {
-                "market_id": market["id"],
-                "side": "sell" if n % 2 else "buy",
-                "quantity": market["lot"],
-                "limit_price": 12_000 if n % 2 else 2_000,
-            }
-            for n in range(len(tokens))
-        ]
-        floor_bodies = [
-            {
-                "market_id": 1,
-                "side": "sell" if n % 2 else "buy",
-                "quantity": 1,
-                "limit_price": 12_000 if n % 2 else 2_000,
-            }
-            for n in range(len(tokens))
-        ]
+        ours_bodies = _non_crossing(market["id"], market["lot"], len(tokens))
+        floor_bodies = _non_crossing(1, 1, len(tokens))
         wait(p2, "/")
         rows = []
         for r in range(args.rounds):
-            o = drive(p1, ("/api/v1/orders", "/api/v1/orders"), tokens, ours_bodies, args.orders)
-            f = drive(p2, ("/orders", "/orders"), floor_tokens, floor_bodies, args.orders)
+            o = drive(p1, "/api/v1/orders", tokens, ours_bodies, args.orders)
+            f = drive(p2, "/orders", floor_tokens, floor_bodies, args.orders)
             rows.append((o, f))
             print(f"round {r + 1}: exchange {o}  floor {f}", flush=True)
         ro = statistics.median(o["cancels_per_s"] for o, _ in rows)

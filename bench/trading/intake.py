@@ -21,7 +21,6 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,9 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import fresh_database, seed  # noqa: E402
-
-BIN = Path(sys.executable).parent
+from bench.common import fresh_database, seed, serve_exchange  # noqa: E402
 
 
 def client(
@@ -140,25 +137,14 @@ def main() -> None:
     users = json.loads(credentials.read_text())["users"]
     leagues = [u for u in users.values() if u["role"] == "league"][: args.leagues]
 
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
     # The server logs a JSON line per request: to a file, never to an unread pipe.
-    server_log = (workdir / "server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            str(BIN / "exchange"),
-            "serve",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=server_log,
+    server = serve_exchange(
+        url,
+        args.port,
+        workdir / "server.log",
+        workers=args.workers,
+        threads=args.threads,
+        SECRET_KEY="bench",
     )
     try:
         for _ in range(100):
@@ -211,7 +197,6 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-        server_log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
     posts = [(t, s) for t, s in results if s > 0]
