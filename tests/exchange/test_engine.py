@@ -1,11 +1,13 @@
-"""The engine's connection pool on PostgreSQL: a connection the server ended is not handed out."""
+"""The engine's connections on PostgreSQL: one the server ended is not handed out, and a
+rollback keeps the statements psycopg prepared."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import ProgrammingError
 
 from exchange.db import make_engine
 from tests.conftest import PG_URL
@@ -40,3 +42,37 @@ def test_a_connection_the_server_ended_is_dropped_at_checkout(database_url: str)
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def _prepared(conn: Connection) -> int:
+    """How many statements the server holds prepared for this connection's session."""
+    return int(conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar())
+
+
+def test_a_rollback_keeps_what_psycopg_prepared_and_still_rolls_back(database_url: str) -> None:
+    if not PG_URL:
+        pytest.skip("psycopg's prepared statements (PostgreSQL only)")
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE kept (n INT)")
+            conn.commit()
+            for n in range(6):  # psycopg prepares a statement on its sixth run
+                conn.execute(text("INSERT INTO kept (n) VALUES (:n)"), {"n": n})
+            assert _prepared(conn) == 1
+            conn.rollback()
+            # psycopg's own rollback sent DEALLOCATE ALL here: 0, and every statement was
+            # planned anew until its sixth run again
+            assert _prepared(conn) == 1
+            assert conn.exec_driver_sql("SELECT count(*) FROM kept").scalar() == 0
+            conn.commit()
+
+            with pytest.raises(ProgrammingError):  # a failed transaction rolls back alike
+                conn.exec_driver_sql("SELECT no_such_column FROM kept")
+            conn.rollback()
+            assert _prepared(conn) == 1
+            conn.execute(text("INSERT INTO kept (n) VALUES (:n)"), {"n": 7})
+            conn.commit()
+            assert conn.exec_driver_sql("SELECT count(*) FROM kept").scalar() == 1
+    finally:
+        engine.dispose()
