@@ -64,6 +64,7 @@ class Call:
     kind: str  # "post", "cancel", "repeat", "clear"
     seconds: float
     status: int  # 0: no answer (connection error)
+    started: float = 0.0  # time.monotonic() when sent (one clock for every process)
 
 
 @dataclass
@@ -89,12 +90,12 @@ class ClearLog:
 
 
 def _timed(send: Send, kind: str, log: list[Call], *args: Any) -> tuple[int, Any]:
-    started = time.perf_counter()
+    at, started = time.monotonic(), time.perf_counter()
     try:
         status, body = send(*args)
     except OSError:
         status, body = 0, None
-    log.append(Call(kind, time.perf_counter() - started, status))
+    log.append(Call(kind, time.perf_counter() - started, status, at))
     return status, body
 
 
@@ -220,6 +221,9 @@ def summarise(logs: list[LeagueLog], clear: ClearLog, elapsed: float) -> dict[st
         if elapsed
         else 0.0,
         "post_latency_ms": _percentiles(posts),
+        "post_latency_beside_runs_ms": _beside_runs(
+            [c for c in calls if c.kind == "post"], clear.calls
+        ),
         "cancel_latency_ms": _percentiles(cancels),
         "clear_latency_ms": _percentiles(clears),
         "clearing_runs": len(clear.runs),
@@ -227,6 +231,21 @@ def summarise(logs: list[LeagueLog], clear: ClearLog, elapsed: float) -> dict[st
         # a keep-alive connection the server had just closed: asked again, same key
         "no_answer_retried": len(lost),
         "statuses": dict(sorted(by_status.items())),
+    }
+
+
+def _beside_runs(posts: list[Call], runs: list[Call]) -> dict[str, dict[str, float]]:
+    """The posts' latency percentiles apart by whether a clearing run's request was in
+    flight at any moment of theirs, with how many of each."""
+    spans = sorted((r.started, r.started + r.seconds) for r in runs)
+    apart: dict[str, list[float]] = {"no_run_in_flight": [], "a_run_in_flight": []}
+    for post in posts:
+        end = post.started + post.seconds
+        overlaps = any(s < end and post.started < e for s, e in spans)
+        apart["a_run_in_flight" if overlaps else "no_run_in_flight"].append(post.seconds * 1000)
+    return {
+        name: {"count": len(values), **_percentiles(sorted(values))}
+        for name, values in apart.items()
     }
 
 
