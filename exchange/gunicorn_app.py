@@ -41,8 +41,8 @@ class ExchangeApplication(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         """The worker's app; what building it left (about 230,000 objects: modules, mappers,
         schemas) is moved out of the cyclic collector's reach (``gc.freeze``). A full
-        collection walked it all, about 90 ms with the worker's threads stopped; under
-        ``bench/load`` that was every few seconds, and it was the order POST's p99."""
+        collection walked it all, about 90 ms with the worker's threads stopped, every few
+        seconds under ``bench/load``; after, 3-16 ms (``bench/trading/README.md``)."""
         from exchange import create_app
 
         app = create_app()

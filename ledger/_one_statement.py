@@ -97,8 +97,8 @@ WITH j AS (
 # Its balance and hold updates take their rows as plain parameters too. PostgreSQL plans
 # an array parameter at ten rows: the generic plan of an UPDATE joined to one, costed for
 # ten index probes, lost to the custom plan of the rows at hand, so PostgreSQL planned the
-# cancel's write anew on every run (117 µs of its 270). A list of parameters is costed at
-# its length, generic or not.
+# cancel's write anew on every run (117 µs of the 270 it spent on it). A list of parameters
+# is costed at its length, generic or not.
 _WRITE_ONE_BALANCES = """
 ), b AS (
     UPDATE ledger_accounts AS t SET balance = t.balance + v.delta
