@@ -67,7 +67,8 @@ class Tally:
     """PostgreSQL: those of them sent in a psycopg pipeline (sharing a round trip)."""
     sent_in: list[object | None] = field(default_factory=list)
     """PostgreSQL: for every statement psycopg sent (its cursors' and its own BEGIN, COMMIT
-    and ROLLBACK), the pipeline it went in, or None."""
+    and ROLLBACK), the pipeline it went in, or None. A rollback's ``ROLLBACK`` goes on the
+    libpq connection (``exchange.db``) and is not counted: the requests measured commit."""
 
     def round_trips(self) -> int:
         """Statements sent alone, and pipelines (one round trip each)."""
