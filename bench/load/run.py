@@ -1,7 +1,7 @@
 """Load test: the demo on PostgreSQL under gunicorn, 12 leagues trading while runs clear.
 
-    .venv/bin/python bench/load/run.py                   # 60 s on PostgreSQL (127.0.0.1:5432)
-    .venv/bin/python bench/load/run.py --seconds 20 --db sqlite
+    .venv/bin/python bench/load/run.py                   # 3 rounds of 20 s on PostgreSQL
+    .venv/bin/python bench/load/run.py --rounds 1 --seconds 20 --db sqlite
 
 1. A fresh database (``exchange_load`` on the local PostgreSQL, or a SQLite file) with
    the demo registry, allocations, cash, users and tokens (``seed_demo``; the three
@@ -12,9 +12,16 @@
    repeat one in twenty client_order_ids (idempotency), and retry a lost answer
    with the same key; meanwhile the regulator triggers a clearing run of every
    traded market every ``--interval`` seconds through the API.
+   That for ``--seconds``, then the floor app (``../shared/bench/floor_app.py``, gunicorn
+   2 x 4, a database of its own) for as long under the same client shape while the
+   exchange idles; ``--rounds`` times in turn (3 by default), as ``intake_floor.py`` does,
+   so that the two p99s of a round are taken minutes apart at most on a machine whose
+   speed wanders. The exchange keeps its state from round to round (its books grow).
 4. Afterwards, in this process: ``tests.hardening.load_audit`` (nothing lost or duplicated,
    fills and holds add up, escrow = open holds, ``ledger.verify`` clean, every run
-   replays) and the figures: orders/s, p50/p90/p99 latency, errors, machine load.
+   replays) and the figures: orders/s, p50/p90/p99 latency over all rounds, errors,
+   machine load, and per round the exchange's and the floor's POST p99 and their ratio
+   (``rounds``; ``p99_over_floor_median``: the median of the rounds' ratios).
    Exit status 1 if the audit finds anything. ``--json FILE`` keeps the report.
 """
 
@@ -28,6 +35,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_database, seed, serve_exchange  # noqa: E402
 from tests.hardening.workload import (  # noqa: E402
+    ClearLog,
     LeagueLog,
     MarketTerms,
     Send,
@@ -85,6 +94,7 @@ def league_process(
     seconds: float,
     threads: int,
     seed_base: int,
+    tag: str,
     out: Any,
 ) -> None:
     logs: list[LeagueLog] = []
@@ -98,7 +108,7 @@ def league_process(
             markets,
             seconds=seconds,
             seed=seed_base * 100 + n,
-            tag=f"t{n}",
+            tag=f"{tag}t{n}",
         )
         with lock:
             logs.append(log)
@@ -111,50 +121,135 @@ def league_process(
     out.put(logs)
 
 
+def exchange_round(
+    port: int,
+    leagues: dict[str, dict[str, Any]],
+    per_league: dict[str, list[MarketTerms]],
+    regulator: str,
+    args: argparse.Namespace,
+    number: int,
+) -> tuple[list[LeagueLog], ClearLog, float]:
+    """One round of the load on the exchange: the league clients for ``args.seconds``, the
+    clearing loop beside them. Client order ids carry the round (``r<n>``), so that no round
+    repeats another's by accident."""
+    traded = sorted({m.id for ms in per_league.values() for m in ms})
+    out: Any = mp.Queue()
+    procs = [
+        mp.Process(
+            target=league_process,
+            args=(
+                port,
+                name,
+                user["token"],
+                per_league[name],
+                args.seconds,
+                args.client_threads,
+                number * 1000 + n,
+                f"r{number}",
+                out,
+            ),
+        )
+        for n, (name, user) in enumerate(sorted(leagues.items()))
+    ]
+    started = time.monotonic()
+    for p in procs:
+        p.start()
+    clear_log = clearing_loop(
+        http_send(port), regulator, traded, seconds=args.seconds, interval=args.interval
+    )
+    logs: list[LeagueLog] = []
+    for _ in procs:
+        logs.extend(out.get())
+    for p in procs:
+        p.join()
+    return logs, clear_log, time.monotonic() - started
+
+
 FLOOR = ROOT.parent / "shared" / "bench"
 """The stack's floor app and its driver (``floor_app.py``, ``intake_floor.py``), if present."""
 FLOOR_APP = "floor_app:app"
 
 
-def floor_figures(workdir: Path, leagues: int, seconds: float, threads: int) -> dict[str, Any]:
-    """The floor app under the same client shape (``leagues`` processes x ``threads``
-    keep-alive connections posting orders for ``seconds``), on a database of its own, run
-    right after the exchange's load so that both p99s come from one run of this script."""
-    sys.path.insert(0, str(FLOOR))
-    import intake_floor  # type: ignore[import-not-found]
+class Floor:
+    """The floor app served on a database of its own, driven round by round under the
+    load's client shape (``leagues`` processes x ``threads`` keep-alive connections, each
+    process one league, posting orders), as ``intake_floor.py`` drives it."""
 
-    url = fresh_database("postgres", workdir, "exchange_load_floor")
-    env = {**os.environ, "BASELINE_URL": url}
-    names = [f"L{n:02d}" for n in range(leagues)]
-    tokens = [f"floor-token-{n:02d}" for n in range(leagues)]
-    subprocess.run(
-        [sys.executable, "-c", f"import floor_app as b; b.setup({names!r}, {tokens!r})"],
-        cwd=FLOOR,
-        env=env,
-        check=True,
-    )
-    port = intake_floor.free_port()
-    floor = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", FLOOR_APP],
-        cwd=FLOOR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        intake_floor.wait(port, "/")
-        bodies = [
+    def __init__(self, workdir: Path, leagues: int, threads: int) -> None:
+        sys.path.insert(0, str(FLOOR))
+        import intake_floor  # type: ignore[import-not-found]
+
+        self.driver = intake_floor
+        self.threads = threads
+        url = fresh_database("postgres", workdir, "exchange_load_floor")
+        env = {**os.environ, "BASELINE_URL": url}
+        names = [f"L{n:02d}" for n in range(leagues)]
+        self.tokens = [f"floor-token-{n:02d}" for n in range(leagues)]
+        subprocess.run(
+            [sys.executable, "-c", f"import floor_app as b; b.setup({names!r}, {self.tokens!r})"],
+            cwd=FLOOR,
+            env=env,
+            check=True,
+        )
+        self.bodies = [
             {"market_id": 1, "side": "sell" if n % 2 else "buy", "quantity": 1,
              "limit_price": 12_000 if n % 2 else 2_000}
             for n in range(leagues)
         ]  # fmt: skip
-        figures: dict[str, Any] = intake_floor.drive(
-            port, "/orders", tokens, bodies, seconds, threads
+        self.port = intake_floor.free_port()
+        bind = f"127.0.0.1:{self.port}"
+        self.server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", bind, FLOOR_APP],
+            cwd=FLOOR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        intake_floor.wait(self.port, "/")
+
+    def round(self, seconds: float) -> dict[str, Any]:
+        """Orders/s, p50 and p99 (ms) and errors of one round of ``seconds``."""
+        figures: dict[str, Any] = self.driver.drive(
+            self.port, "/orders", self.tokens, self.bodies, seconds, self.threads
         )
         return figures
-    finally:
-        floor.send_signal(signal.SIGTERM)
-        floor.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.server.send_signal(signal.SIGTERM)
+        self.server.wait(timeout=30)
+
+
+def merged(clears: list[ClearLog]) -> ClearLog:
+    """The clearing loops' logs of every round as one."""
+    whole = ClearLog()
+    for log in clears:
+        whole.runs.update(log.runs)
+        whole.calls.extend(log.calls)
+    return whole
+
+
+def round_figures(
+    logs: list[LeagueLog], clear: ClearLog, elapsed: float, floor: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One round's order POST figures beside the floor's of the same round."""
+    ours = summarise(logs, clear, elapsed)
+    row: dict[str, Any] = {
+        "orders_per_second": ours["orders_per_second"],
+        "post_p50_ms": ours["post_latency_ms"]["p50"],
+        "post_p99_ms": ours["post_latency_ms"]["p99"],
+        "clearing_runs": ours["clearing_runs"],
+    }
+    if floor is not None:
+        row |= {
+            "floor_orders_per_second": floor["orders_per_s"],
+            "floor_p50_ms": floor["p50_ms"],
+            "floor_p99_ms": floor["p99_ms"],
+            "floor_errors": floor["errors"],
+            "p99_over_floor": round(row["post_p99_ms"] / floor["p99_ms"], 2)
+            if floor["p99_ms"]
+            else None,
+        }
+    return row
 
 
 def load_average() -> str:
@@ -164,7 +259,10 @@ def load_average() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--seconds", type=float, default=20, help="seconds of load per round (each side)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, exchange then floor")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -175,7 +273,7 @@ def main() -> int:
     parser.add_argument(
         "--no-floor",
         action="store_true",
-        help="skip the floor app (by default run after the load, when ../shared/bench has it)",
+        help="skip the floor app (by default its rounds alternate with the exchange's)",
     )
     args = parser.parse_args()
 
@@ -198,6 +296,11 @@ def main() -> int:
         EXCHANGE_LOG_LEVEL="WARNING",
     )
     load_before = load_average()
+    floor: Floor | None = None
+    rounds: list[dict[str, Any]] = []
+    logs: list[LeagueLog] = []
+    clears: list[ClearLog] = []
+    elapsed = 0.0
     try:
         send = http_send(args.port)
         for _ in range(150):
@@ -219,45 +322,27 @@ def main() -> int:
             ][: args.markets_per_league]
             for name in leagues
         }
-        traded = sorted({m.id for ms in per_league.values() for m in ms})
-        out: Any = mp.Queue()
-        procs = [
-            mp.Process(
-                target=league_process,
-                args=(
-                    args.port,
-                    name,
-                    user["token"],
-                    per_league[name],
-                    args.seconds,
-                    args.client_threads,
-                    n,
-                    out,
-                ),
+        if args.db == "postgres" and not args.no_floor and (FLOOR / "floor_app.py").exists():
+            floor = Floor(workdir, len(leagues), args.client_threads)
+        for number in range(args.rounds):
+            round_logs, clear, seconds = exchange_round(
+                args.port, leagues, per_league, regulator, args, number
             )
-            for n, (name, user) in enumerate(sorted(leagues.items()))
-        ]
-        started = time.monotonic()
-        for p in procs:
-            p.start()
-        clear_log = clearing_loop(
-            http_send(args.port), regulator, traded, seconds=args.seconds, interval=args.interval
-        )
-        logs: list[LeagueLog] = []
-        for _ in procs:
-            logs.extend(out.get())
-        for p in procs:
-            p.join()
-        elapsed = time.monotonic() - started
+            logs += round_logs
+            clears.append(clear)
+            elapsed += seconds
+            floor_round = None if floor is None else floor.round(args.seconds)
+            rounds.append(round_figures(round_logs, clear, seconds, floor_round))
         load_after = load_average()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+        if floor is not None:
+            floor.stop()
 
+    clear_log = merged(clears)
     figures = summarise(logs, clear_log, elapsed)
-    floor = None
-    if args.db == "postgres" and not args.no_floor and (FLOOR / "floor_app.py").exists():
-        floor = floor_figures(workdir, len(leagues), args.seconds, args.client_threads)
+    ratios = sorted(r["p99_over_floor"] for r in rounds if r.get("p99_over_floor"))
     from exchange import create_app
     from exchange.extensions import db
     from tests.hardening.load_audit import audit
@@ -276,16 +361,22 @@ def main() -> int:
         "db": args.db,
         "gunicorn": f"{args.workers} workers x {args.threads} threads",
         "clients": f"{len(leagues)} league processes x {args.client_threads} connections",
-        "markets_traded": len(traded),
+        "markets_traded": len({m.id for ms in per_league.values() for m in ms}),
         "clearing_interval_s": args.interval,
+        "rounds_of_s": f"{args.rounds} x {args.seconds:g}",
         **figures,
+        "rounds": rounds,
+        # the median of the rounds' ratios: each round's two p99s are taken side by side
+        "p99_over_floor_median": statistics.median(ratios) if ratios else None,
         "floor_post_latency_ms": None
         if floor is None
         else {
-            "p50": floor["p50_ms"],
-            "p99": floor["p99_ms"],
-            "orders_per_second": floor["orders_per_s"],
-            "errors": floor["errors"],
+            "p50_median_of_rounds": statistics.median(r["floor_p50_ms"] for r in rounds),
+            "p99_median_of_rounds": statistics.median(r["floor_p99_ms"] for r in rounds),
+            "orders_per_second_median_of_rounds": statistics.median(
+                r["floor_orders_per_second"] for r in rounds
+            ),
+            "errors": sum(r["floor_errors"] for r in rounds),
         },
         "audit": {**state, "seconds": round(time.monotonic() - audit_started, 1)},
         "problems": problems[:50],
