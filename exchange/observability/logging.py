@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,10 +44,15 @@ def current_request_id() -> str | None:
 
 
 def accept_request_id(value: str | None) -> str:
-    """The client's request id if it is well formed, else a fresh one."""
+    """The client's request id if it is well formed, else a fresh one: 128 random bits in
+    32 hex digits."""
     if value and REQUEST_ID_PATTERN.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    # An id to find log lines by, not a secret: the process's generator, which Python
+    # reseeds in every forked worker, rather than uuid4's os.urandom. That system call
+    # releases the GIL, and a busy worker's other threads took it: 1.3% of a worker's
+    # samples under bench/load went to taking it back (bench/trading/README.md, tenth pass).
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestIdFilter(logging.Filter):

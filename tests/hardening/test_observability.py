@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from exchange import create_app
-from exchange.observability.logging import JsonFormatter, RequestIdFilter
+from exchange.observability.logging import JsonFormatter, RequestIdFilter, accept_request_id
 from exchange.services.verification import run_verify
 from tests.conftest import AuthHeaders
 from tests.exchange.trading_helpers import clear, fund, market_id
@@ -143,3 +144,25 @@ def test_a_due_window_without_a_run_is_reported_missed(
     text = client.get("/metrics").get_data(as_text=True)
     # the run just made is for a window (2027) later than every window due by now
     assert f'exchange_clearing_window_missed{{market="{mid}"}} 0.0' in text
+
+
+def test_a_fresh_request_id_takes_no_system_call_and_differs_in_a_forked_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read, write = os.pipe()
+    pid = os.fork()  # as gunicorn makes its workers
+    if pid == 0:
+        os.write(write, accept_request_id(None).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    in_child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert in_child != accept_request_id(None)
+
+    def no_urandom(n: int) -> bytes:
+        raise AssertionError("os.urandom called for a request id")
+
+    monkeypatch.setattr(os, "urandom", no_urandom)
+    rid = accept_request_id(None)
+    assert len(rid) == 32 and int(rid, 16) >= 0
