@@ -17,6 +17,8 @@
    exchange idles; ``--rounds`` times in turn (3 by default), as ``intake_floor.py`` does,
    so that the two p99s of a round are taken minutes apart at most on a machine whose
    speed wanders. The exchange keeps its state from round to round (its books grow).
+   A first round of ``--warmup`` seconds (5) of each is audited but left out of the
+   figures: its requests open the connections and fill the caches.
 4. Afterwards, in this process: ``tests.hardening.load_audit`` (nothing lost or duplicated,
    fills and holds add up, escrow = open holds, ``ledger.verify`` clean, every run
    replays) and the figures: orders/s, p50/p90/p99 latency over all rounds, errors,
@@ -127,9 +129,10 @@ def exchange_round(
     per_league: dict[str, list[MarketTerms]],
     regulator: str,
     args: argparse.Namespace,
+    seconds: float,
     number: int,
 ) -> tuple[list[LeagueLog], ClearLog, float]:
-    """One round of the load on the exchange: the league clients for ``args.seconds``, the
+    """One round of the load on the exchange: the league clients for ``seconds``, the
     clearing loop beside them. Client order ids carry the round (``r<n>``), so that no round
     repeats another's by accident."""
     traded = sorted({m.id for ms in per_league.values() for m in ms})
@@ -142,7 +145,7 @@ def exchange_round(
                 name,
                 user["token"],
                 per_league[name],
-                args.seconds,
+                seconds,
                 args.client_threads,
                 number * 1000 + n,
                 f"r{number}",
@@ -155,7 +158,7 @@ def exchange_round(
     for p in procs:
         p.start()
     clear_log = clearing_loop(
-        http_send(port), regulator, traded, seconds=args.seconds, interval=args.interval
+        http_send(port), regulator, traded, seconds=seconds, interval=args.interval
     )
     logs: list[LeagueLog] = []
     for _ in procs:
@@ -263,6 +266,12 @@ def main() -> int:
         "--seconds", type=float, default=20, help="seconds of load per round (each side)"
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds, exchange then floor")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5,
+        help="seconds of a first round of each, audited but left out of the figures",
+    )
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -298,8 +307,11 @@ def main() -> int:
     load_before = load_average()
     floor: Floor | None = None
     rounds: list[dict[str, Any]] = []
-    logs: list[LeagueLog] = []
+    logs: list[LeagueLog] = []  # every round's, for the audit
     clears: list[ClearLog] = []
+    timed_logs: list[LeagueLog] = []  # the figures' (not the warm-up's)
+    timed_clears: list[ClearLog] = []
+    warmup: dict[str, Any] | None = None
     elapsed = 0.0
     try:
         send = http_send(args.port)
@@ -324,15 +336,23 @@ def main() -> int:
         }
         if args.db == "postgres" and not args.no_floor and (FLOOR / "floor_app.py").exists():
             floor = Floor(workdir, len(leagues), args.client_threads)
-        for number in range(args.rounds):
-            round_logs, clear, seconds = exchange_round(
-                args.port, leagues, per_league, regulator, args, number
+        plan = [args.warmup] if args.warmup > 0 else []
+        plan += [args.seconds] * args.rounds
+        for number, seconds in enumerate(plan):
+            round_logs, clear, took = exchange_round(
+                args.port, leagues, per_league, regulator, args, seconds, number
             )
             logs += round_logs
             clears.append(clear)
-            elapsed += seconds
-            floor_round = None if floor is None else floor.round(args.seconds)
-            rounds.append(round_figures(round_logs, clear, seconds, floor_round))
+            floor_round = None if floor is None else floor.round(seconds)
+            row = round_figures(round_logs, clear, took, floor_round)
+            if number == 0 and args.warmup > 0:
+                warmup = row  # new connections, cold caches, statements not yet prepared
+                continue
+            timed_logs += round_logs
+            timed_clears.append(clear)
+            elapsed += took
+            rounds.append(row)
         load_after = load_average()
     finally:
         server.send_signal(signal.SIGTERM)
@@ -341,7 +361,7 @@ def main() -> int:
             floor.stop()
 
     clear_log = merged(clears)
-    figures = summarise(logs, clear_log, elapsed)
+    figures = summarise(timed_logs, merged(timed_clears), elapsed)
     ratios = sorted(r["p99_over_floor"] for r in rounds if r.get("p99_over_floor"))
     from exchange import create_app
     from exchange.extensions import db
@@ -363,9 +383,10 @@ def main() -> int:
         "clients": f"{len(leagues)} league processes x {args.client_threads} connections",
         "markets_traded": len({m.id for ms in per_league.values() for m in ms}),
         "clearing_interval_s": args.interval,
-        "rounds_of_s": f"{args.rounds} x {args.seconds:g}",
+        "rounds_of_s": f"{args.rounds} x {args.seconds:g}, after a warm-up of {args.warmup:g}",
         **figures,
         "rounds": rounds,
+        "warmup": warmup,
         # the median of the rounds' ratios: each round's two p99s are taken side by side
         "p99_over_floor_median": statistics.median(ratios) if ratios else None,
         "floor_post_latency_ms": None
