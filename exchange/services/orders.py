@@ -159,14 +159,15 @@ def _entry_facts(
 ) -> tuple[Any, tuple[ledger.HoldLock, Sequence[tuple[Any, ...]]] | None]:
     """One statement: the market's terms, the participant's zone in it and its state, an
     earlier order with this ``client_order_id``, the most aggressive own live order the new
-    one would cross (self-trade), and the new order's id. On PostgreSQL it locks the
-    participant's row, which serialises its entries (self-trade); SQLite writers are
-    serialised already.
+    one would cross (self-trade), and the new order's id.
 
-    With the hold's ``lock`` (PostgreSQL), both statements go in one round trip, the entry's
-    first, so the locks are taken in the order they were (participant, market, accounts,
-    chain); the lock's rows are returned for ``ledger.place_hold``. An order refused after
-    it (closed market, self-trade, a repeat) held its accounts until its rollback or commit.
+    On PostgreSQL it follows the league's entry lock (``self_trade.LOCK_ENTRIES``), a
+    statement of its own so that it reads the league's orders as they are once the lock is
+    granted; with the hold's ``lock`` after it. All go in one round trip, in the order of
+    their locks (participant, market, accounts, chain); the hold lock's rows are returned
+    for ``ledger.place_hold``. An order refused after them (closed market, self-trade, a
+    repeat) held its accounts until its rollback or commit. SQLite's writers are serialised
+    already: the entry statement alone.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     values = {
@@ -176,11 +177,15 @@ def _entry_facts(
         "client_order_id": command.client_order_id,
     }
     entry = _entry_statement(command.side, postgres)
-    if lock is None:
+    if not postgres:
         found, prelocked = entry.rows(session, values), None
     else:
-        raw, lock_rows = fetch_together(session, [entry.to_send(values), (lock.sql, lock.params)])
-        found, prelocked = entry.typed(raw), (lock, lock_rows)
+        sent = [self_trade.LOCK_ENTRIES.to_send({"league": league}), entry.to_send(values)]
+        if lock is not None:
+            sent.append((lock.sql, lock.params))
+        _, raw, *lock_rows = fetch_together(session, sent)
+        found = entry.typed(raw)
+        prelocked = None if lock is None else (lock, lock_rows[0])
     if not found:
         raise NotFound(f"no league with code {league!r}", field="league")
     return found[0], prelocked
@@ -245,8 +250,6 @@ def _entry_statement(side: Side, postgres: bool) -> Prepared:
         .outerjoin(first_crossed, true())
         .where(League.code == league)
     )
-    if postgres:
-        query = query.with_for_update(of=League)
     return Prepared(query)
 
 

@@ -8,9 +8,14 @@ In a batch, an order crossing another order of the same batch is refused too
 (the whole batch, as batches are all or nothing). A buy crosses a sell of the
 same market when its limit is at or above the sell's.
 
-Entry takes a row lock on the league (``FOR UPDATE``, PostgreSQL) in the same
-statement that looks for crossing orders, so two concurrent entries of one league
-cannot both pass; clearing never locks leagues, so this adds no lock cycle.
+Entry locks the league's row (:data:`LOCK_ENTRIES`, ``FOR UPDATE``, PostgreSQL), so a
+league's entries run one at a time, in a statement of its own before the one that looks
+for crossing orders. In read committed a statement reads as of its own start: a lock
+taken and the book read in one statement would read the book as it was before the lock
+was waited for, so an entry that waited for another would miss the order that one had
+just committed, and both would pass. Clearing never locks leagues, so this adds no lock
+cycle. SQLite needs no lock: every writer holds the database's write lock from ``BEGIN
+IMMEDIATE``.
 """
 
 from __future__ import annotations
@@ -19,12 +24,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, String, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict
 from exchange.models import League
 from exchange.models.trading import Order, Side, literal_side, live_order
+from ledger.driver import Prepared
+
+LOCK_ENTRIES = Prepared(
+    select(League.code).where(League.code == bindparam("league", type_=String)).with_for_update()
+)
+"""PostgreSQL: the league's row lock that serialises its entries (``league``: its code);
+sent before, never inside, the statement that reads its crossing orders."""
 
 
 @dataclass(frozen=True)
@@ -74,14 +86,10 @@ def refusal(new: NewOrder, order_id: int, price: int) -> Conflict:
 def _crossing_live_orders(
     session: Session, league: str, orders: Sequence[NewOrder]
 ) -> list[tuple[int, int, Side, int]]:
-    """The live orders of ``league`` that some new order crosses (usually none).
-
-    One statement that also takes the league's row lock on PostgreSQL (``FOR UPDATE
-    OF leagues``), so two concurrent entries of one league cannot both pass. On
-    SQLite every writer already holds the database's write lock from ``BEGIN
-    IMMEDIATE``, so the lock clause is left out there. Only crossing orders are
-    read (not the league's whole book), so entry stays cheap however many live
-    orders the league has.
+    """The live orders of ``league`` that some new order crosses (usually none), read
+    after the league's entry lock is granted (PostgreSQL; see the module's docstring).
+    Only crossing orders are read (not the league's whole book), so entry stays cheap
+    however many live orders the league has.
     """
     # The most aggressive new order per (market, side) crosses whatever any other would.
     boldest = _extremes([(0, o.market_id, o.side, o.limit_price, "") for o in orders])
@@ -93,8 +101,8 @@ def _crossing_live_orders(
         .where(League.code == league)
         .order_by(Order.id)
     )
-    if session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update(of=League)
+    if session.get_bind().dialect.name == "postgresql":
+        LOCK_ENTRIES.rows(session, {"league": league})
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(query) if r[0] is not None]
 
 
