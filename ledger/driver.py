@@ -81,7 +81,9 @@ def fetch_together(
     cursors = [first, *(raw.cursor() for _ in statements[1:])]
     sql, params = statements[0]
     try:
-        with raw.pipeline():  # psycopg's BEGIN rides with them if none was sent yet
+        # With no transaction begun yet, psycopg would send its BEGIN first and sync after
+        # it: a round trip of its own, as in _run (on the hot paths the token's came first).
+        with raw.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 _notify(connection, cursor, sql, params)
                 cursor.execute(sql, params)
