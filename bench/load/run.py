@@ -127,6 +127,7 @@ def exchange_round(
     port: int,
     leagues: dict[str, dict[str, Any]],
     per_league: dict[str, list[MarketTerms]],
+    traded: list[int],
     regulator: str,
     args: argparse.Namespace,
     seconds: float,
@@ -135,7 +136,6 @@ def exchange_round(
     """One round of the load on the exchange: the league clients for ``seconds``, the
     clearing loop beside them. Client order ids carry the round (``r<n>``), so that no round
     repeats another's by accident."""
-    traded = sorted({m.id for ms in per_league.values() for m in ms})
     out: Any = mp.Queue()
     procs = [
         mp.Process(
@@ -334,13 +334,14 @@ def main() -> int:
             ][: args.markets_per_league]
             for name in leagues
         }
+        traded = sorted({m.id for ms in per_league.values() for m in ms})
         if args.db == "postgres" and not args.no_floor and (FLOOR / "floor_app.py").exists():
             floor = Floor(workdir, len(leagues), args.client_threads)
         plan = [args.warmup] if args.warmup > 0 else []
         plan += [args.seconds] * args.rounds
         for number, seconds in enumerate(plan):
             round_logs, clear, took = exchange_round(
-                args.port, leagues, per_league, regulator, args, seconds, number
+                args.port, leagues, per_league, traded, regulator, args, seconds, number
             )
             logs += round_logs
             clears.append(clear)
@@ -381,7 +382,7 @@ def main() -> int:
         "db": args.db,
         "gunicorn": f"{args.workers} workers x {args.threads} threads",
         "clients": f"{len(leagues)} league processes x {args.client_threads} connections",
-        "markets_traded": len({m.id for ms in per_league.values() for m in ms}),
+        "markets_traded": len(traded),
         "clearing_interval_s": args.interval,
         "rounds_of_s": f"{args.rounds} x {args.seconds:g}, after a warm-up of {args.warmup:g}",
         **figures,

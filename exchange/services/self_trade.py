@@ -96,14 +96,12 @@ def _crossing_live_orders(
     crossing_any = or_(*(crossing(league, m, side, p) for (m, side), (p, *_) in boldest.items()))
     query = (
         select(Order.id, Order.market_id, Order.side, Order.limit_price)
-        .select_from(League)
-        .outerjoin(Order, crossing_any)
-        .where(League.code == league)
+        .where(crossing_any)
         .order_by(Order.id)
     )
     if session.get_bind().dialect.name == "postgresql":
         LOCK_ENTRIES.rows(session, {"league": league})
-    return [(r[0], r[1], r[2], r[3]) for r in session.execute(query) if r[0] is not None]
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(query)]
 
 
 def _extremes(
