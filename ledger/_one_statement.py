@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ledger.driver import array_literal, compiled_for, fetch_rows
+from ledger.driver import array_literal, compiled_for, defer, fetch_rows
 
 # PostgreSQL: a whole small write (journals, their postings, balances, holds and chain
 # heads) in one statement of data-modifying CTEs, one round trip; the arrays keep its text
@@ -166,11 +166,15 @@ def write_at_once(
     holds: Mapping[int, int],
     heads: Mapping[str, tuple[int, str]],
     new_holds: Sequence[Mapping[str, Any]] = (),
+    *,
+    deferred: bool = False,
 ) -> list[int]:
     """PostgreSQL only: write journals (rows as for ``INSERT_JOURNAL``), postings
     ``(journal index, account id, amount, hold id)``, balance and hold deltas by id, the
     new chain heads and new holds (rows as for ``INSERT_HOLD`` with their ``id``, drawn by
-    :func:`lock_for_hold`) in one statement; returns the journal ids in the order given."""
+    :func:`lock_for_hold`) in one statement; returns the journal ids in the order given.
+    ``deferred``: one journal's write goes with the transaction's next round trip
+    (``ledger.driver.defer``), and no id is returned."""
     if (
         len(journals) == 1
         and list(heads) == [journals[0]["chain"]]
@@ -178,7 +182,10 @@ def write_at_once(
         and len(holds) <= 1
         and 0 < len(balances) <= ONE_MAX_BALANCES
     ):
-        return [_write_one(session, journals[0], postings, balances, holds, heads, new_holds)]
+        written = _write_one(
+            session, journals[0], postings, balances, holds, heads, new_holds, deferred=deferred
+        )
+        return [] if written is None else [written]
     chains = sorted(heads)
     arrays = {
         **{f"nh_{key}": [h[column] for h in new_holds] for key, column in NEW_HOLD_COLUMNS},
@@ -205,9 +212,11 @@ def _write_one(
     holds: Mapping[int, int],
     heads: Mapping[str, tuple[int, str]],
     new_holds: Sequence[Mapping[str, Any]],
-) -> int:
+    *,
+    deferred: bool = False,
+) -> int | None:
     """:func:`write_at_once` of one journal on one chain (at most one new hold, one hold
-    delta and :data:`ONE_MAX_BALANCES` balances)."""
+    delta and :data:`ONE_MAX_BALANCES` balances); its id, None if ``deferred``."""
     ((chain, (seq, head)),) = heads.items()
     params: dict[str, Any] = {
         name: array_literal(values) for name, values in _posting_arrays(postings).items()
@@ -221,6 +230,9 @@ def _write_one(
     for hold in new_holds:
         params.update({f"nh_{key}": hold[column] for key, column in NEW_HOLD_COLUMNS})
     statement = write_sql(len(balances), bool(holds), bool(new_holds))
+    if deferred:
+        defer(session, statement, params)
+        return None
     ((journal_id,),) = fetch_rows(session, statement, params)
     return int(journal_id)
 

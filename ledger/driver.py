@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, event, insert
+from sqlalchemy import Connection, Engine, Table, event, insert
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Executable, sqltypes
@@ -50,6 +50,9 @@ def _run(
     session: Session, sql: str, params: Mapping[str, Any], *, rows: bool, notify: bool
 ) -> Sequence[tuple[Any, ...]]:
     connection = _connection(session)
+    queued = _take_deferred(connection)
+    if queued:  # what was deferred goes first, in this statement's round trip
+        return _pipelined(connection, queued, [(sql, params)], notify=notify)[0]
     cursor = _cursor(connection)
     try:
         if notify:
@@ -76,6 +79,18 @@ def fetch_together(
     other's results (an order's entry check and its hold's locks). If one fails, those
     after it do not run; the error arrives as SQLAlchemy's."""
     connection = _connection(session)
+    return _pipelined(connection, _take_deferred(connection), statements, notify=True)
+
+
+def _pipelined(
+    connection: Connection,
+    queued: Sequence[tuple[str, Mapping[str, Any]]],
+    statements: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    notify: bool,
+) -> list[Sequence[tuple[Any, ...]]]:
+    """``queued`` (deferred writes, their rows not read), then ``statements``, in one
+    psycopg pipeline on ``connection``: one round trip; each of ``statements``' rows."""
     first = _cursor(connection)
     raw = first.connection
     cursors = [first, *(raw.cursor() for _ in statements[1:])]
@@ -84,10 +99,13 @@ def fetch_together(
         # With no transaction begun yet, psycopg would send its BEGIN first and sync after
         # it: a round trip of its own, as in _run (on the hot paths the token's came first).
         with raw.pipeline():
+            for sql, params in queued:  # their listeners were told when they were deferred
+                first.execute(sql, params)
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                _notify(connection, cursor, sql, params)
+                if notify:
+                    _notify(connection, cursor, sql, params)
                 cursor.execute(sql, params)
-        return [cursor.fetchall() for cursor in cursors]
+        return [cursor.fetchall() if cursor.description else () for cursor in cursors]
     except connection.dialect.loaded_dbapi.Error as error:
         connection._handle_dbapi_exception(error, sql, params, first, None)
     finally:
@@ -103,15 +121,19 @@ def _notify(connection: Connection, cursor: Any, sql: str, params: Mapping[str, 
 
 
 def commit(session: Session) -> None:
-    """``session.commit()``; on PostgreSQL, statements :meth:`Prepared.defer` kept for it go
-    in the COMMIT's round trip (one psycopg pipeline): a write request's last round trip
-    carries its action log entry and its commit. Errors arrive as SQLAlchemy's."""
-    queued = _take_deferred(session)
-    if not queued:
+    """``session.commit()``; on PostgreSQL, writes deferred to it (:func:`defer`) go in the
+    COMMIT's round trip (one psycopg pipeline): an order's last round trip carries its
+    ledger write, its row, its action log entry and its commit. Errors arrive as
+    SQLAlchemy's."""
+    if session.get_transaction() is None or session.get_bind().dialect.name != "postgresql":
         session.commit()
         return
-    session.flush()  # the ORM's pending changes first, each answered as usual
-    connection = _connection(session)
+    session.flush()  # the ORM's pending changes first (what was deferred goes before them)
+    connection = _held_connection(session)
+    queued = [] if connection is None else _take_deferred(connection)
+    if connection is None or not queued:
+        session.commit()
+        return
     cursor = _cursor(connection)
     raw = cursor.connection
     sql, params = queued[0]
@@ -130,18 +152,77 @@ def commit(session: Session) -> None:
     session.commit()  # SQLAlchemy's part; the transaction is over, psycopg sends nothing
 
 
-def _take_deferred(session: Session) -> list[tuple[str, Mapping[str, Any]]]:
-    held = session.info.pop(_DEFERRED, None)
-    if held is None or held[0] is not session.get_transaction():
-        return []  # none, or a rolled-back transaction's
+def defer(session: Session, sql: str, params: Mapping[str, Any]) -> None:
+    """Send ``sql`` (from :func:`compiled_for`: a write whose rows nobody reads) with the
+    next round trip of ``session``'s transaction instead of in one of its own: with the
+    driver's next statement (pipelined before it), before SQLAlchemy's next statement on
+    the connection (the ORM's flush and loads included), or with the COMMIT (:func:`commit`;
+    any other commit sends it first). In the order deferred, so whatever runs after it in
+    the transaction sees it; a rollback drops it with the rest. At once where that cannot
+    be: not PostgreSQL, no transaction yet, inside a savepoint (whose rollback must take
+    it too)."""
+    if (
+        session.get_transaction() is None
+        or session.in_nested_transaction()
+        or session.get_bind().dialect.name != "postgresql"
+    ):
+        _run(session, sql, params, rows=False, notify=True)
+        return
+    connection = _connection(session)
+    _notify(connection, _cursor(connection), sql, params)
+    transaction = connection.get_transaction()
+    held = connection.info.get(_DEFERRED)
+    queue: list[tuple[str, Mapping[str, Any]]] = [] if held is None else held[1]
+    if held is None or held[0] is not transaction:
+        queue = []
+        connection.info[_DEFERRED] = (transaction, queue)
+    queue.append((sql, params))
+
+
+def _take_deferred(connection: Connection) -> list[tuple[str, Mapping[str, Any]]]:
+    """What was deferred in ``connection``'s transaction, no longer held."""
+    if _DEFERRED not in connection.info:
+        return []
+    held = connection.info.pop(_DEFERRED)
+    if held[0] is not connection.get_transaction():
+        return []  # an ended transaction's
     return cast(list[tuple[str, Mapping[str, Any]]], held[1])
 
 
-@event.listens_for(Session, "before_commit")
-def _write_deferred(session: Session) -> None:
-    """A commit that is not :func:`commit`'s still writes what was deferred to it."""
-    for sql, params in _take_deferred(session):
-        _run(session, sql, params, rows=False, notify=False)  # listeners told at defer
+@event.listens_for(Engine, "before_execute")
+def _send_deferred_first(connection: Connection, *_args: Any) -> None:
+    """SQLAlchemy's next statement on the connection (the ORM's flush and loads included)
+    sends what was deferred first, in a round trip of its own: it runs after it."""
+    if _DEFERRED in connection.info:
+        _send_deferred(connection)
+
+
+@event.listens_for(Engine, "commit")
+def _send_deferred_at_commit(connection: Connection) -> None:
+    """A commit that is not :func:`commit`'s still writes what was deferred, first."""
+    if _DEFERRED in connection.info:
+        _send_deferred(connection)
+
+
+@event.listens_for(Engine, "rollback")
+def _drop_deferred(connection: Connection) -> None:
+    """A rollback drops what was deferred: it was never sent."""
+    if not connection.invalidated and not connection.closed:
+        connection.info.pop(_DEFERRED, None)
+
+
+def _send_deferred(connection: Connection) -> None:
+    queued = _take_deferred(connection)
+    if not queued:
+        return
+    cursor = _cursor(connection)
+    sql, params = queued[0]
+    try:
+        with cursor.connection.pipeline():
+            for sql, params in queued:
+                cursor.execute(sql, params)
+    except connection.dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, sql, params, cursor, None)
 
 
 _DEFERRED = "ledger.driver.deferred"
@@ -156,6 +237,20 @@ def _connection(session: Session) -> Connection:
     Innermost: SQLAlchemy emits a savepoint's SAVEPOINT only when the nested transaction
     first asks for the connection, so a savepoint's first statement must ask again, or it
     would run outside the savepoint and outlive its rollback."""
+    held = _held_connection(session)
+    if held is not None:
+        return held
+    connection = session.connection()
+    session.info[_CONNECTION] = (
+        session.get_nested_transaction() or session.get_transaction(),
+        connection,
+    )
+    return connection
+
+
+def _held_connection(session: Session) -> Connection | None:
+    """The connection :func:`_connection` gave in the session's innermost transaction, if
+    that is still active; else None."""
     transaction = session.get_nested_transaction() or session.get_transaction()
     held = session.info.get(_CONNECTION)
     if (
@@ -165,12 +260,7 @@ def _connection(session: Session) -> Connection:
         and transaction.is_active
     ):
         return cast(Connection, held[1])
-    connection = session.connection()
-    session.info[_CONNECTION] = (
-        session.get_nested_transaction() or session.get_transaction(),
-        connection,
-    )
-    return connection
+    return None
 
 
 def _cursor(connection: Connection) -> Any:
@@ -296,30 +386,15 @@ class Prepared:
         return found[0] if found else None
 
     def defer(self, session: Session, params: Mapping[str, Any]) -> None:
-        """Write this row-less statement with ``session``'s COMMIT, in its round trip
-        (:func:`commit`); at once where that cannot be (not PostgreSQL, no transaction yet,
-        inside a savepoint).
-
-        For the last write of a unit of work that nothing in it reads back (the action
-        log's entry). A commit by any other way than :func:`commit` still writes it first
-        (a ``before_commit`` listener); a rollback drops it with the rest."""
-        transaction = session.get_transaction()
-        if (
-            self.results
-            or transaction is None
-            or session.in_nested_transaction()  # a savepoint's rollback must take it too
-            or session.get_bind().dialect.name != "postgresql"
-        ):
+        """Write this row-less statement with the transaction's next round trip
+        (:func:`defer`): a write that the rest of the unit of work does not wait on (the
+        action log's entry, an order's row)."""
+        if self.results:
+            raise ValueError("a statement whose rows are read is run, not deferred")
+        if session.get_bind().dialect.name != "postgresql":
             self.rows(session, params)
             return
-        values = self._values(params)
-        connection = _connection(session)
-        _notify(connection, _cursor(connection), self.sql, values)
-        held = session.info.get(_DEFERRED)
-        if held is None or held[0] is not transaction:
-            queue: list[tuple[str, Mapping[str, Any]]] = []
-            held = session.info[_DEFERRED] = (transaction, queue)
-        held[1].append((self.sql, values))
+        defer(session, self.sql, self._values(params))
 
 
 def _result_processor(type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:

@@ -138,6 +138,7 @@ def place_hold(
         new_holds=new_holds,
         heads=heads,
         insert_holds=insert_holds,
+        deferred=True,  # nothing reads the journal back before the next round trip
     )
     return int(hold_id)
 

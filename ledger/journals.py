@@ -63,6 +63,7 @@ def post_locked(
     locked_holds: Mapping[int, tuple[int, int, int]] | None = None,
     heads: Mapping[str, tuple[int, str]] | None = None,
     insert_holds: Sequence[Mapping[str, Any]] = (),
+    deferred: bool = False,
 ) -> list[int]:
     """:func:`post_journals`, optionally with the accounts already created and locked.
 
@@ -71,7 +72,9 @@ def post_locked(
     (hold id -> (escrow account id, remaining, amount)) are holds the caller locked;
     ``heads`` (chain -> (seq, head hash)) the chain heads the caller locked.
     ``insert_holds``: rows of new holds (with their ids) to write with the journals (new
-    holds too, as ``new_holds``, without being named there).
+    holds too, as ``new_holds``, without being named there). ``deferred``: a write in one
+    statement goes with the transaction's next round trip (``ledger.driver.defer``: for a
+    caller that does not read the journal back) and returns no ids.
     """
     if not specs:
         return []
@@ -101,7 +104,14 @@ def post_locked(
     ]
     if one.one_statement(session, len(postings)):
         return one.write_at_once(
-            session, rows, postings, balance_delta, hold_change, heads, insert_holds
+            session,
+            rows,
+            postings,
+            balance_delta,
+            hold_change,
+            heads,
+            insert_holds,
+            deferred=deferred,
         )
     if insert_holds:
         session.execute(sql.INSERT_HOLDS, list(insert_holds))

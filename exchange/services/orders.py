@@ -126,8 +126,10 @@ def place_order(session: Session, command: PlaceOrder, *, league: str, actor: st
 def _insert_order(session: Session, **values: Any) -> Order:
     """Write a new order's row (every column) with one Core INSERT, and return it as a
     persistent object of ``session``, as if just loaded: no ORM flush (whose unit-of-work
-    bookkeeping for one object cost more than the statement)."""
-    prepared_insert(Order.__table__, tuple(values)).rows(session, values)
+    bookkeeping for one object cost more than the statement). On PostgreSQL the row goes
+    with the transaction's next round trip (the COMMIT's, for a call auction's order),
+    before anything else the unit of work sends (``ledger.driver.defer``)."""
+    prepared_insert(Order.__table__, tuple(values)).defer(session, values)
     order = _as_loaded(session, values)
     set_committed_value(order, "fills", [])  # a new order has traded nothing
     return order

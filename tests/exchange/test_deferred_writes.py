@@ -1,5 +1,7 @@
-"""Statements deferred to the COMMIT (``ledger.driver.Prepared.defer``, the action log's entry):
-written with the commit on PostgreSQL, at once elsewhere; never lost, never leaked."""
+"""Writes deferred to the transaction's next round trip (``ledger.driver.defer``: the action
+log's entry, an order's row and its hold's ledger write): on PostgreSQL sent with the next
+statement or the COMMIT, at once elsewhere; seen by whatever runs after them, never lost,
+never leaked."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy.pool import NullPool
 from exchange.db import make_engine
 from exchange.models import ActionLog, utcnow
 from exchange.uow import savepoint, unit_of_work
-from ledger.driver import commit, prepared_insert
+from ledger.driver import Prepared, commit, prepared_insert
 
 
 def _entry(path: str, **extra: Any) -> dict[str, Any]:
@@ -48,17 +50,34 @@ def _postgres(session: Session) -> bool:
 def test_a_deferred_entry_is_written_with_the_commit(session: Session) -> None:
     session.execute(select(1))  # a transaction is open
     _defer(session, _entry("/a"))
-    seen = session.scalar(select(func.count()).where(ActionLog.path == "/a"))
-    # PostgreSQL: not sent before the COMMIT; SQLite: written at once
-    assert seen == (0 if _postgres(session) else 1)
     commit(session)
     assert _paths(session) == ["/a"]
+
+
+def test_what_runs_after_a_deferred_write_sees_it(session: Session) -> None:
+    """SQLAlchemy's statements (a Core read, the ORM's load and flush) and the driver's
+    send what was deferred first: a unit of work reads its own writes, in order."""
+    session.execute(select(1))
+    _defer(session, _entry("/seen", id=987_654_330))
+    assert session.scalar(select(func.count()).where(ActionLog.path == "/seen")) == 1
+    _defer(session, _entry("/loaded", id=987_654_331))
+    loaded = session.get(ActionLog, 987_654_331)  # the ORM's load
+    assert loaded is not None and loaded.path == "/loaded"
+    loaded.status = 299
+    _defer(session, _entry("/then", id=987_654_332))
+    session.flush()  # the ORM's UPDATE, after the deferred INSERT before it
+    count = Prepared(select(func.count()).where(ActionLog.id.between(987_654_330, 987_654_332)))
+    _defer(session, _entry("/last", id=987_654_333))
+    assert count.first(session, {})[0] == 3  # the driver's: /last went after this read
+    commit(session)
+    assert _paths(session) == ["/seen", "/loaded", "/then", "/last"]
+    assert session.get(ActionLog, 987_654_331).status == 299  # type: ignore[union-attr]
 
 
 def test_a_plain_commit_writes_what_was_deferred(session: Session) -> None:
     session.execute(select(1))
     _defer(session, _entry("/plain"))
-    session.commit()  # not ledger.driver.commit: the before_commit listener writes it
+    session.commit()  # not ledger.driver.commit: the commit listener writes it first
     assert _paths(session) == ["/plain"]
 
 

@@ -44,7 +44,7 @@ they are calls into the library in this process, not round trips.
 """
 
 
-MAX_ROUND_TRIPS = {"order": 6, "cancel": 6}
+MAX_ROUND_TRIPS = {"order": 4, "cancel": 6}
 """PostgreSQL: at most this many round trips per request, a psycopg pipeline being one.
 An order: the BEGIN; the token; the league's entry lock, the facts entry decides on and the
 ledger's locks (``ledger.driver.fetch_together``); the write; the order row; the action log with the
