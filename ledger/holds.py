@@ -301,11 +301,15 @@ def release_hold(
     reference: str | None = None,
     chain: str | None = None,
     owner: str | None = None,
+    deferred: bool = False,
 ) -> int | None:
     """Give back ``amount`` (default: all that remains) of a hold; returns the journal id.
 
     Returns None when nothing remains to release. ``owner``: the hold's owner, if the
     caller knows it (with ``chain``, PostgreSQL then locks everything in one round trip).
+    ``deferred``: the write goes with the transaction's next round trip where it can
+    (``ledger.driver.defer``), and None is returned: for a caller that does not read the
+    journal back (a cancel).
     """
     # Lock order as everywhere: the hold's two accounts (ascending id), the hold, the head.
     heads: dict[str, tuple[int, str]] | None = None
@@ -339,14 +343,16 @@ def release_hold(
         (PostingSpec(escrow, -amount, hold_id), PostingSpec(main, amount)),
         chain=order_chain(chain or asset, owner),
     )
-    return post_locked(
+    written = post_locked(
         session,
         [spec],
         ids=ids,
         locked=locked,
         locked_holds={hold_id: (escrow_id, remaining, total)},
         heads=heads,
-    )[0]
+        deferred=deferred,
+    )
+    return written[0] if written else None
 
 
 def hold_owners(session: Session, hold_ids: set[int]) -> dict[int, tuple[str, str, int]]:

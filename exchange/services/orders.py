@@ -413,6 +413,7 @@ def cancel_order(session: Session, *, order_id: int, league: str | None, actor: 
             reference=f"order:{order.id}/cancel",
             chain=ledger.market_asset(order.market_id),
             owner=order.league_code,
+            deferred=True,  # with the COMMIT: nothing after it reads the journal
         )
     if order.filled_quantity == 0:  # no trades to read: the answer lists none
         set_committed_value(order, "fills", [])
