@@ -38,8 +38,9 @@ chain head, and the new hold's id; these three in one round trip), the ledger's 
 (journal, postings, balances, the hold row and the chain head: data-modifying CTEs), the
 order row, the action log (these three sent with the COMMIT, in its round trip:
 ``ledger.driver.defer``). A cancel: the token, the order's conditional UPDATE, the ledger's
-locks (accounts, hold, head), the write and the action log (both with the COMMIT). SQLite has no such statements, so the same writes take more there;
-they are calls into the library in this process, not round trips.
+locks (accounts, hold, head), the write and the action log (both with the COMMIT). SQLite
+has no such statements, so the same writes take more there; they are calls into the library
+in this process, not round trips.
 """
 
 
@@ -48,8 +49,8 @@ MAX_ROUND_TRIPS = {"order": 4, "cancel": 5}
 An order: the BEGIN; the token; the league's entry lock, the facts entry decides on and the
 ledger's locks (``ledger.driver.fetch_together``); the ledger's write, the order row and the
 action log with the COMMIT (``ledger.driver.defer``). A cancel: the BEGIN; the token; the
-order's UPDATE; the ledger's locks; the write and the action log with the COMMIT. (The BEGIN has a round trip of its own: see
-``ledger.driver._run``.)"""
+order's UPDATE; the ledger's locks; the write and the action log with the COMMIT. (The BEGIN
+has a round trip of its own: see ``ledger.driver._run``.)"""
 
 
 def budget(app: Flask, path: str = "order") -> int:
