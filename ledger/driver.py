@@ -134,21 +134,10 @@ def commit(session: Session) -> None:
     if connection is None or not queued:
         session.commit()
         return
-    cursor = _cursor(connection)
-    raw = cursor.connection
-    sql, params = queued[0]
-    try:
-        # The COMMIT goes on the driver, while the session still holds the connection:
-        # session.commit() hands it back to the pool, which may reset or close it, and
-        # another thread may take it, before a pipeline around it were done.
-        # COMMIT as a statement of the pipeline: one Sync, one round trip (psycopg's
-        # Connection.commit() syncs, and the pipeline's end syncs again: two).
-        with raw.pipeline():
-            for sql, params in queued:
-                cursor.execute(sql, params)
-            cursor.execute("COMMIT")
-    except connection.dialect.loaded_dbapi.Error as error:  # a deferred statement's first
-        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+    # The COMMIT goes on the driver, while the session still holds the connection:
+    # session.commit() hands it back to the pool, which may reset or close it, and
+    # another thread may take it, before a pipeline around it were done.
+    _send_queued(connection, queued, commit=True)
     session.commit()  # SQLAlchemy's part; the transaction is over, psycopg sends nothing
 
 
@@ -158,35 +147,29 @@ def defer(session: Session, sql: str, params: Mapping[str, Any]) -> None:
     driver's next statement (pipelined before it), before SQLAlchemy's next statement on
     the connection (the ORM's flush and loads included), or with the COMMIT (:func:`commit`;
     any other commit sends it first). In the order deferred, so whatever runs after it in
-    the transaction sees it; a rollback drops it with the rest. At once where that cannot
-    be: not PostgreSQL, no transaction yet, inside a savepoint (whose rollback must take
-    it too)."""
-    if (
-        session.get_transaction() is None
-        or session.in_nested_transaction()
-        or session.get_bind().dialect.name != "postgresql"
-    ):
+    the transaction sees it; a rollback drops it with the rest. PostgreSQL only, as
+    :func:`fetch_rows`; at once where it cannot wait: no transaction yet, inside a
+    savepoint (whose rollback must take it too)."""
+    if session.get_transaction() is None or session.in_nested_transaction():
         _run(session, sql, params, rows=False, notify=True)
         return
     connection = _connection(session)
     _notify(connection, _cursor(connection), sql, params)
     transaction = connection.get_transaction()
-    held = connection.info.get(_DEFERRED)
-    queue: list[tuple[str, Mapping[str, Any]]] = [] if held is None else held[1]
+    held: tuple[Any, _Queue] | None = connection.info.get(_DEFERRED)
     if held is None or held[0] is not transaction:
-        queue = []
-        connection.info[_DEFERRED] = (transaction, queue)
-    queue.append((sql, params))
+        held = connection.info[_DEFERRED] = (transaction, [])
+    held[1].append((sql, params))
 
 
-def _take_deferred(connection: Connection) -> list[tuple[str, Mapping[str, Any]]]:
+def _take_deferred(connection: Connection) -> _Queue:
     """What was deferred in ``connection``'s transaction, no longer held."""
     if _DEFERRED not in connection.info:
         return []
     held = connection.info.pop(_DEFERRED)
     if held[0] is not connection.get_transaction():
         return []  # an ended transaction's
-    return cast(list[tuple[str, Mapping[str, Any]]], held[1])
+    return cast(_Queue, held[1])
 
 
 @event.listens_for(Engine, "before_execute")
@@ -213,19 +196,28 @@ def _drop_deferred(connection: Connection) -> None:
 
 def _send_deferred(connection: Connection) -> None:
     queued = _take_deferred(connection)
-    if not queued:
-        return
+    if queued:
+        _send_queued(connection, queued, commit=False)
+
+
+def _send_queued(connection: Connection, queued: _Queue, *, commit: bool) -> None:
+    """``queued`` in one psycopg pipeline on ``connection`` (one round trip), the COMMIT
+    after them if ``commit``: as a statement of the pipeline, one Sync (psycopg's
+    ``Connection.commit()`` syncs, and the pipeline's end syncs again: two)."""
     cursor = _cursor(connection)
     sql, params = queued[0]
     try:
         with cursor.connection.pipeline():
             for sql, params in queued:
                 cursor.execute(sql, params)
-    except connection.dialect.loaded_dbapi.Error as error:
+            if commit:
+                cursor.execute("COMMIT")
+    except connection.dialect.loaded_dbapi.Error as error:  # a deferred statement's first
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
 
 
 _DEFERRED = "ledger.driver.deferred"
+_Queue = list[tuple[str, Mapping[str, Any]]]  # deferred statements: SQL, driver parameters
 _CONNECTION = "ledger.driver.connection"
 _CURSOR = "ledger.driver.cursor"
 

@@ -30,8 +30,9 @@ def test_a_worker_freezes_what_building_its_app_left(
 def test_importing_the_app_modules_leaves_building_the_app_nothing_to_import(
     database_url: str,
 ) -> None:
-    """``exchange serve`` imports ``APP_MODULES`` in gunicorn's master, before the fork; a
-    module ``create_app`` needs beyond them would be imported by every worker again."""
+    """``exchange serve`` imports the app's modules in gunicorn's master, before the fork
+    (``exchange.import_app_modules``); a module ``create_app`` needs beyond them would be
+    imported by every worker again."""
     probe = (
         "import json, sys\n"
         "import exchange\n"
