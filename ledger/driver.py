@@ -1,11 +1,12 @@
-"""Hot-path statements on the database driver's cursor, inside the session's transaction.
+"""Hot-path statements below SQLAlchemy's execution layer, inside the session's transaction.
 
 SQLAlchemy's execution layer (session, execution context, result objects) costs about 150 µs
 of CPU per statement on top of the driver's own 60-80 µs (psycopg, measured in
 ``bench/trading/README.md``); an order's five statements paid more for it than PostgreSQL
 spent running them. The order and cancel paths on PostgreSQL therefore run their statements
-here, compiled once by SQLAlchemy (:func:`compiled_for`) and executed on the DBAPI cursor of
-the session's own connection, so they stay in its one transaction.
+here, compiled once by SQLAlchemy (:func:`compiled_for`) and sent on the libpq connection
+under the session's own connection (:mod:`ledger._wire`: a round trip's statements in one
+pipeline, its BEGIN and COMMIT with them), so they stay in its one transaction.
 
 What callers keep: the session's transaction (``Session.connection()`` begins it first);
 errors arrive as SQLAlchemy's (``IntegrityError`` and the rest, a lost connection
@@ -18,6 +19,7 @@ values (str, int, datetime, lists), and ORM loading.
 from __future__ import annotations
 
 import functools
+import sys
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -50,24 +52,10 @@ def _run(
     session: Session, sql: str, params: Mapping[str, Any], *, rows: bool, notify: bool
 ) -> Sequence[tuple[Any, ...]]:
     connection = _connection(session)
-    queued = _take_deferred(connection)
-    if queued:  # what was deferred goes first, in this statement's round trip
-        return _pipelined(connection, queued, [(sql, params)], notify=notify)[0]
-    cursor = _cursor(connection)
-    try:
-        if notify:
-            _notify(connection, cursor, sql, params)
-        # On a connection with no transaction yet, psycopg sends its BEGIN first, in a round
-        # trip of its own. A pipeline would carry both in one, but psycopg follows the BEGIN
-        # with a Sync of its own, and the pipeline's extra flushes and polls (each a release of
-        # the GIL) cost the web workers more CPU than the round trip costs: under
-        # intake_floor's load, order entry took about 5% more orders per second without it.
-        cursor.execute(sql, params)
-        return cursor.fetchall() if rows else ()
-    except connection.dialect.loaded_dbapi.Error as error:
-        # SQLAlchemy's own handler: wraps as IntegrityError & co, invalidates a lost
-        # connection, runs handle_error listeners; it always raises.
-        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+    # What was deferred goes first, in this statement's round trip; on a connection with no
+    # transaction yet, the BEGIN psycopg would have sent alone goes first too (_wire).
+    found = _pipelined(connection, _take_deferred(connection), [(sql, params)], notify=notify)
+    return found[0] if rows else ()
 
 
 def fetch_together(
@@ -88,29 +76,27 @@ def _pipelined(
     statements: Sequence[tuple[str, Mapping[str, Any]]],
     *,
     notify: bool,
+    commit: bool = False,
 ) -> list[Sequence[tuple[Any, ...]]]:
-    """``queued`` (deferred writes, their rows not read), then ``statements``, in one
-    psycopg pipeline on ``connection``: one round trip; each of ``statements``' rows."""
-    first = _cursor(connection)
-    raw = first.connection
-    cursors = [first, *(raw.cursor() for _ in statements[1:])]
-    sql, params = statements[0]
+    """``queued`` (deferred writes, their rows not read), then ``statements``, then the COMMIT
+    if ``commit``, on ``connection`` in one round trip (:func:`ledger._wire.send`); each of
+    ``statements``' rows. Errors arrive as SQLAlchemy's, for the statement that failed."""
+    from ledger import _wire  # psycopg's: PostgreSQL only (SQLite installs have no psycopg)
+
+    cursor = _cursor(connection)
+    if notify:  # the queued ones' listeners were told when they were deferred
+        for sql, params in statements:
+            _notify(connection, cursor, sql, params)
+    sent = [*queued, *statements]
     try:
-        # With no transaction begun yet, psycopg would send its BEGIN first and sync after
-        # it: a round trip of its own, as in _run (on the hot paths the token's came first).
-        with raw.pipeline():
-            for sql, params in queued:  # their listeners were told when they were deferred
-                first.execute(sql, params)
-            for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                if notify:
-                    _notify(connection, cursor, sql, params)
-                cursor.execute(sql, params)
-        return [cursor.fetchall() if cursor.description else () for cursor in cursors]
-    except connection.dialect.loaded_dbapi.Error as error:
-        connection._handle_dbapi_exception(error, sql, params, first, None)
-    finally:
-        for cursor in cursors[1:]:
-            cursor.close()
+        found = _wire.send(connection.connection.info, cursor.connection, sent, commit=commit)
+    except _wire.StatementError as failed:
+        sql, params = sent[failed.index] if failed.index >= 0 else ("COMMIT", {})
+        connection._handle_dbapi_exception(failed.error, sql, params, cursor, None)
+    except connection.dialect.loaded_dbapi.Error as error:  # the connection broke
+        sql, params = sent[0] if sent else ("COMMIT", {})
+        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+    return found[len(queued) :]
 
 
 def _notify(connection: Connection, cursor: Any, sql: str, params: Mapping[str, Any]) -> None:
@@ -187,6 +173,15 @@ def _send_deferred_at_commit(connection: Connection) -> None:
         _send_deferred(connection)
 
 
+@event.listens_for(Engine, "after_cursor_execute")
+def _forget_prepared(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    """After a statement psycopg may deallocate every prepared statement for (a savepoint's
+    ROLLBACK, DDL), what ``_wire`` prepared on the connection is prepared again."""
+    wire = sys.modules.get("ledger._wire")  # not imported yet: nothing was prepared
+    if wire is not None and not connection.invalidated and not connection.closed:
+        wire.forget_after(connection.connection.info, statement)
+
+
 @event.listens_for(Engine, "rollback")
 def _drop_deferred(connection: Connection) -> None:
     """A rollback drops what was deferred: it was never sent."""
@@ -201,19 +196,8 @@ def _send_deferred(connection: Connection) -> None:
 
 
 def _send_queued(connection: Connection, queued: _Queue, *, commit: bool) -> None:
-    """``queued`` in one psycopg pipeline on ``connection`` (one round trip), the COMMIT
-    after them if ``commit``: as a statement of the pipeline, one Sync (psycopg's
-    ``Connection.commit()`` syncs, and the pipeline's end syncs again: two)."""
-    cursor = _cursor(connection)
-    sql, params = queued[0]
-    try:
-        with cursor.connection.pipeline():
-            for sql, params in queued:
-                cursor.execute(sql, params)
-            if commit:
-                cursor.execute("COMMIT")
-    except connection.dialect.loaded_dbapi.Error as error:  # a deferred statement's first
-        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+    """``queued`` in one round trip on ``connection``, the COMMIT after them if ``commit``."""
+    _pipelined(connection, queued, [], notify=False, commit=commit)
 
 
 _DEFERRED = "ledger.driver.deferred"

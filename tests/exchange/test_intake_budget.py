@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from exchange.models import Role
+from ledger import _wire
 from tests.conftest import AuthHeaders
 from tests.exchange.page_helpers import csrf_token, login, make_user
 from tests.exchange.trading_helpers import fund, market_id
@@ -44,13 +45,12 @@ in this process, not round trips.
 """
 
 
-MAX_ROUND_TRIPS = {"order": 4, "cancel": 5}
-"""PostgreSQL: at most this many round trips per request, a psycopg pipeline being one.
-An order: the BEGIN; the token; the league's entry lock, the facts entry decides on and the
+MAX_ROUND_TRIPS = {"order": 3, "cancel": 4}
+"""PostgreSQL: at most this many round trips per request, a pipeline being one. An order:
+the BEGIN with the token; the league's entry lock, the facts entry decides on and the
 ledger's locks (``ledger.driver.fetch_together``); the ledger's write, the order row and the
-action log with the COMMIT (``ledger.driver.defer``). A cancel: the BEGIN; the token; the
-order's UPDATE; the ledger's locks; the write and the action log with the COMMIT. (The BEGIN
-has a round trip of its own: see ``ledger.driver._run``.)"""
+action log with the COMMIT (``ledger.driver.defer``). A cancel: the BEGIN with the token;
+the order's UPDATE; the ledger's locks; the write and the action log with the COMMIT."""
 
 
 def budget(app: Flask, path: str = "order") -> int:
@@ -63,14 +63,15 @@ class Tally:
     commits: int = 0
     postgres: bool = False
     driver: list[str] = field(default_factory=list)
-    """PostgreSQL: what psycopg's cursors executed. A pool ping (``;``, ``pool_pre_ping``)
-    counts: the engine checks a connection's socket at checkout instead of a round trip."""
+    """PostgreSQL: what psycopg's cursors and ``ledger._wire`` executed. A pool ping (``;``,
+    ``pool_pre_ping``) counts: the engine checks a connection's socket at checkout instead."""
     pipelined: list[str] = field(default_factory=list)
-    """PostgreSQL: those of them sent in a psycopg pipeline (sharing a round trip)."""
+    """PostgreSQL: those of them sent in a pipeline (sharing a round trip), COMMIT included."""
     sent_in: list[object | None] = field(default_factory=list)
-    """PostgreSQL: for every statement psycopg sent (its cursors' and its own BEGIN, COMMIT
-    and ROLLBACK), the pipeline it went in, or None. A rollback's ``ROLLBACK`` goes on the
-    libpq connection (``exchange.db``) and is not counted: the requests measured commit."""
+    """PostgreSQL: for every statement sent (psycopg's cursors' and its own BEGIN, COMMIT
+    and ROLLBACK; ``ledger._wire``'s), the pipeline it went in, or None. A rollback's
+    ``ROLLBACK`` goes on the libpq connection (``exchange.db``) and is not counted: the
+    requests measured commit."""
 
     def round_trips(self) -> int:
         """Statements sent alone, and pipelines (one round trip each)."""
@@ -145,13 +146,27 @@ def _driver_counting(tally: Tally) -> Iterator[None]:
         tally.sent_in.append(self._pipeline)  # psycopg's own BEGIN, COMMIT, ROLLBACK
         return (yield from own_command(self, command, *args, **kwargs))
 
+    own_send = _wire.send
+
+    def send(
+        info: Any, raw: Any, statements: list[tuple[str, Any]], *, commit: bool = False
+    ) -> Any:
+        pipeline = object()  # one round trip: its BEGIN if any, statements, COMMIT
+        tally.driver.extend(sql for sql, _ in statements)
+        texts = [sql.strip() for sql, _ in statements] + (["COMMIT"] if commit else [])
+        tally.pipelined.extend(texts)
+        tally.sent_in.extend(pipeline for _ in texts or [None])
+        return own_send(info, raw, statements, commit=commit)
+
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     psycopg.Connection._exec_command = exec_command  # type: ignore[method-assign]
+    _wire.send = send  # type: ignore[assignment]
     try:
         yield
     finally:
         psycopg.Cursor.execute = original  # type: ignore[method-assign]
         psycopg.Connection._exec_command = own_command  # type: ignore[method-assign]
+        _wire.send = own_send
 
 
 @pytest.fixture
