@@ -133,10 +133,10 @@ def defer(session: Session, sql: str, params: Mapping[str, Any]) -> None:
     driver's next statement (pipelined before it), before SQLAlchemy's next statement on
     the connection (the ORM's flush and loads included), or with the COMMIT (:func:`commit`;
     any other commit sends it first). In the order deferred, so whatever runs after it in
-    the transaction sees it; a rollback drops it with the rest. PostgreSQL only, as
-    :func:`fetch_rows`; at once where it cannot wait: no transaction yet, inside a
-    savepoint (whose rollback must take it too)."""
-    if session.get_transaction() is None or session.in_nested_transaction():
+    the transaction sees it; a rollback drops it with the rest. With no transaction yet, it
+    begins one (sending nothing: the BEGIN goes with the write). PostgreSQL only, as
+    :func:`fetch_rows`; at once inside a savepoint (whose rollback must take it too)."""
+    if session.in_nested_transaction():
         _run(session, sql, params, rows=False, notify=True)
         return
     connection = _connection(session)

@@ -236,6 +236,27 @@ def test_an_idempotent_repeat_commits_nothing_new(
     assert len(tally.statements) <= budget(demo_registry), _explain(tally)
 
 
+def test_a_refused_order_logs_its_refusal_in_one_round_trip(
+    client: FlaskClient, auth: AuthHeaders, market: int, demo_registry: Flask
+) -> None:
+    """An order refused for want of rights rolls back; its log entry is then written on
+    its own, with its BEGIN and COMMIT in one round trip."""
+    headers = auth("league", "ordos")
+    assert client.post("/api/v1/orders", headers=headers, json=_order(market, 8)).status_code == 201
+    with counting(demo_registry) as tally:
+        response = client.post(
+            "/api/v1/orders", headers=headers, json=_order(market, 9) | {"quantity": 1_000_000}
+        )
+    assert response.status_code == 409, response.get_json()
+    assert tally.commits == 1, _explain(tally)  # the log's; the order's work rolled back
+    if tally.postgres:
+        logged = [
+            i for i, s in enumerate(tally.pipelined) if s.startswith("INSERT INTO action_log")
+        ]
+        assert len(logged) == 1 and tally.pipelined[logged[0] + 1 :] == ["COMMIT"], tally.pipelined
+        assert tally.round_trips() <= MAX_ROUND_TRIPS["order"] + 1, (tally.sent_in, tally.driver)
+
+
 def test_the_desk_order_form_commits_once(
     client: FlaskClient, market: int, demo_registry: Flask
 ) -> None:
