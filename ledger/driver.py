@@ -62,10 +62,10 @@ def fetch_together(
     session: Session, statements: Sequence[tuple[str, Mapping[str, Any]]]
 ) -> list[Sequence[tuple[Any, ...]]]:
     """Run ``statements`` (SQL from :func:`compiled_for`, parameters) in turn in
-    ``session``'s transaction on PostgreSQL, in one round trip (a psycopg pipeline), and
-    return each one's rows. For statements of different owners that do not wait on each
-    other's results (an order's entry check and its hold's locks). If one fails, those
-    after it do not run; the error arrives as SQLAlchemy's."""
+    ``session``'s transaction on PostgreSQL, in one round trip (one pipeline:
+    :mod:`ledger._wire`), and return each one's rows. For statements of different owners
+    that do not wait on each other's results (an order's entry check and its hold's
+    locks). If one fails, those after it do not run; the error arrives as SQLAlchemy's."""
     connection = _connection(session)
     return _pipelined(connection, _take_deferred(connection), statements, notify=True)
 
@@ -108,7 +108,7 @@ def _notify(connection: Connection, cursor: Any, sql: str, params: Mapping[str, 
 
 def commit(session: Session) -> None:
     """``session.commit()``; on PostgreSQL, writes deferred to it (:func:`defer`) go in the
-    COMMIT's round trip (one psycopg pipeline): an order's last round trip carries its
+    COMMIT's round trip (one pipeline): an order's last round trip carries its
     ledger write, its row, its action log entry and its commit. Errors arrive as
     SQLAlchemy's."""
     if session.get_transaction() is None or session.get_bind().dialect.name != "postgresql":

@@ -90,7 +90,7 @@ def test_statements_sent_together_fail_together_and_leave_the_session_usable(
     session: Session,
 ) -> None:
     if not _postgres(session):
-        pytest.skip("fetch_together is PostgreSQL's (a psycopg pipeline)")
+        pytest.skip("fetch_together is PostgreSQL's (one pipeline)")
     _fund(session)
     session.execute(text("CREATE TEMP TABLE together_probe (n INT)"))
     with pytest.raises(DBAPIError):
