@@ -141,12 +141,12 @@ def _round_trip(
 ) -> list[Sequence[tuple[Any, ...]]]:
     """Queue, send, read: results in the order the commands were queued."""
     raw, transformer = state.raw, state.transformer
-    # What each command's result is for: None (BEGIN, PREPARE, COMMIT) or a statement's index.
-    purposes: list[int | None] = []
-    new: list[tuple[tuple[bytes, tuple[int, ...]], bytes]] = []
+    # Each command's statement (-1: BEGIN, COMMIT) and whether its result has the rows.
+    commands: list[tuple[int, bool]] = []
+    preparing: dict[int, tuple[tuple[bytes, tuple[int, ...]], bytes]] = {}  # command: key, name
     if pgconn.transaction_status == pq.TransactionStatus.IDLE and not raw.autocommit:
         pgconn.send_query_params(_begin(raw), None)
-        purposes.append(None)
+        commands.append((-1, False))
     for index, (sql, params) in enumerate(statements):
         text, names = _numbered(sql)
         values = transformer.dump_sequence([params[n] for n in names], [PyFormat.AUTO] * len(names))
@@ -156,36 +156,37 @@ def _round_trip(
         if name is None:
             name = b"ledger_%d" % next(_NAMES)
             pgconn.send_prepare(name, text, param_types=types or None)
-            purposes.append(None)
-            new.append((key, name))
+            preparing[len(commands)] = (key, name)
+            commands.append((index, False))
         pgconn.send_query_prepared(name, values, param_formats=transformer.formats)
-        purposes.append(index)
+        commands.append((index, True))
     if commit:
         pgconn.send_query_params(b"COMMIT", None)
-        purposes.append(None)
+        commands.append((-1, False))
     pgconn.pipeline_sync()
     _flush(pgconn)
     results = _read(pgconn)
 
     rows: list[Sequence[tuple[Any, ...]]] = [[] for _ in statements]
     failed: StatementError | None = None
-    for purpose, result in zip(purposes, results, strict=True):
+    for number, ((index, has_rows), result) in enumerate(zip(commands, results, strict=True)):
         status = result.status
         if status == pq.ExecStatus.PIPELINE_ABORTED:
             continue
         if status not in _OK:
-            error = errors.error_from_result(result, encoding=raw.info.encoding)
             if failed is None:
-                failed = StatementError(error, purpose if purpose is not None else -1)
+                error = errors.error_from_result(result, encoding=raw.info.encoding)
+                failed = StatementError(error, index)
             continue
-        if purpose is not None and status == pq.ExecStatus.TUPLES_OK:
+        if number in preparing:  # prepared on the server whatever comes after (not undone)
+            key, name = preparing[number]
+            state.prepared[key] = name
+        elif has_rows and status == pq.ExecStatus.TUPLES_OK:
             transformer.set_pgresult(result)
-            rows[purpose] = transformer.load_rows(0, result.ntuples, tuple)
-    if failed is None:
-        state.prepared.update(new)
-    elif failed.error.sqlstate == "26000":  # a prepared statement is gone: look again
-        state.unsure = True
+            rows[index] = transformer.load_rows(0, result.ntuples, tuple)
     if failed is not None:
+        if failed.error.sqlstate == "26000":  # a prepared statement is gone: look again
+            state.unsure = True
         raise failed
     return rows
 

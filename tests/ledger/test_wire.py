@@ -112,8 +112,18 @@ def test_a_failing_statement_raises_sqlalchemys_error_and_the_rest_does_not_run(
     assert "wire_test_pkey" in str(raised.value.orig)
     assert raised.value.statement == insert
     session.rollback()
-    with pytest.raises(ProgrammingError):  # a syntax error: the prepare fails
-        fetch_rows(session, "SELEC %(x)s", {"x": 1})
+    with pytest.raises(ProgrammingError) as refused:  # a syntax error: its prepare fails
+        fetch_together(session, [("SELECT 1", {}), ("SELEC %(x)s", {"x": 1})])
+    assert refused.value.statement == "SELEC %(x)s"
+    session.rollback()
+    raw = session.connection().connection.driver_connection
+    count = "SELECT count(*) FROM wire_test WHERE note = %(note)s"
+    with pytest.raises(IntegrityError):  # prepared, then its transaction failed
+        fetch_together(session, [(count, {"note": "n"}), (insert, {"id": None, "note": "n"})])
+    session.rollback()
+    prepared = _prepared(raw)
+    assert fetch_rows(session, count, {"note": "n"}) == [(0,)]
+    assert _prepared(raw) == prepared  # not prepared twice: it outlived the rollback
     session.rollback()
     with session.begin():
         assert session.scalar(text("SELECT count(*) FROM wire_test")) == 0
